@@ -1,0 +1,5 @@
+import sys
+
+from numbguard.cli import main
+
+sys.exit(main())
