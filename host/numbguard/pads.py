@@ -21,7 +21,9 @@ PAD_IDS: Final[tuple[str, ...]] = (
     "lace_lower",
     "lace_upper",
 )
-PLANTAR_PADS: Final[frozenset[str]] = frozenset({"heel", "ball_medial", "ball_center", "ball_lateral"})
+PLANTAR_PADS: Final[frozenset[str]] = frozenset(
+    {"heel", "ball_medial", "ball_center", "ball_lateral"}
+)
 FOREFOOT_PADS: Final[tuple[str, ...]] = ("ball_medial", "ball_center", "ball_lateral")
 LACE_PADS: Final[tuple[str, ...]] = ("lace_lower", "lace_upper")
 

@@ -70,7 +70,8 @@ class Alert:
 
     t_s: float
     foot: Foot
-    kind: str  # tight_lacing, forefoot_overload, metatarsal_hotspot, unrelieved_pressure, sensor_fault, ...
+    # tight_lacing, forefoot_overload, metatarsal_hotspot, unrelieved_pressure, sensor_fault, ...
+    kind: str
     severity: Severity
     pads: tuple[str, ...]
     message: str
