@@ -1,0 +1,48 @@
+"""`--json`: the session's events as JSON lines on a stream, for other programs."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from numbguard.analysis.types import Alert
+
+
+def alert_to_json(alert: Alert) -> dict[str, Any]:
+    """An alert as `numbguard analyze --json` prints it (times rounded to the millisecond)."""
+    value = asdict(alert)
+    value["t_s"] = round(alert.t_s, 3)
+    value["pads"] = list(alert.pads)
+    value["suggestions"] = list(alert.suggestions)
+    return value
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: missing numbers become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+class JsonEventSink:
+    """Writes one JSON object per line: `{"event": name, "t_s": ..., ...}`."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stdout
+
+    def emit(self, event: str, t_s: float, **fields: Any) -> None:
+        record = {"event": event, "t_s": round(t_s, 3), **_finite(fields)}
+        self._stream.write(json.dumps(record, sort_keys=True) + "\n")
+        self._stream.flush()
+
+    def alert(self, alert: Alert) -> None:
+        fields = alert_to_json(alert)
+        t_s = fields.pop("t_s")
+        self.emit("alert", t_s, **fields)
