@@ -1,0 +1,200 @@
+"""The report's figures (matplotlib, no display needed), each returned as PNG bytes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on a server or in CI
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Ellipse
+
+from numbguard.analysis.types import FloatArray
+from numbguard.pads import FOOT_IDS, LACE_PADS, PAD_IDS
+
+# Most points one plotted line keeps; longer series are reduced to a min/max envelope per bin
+# so a 4 h session plots as fast as a 1 min one and peaks stay visible.
+MAX_POINTS_PER_LINE = 4000
+PAD_COLORS = {pad: f"C{index}" for index, pad in enumerate(PAD_IDS)}
+SEVERITY_COLORS = {"info": "#9ecae1", "warning": "#fdae6b", "alert": "#e6550d"}
+
+# Pad centres on a right-foot insole outline in unit coordinates (x medial->lateral mirrored
+# for the left foot, y heel->toe); lace pads sit on the tongue, drawn beside the sole.
+PAD_MAP_XY = {
+    "heel": (0.5, 0.12),
+    "ball_medial": (0.3, 0.7),
+    "ball_center": (0.5, 0.74),
+    "ball_lateral": (0.7, 0.68),
+    "lace_lower": (1.35, 0.62),
+    "lace_upper": (1.35, 0.4),
+}
+
+
+def _at_least(axis: Any, span: float) -> None:
+    """Widen a y axis to `span` around its data so steady values do not show noise as range."""
+    low, high = axis.get_ylim()
+    if high - low < span:
+        middle = (high + low) / 2
+        axis.set_ylim(middle - span / 2, middle + span / 2)
+
+
+def _png(figure: Figure) -> bytes:
+    for axis in figure.get_axes():
+        axis.ticklabel_format(axis="y", useOffset=False, style="plain")
+        if axis.get_legend_handles_labels()[0]:
+            # Beside the plot, never over the data.
+            axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def envelope(
+    t_s: FloatArray, values: FloatArray, max_points: int = MAX_POINTS_PER_LINE
+) -> tuple[FloatArray, FloatArray]:
+    """Reduce a series to at most `max_points` points keeping each bin's min and max."""
+    if len(t_s) <= max_points:
+        return t_s, values
+    n_bins = max_points // 2
+    usable = len(t_s) // n_bins * n_bins
+    t_bins = t_s[:usable].reshape(n_bins, -1)
+    v_bins = values[:usable].reshape(n_bins, -1)
+    with np.errstate(all="ignore"):
+        low = np.nanmin(v_bins, axis=1)
+        high = np.nanmax(v_bins, axis=1)
+    t_pair = np.repeat(t_bins[:, 0], 2)
+    v_pair = np.column_stack([low, high]).ravel()
+    return t_pair, v_pair
+
+
+def alert_spans(
+    alerts: Sequence[dict[str, Any]], foot: str, end_s: float
+) -> list[tuple[float, float, str, str]]:
+    """(start, end, kind, severity) for each raised alert of a foot, ended by its `info` clear."""
+    open_spans: dict[str, tuple[float, str]] = {}
+    spans: list[tuple[float, float, str, str]] = []
+    for alert in sorted(alerts, key=lambda a: float(a["t_s"])):
+        if alert["foot"] != foot:
+            continue
+        kind = str(alert["kind"])
+        if alert["severity"] == "info":
+            if kind in open_spans:
+                start, severity = open_spans.pop(kind)
+                spans.append((start, float(alert["t_s"]), kind, severity))
+        elif kind not in open_spans:
+            open_spans[kind] = (float(alert["t_s"]), str(alert["severity"]))
+    spans.extend((start, end_s, kind, severity) for kind, (start, severity) in open_spans.items())
+    return spans
+
+
+def pressure_over_time(
+    series: dict[str, tuple[FloatArray, dict[str, FloatArray]]],
+    alerts: Sequence[dict[str, Any]],
+) -> bytes:
+    """Pressure per pad over the session, one panel per foot, alert spans shaded."""
+    feet = [foot for foot in FOOT_IDS if foot in series]
+    figure, axes = plt.subplots(
+        len(feet), 1, figsize=(11, 3.2 * len(feet)), sharex=True, squeeze=False
+    )
+    for axis, foot in zip(axes[:, 0], feet, strict=True):
+        t_s, pressures = series[foot]
+        end_s = float(t_s[-1]) if len(t_s) else 0.0
+        for start, end, kind, severity in alert_spans(alerts, foot, end_s):
+            axis.axvspan(start, end, color=SEVERITY_COLORS[severity], alpha=0.35, lw=0)
+            axis.text(
+                start, 1.0, f" {kind}", transform=axis.get_xaxis_transform(), va="top", fontsize=8
+            )
+        for pad, values in pressures.items():
+            t_plot, v_plot = envelope(t_s, values)
+            axis.plot(t_plot, v_plot, lw=0.7, color=PAD_COLORS[pad], label=pad)
+        axis.set_ylabel(f"{foot}\npressure (kPa)")
+        axis.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("time (s)")
+    return _png(figure)
+
+
+def per_step(steps: dict[str, list[dict[str, Any]]]) -> bytes:
+    """Per-step peak pressure (plantar pads) and dorsal pressure in swing (lace pads)."""
+    figure, (peak_axis, dorsal_axis) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True)
+    for foot, marker in zip(FOOT_IDS, ("o", "s"), strict=True):
+        foot_steps = steps.get(foot, [])
+        if not foot_steps:
+            continue
+        t_on = np.array([step["t_on_s"] for step in foot_steps])
+        for pad in PAD_IDS:
+            peaks = [step["peak_kpa"].get(pad) for step in foot_steps]
+            if pad not in LACE_PADS and any(p is not None for p in peaks):
+                values = np.array([np.nan if p is None else p for p in peaks], dtype=float)
+                peak_axis.plot(
+                    t_on, values, marker, ms=2, color=PAD_COLORS[pad], label=f"{foot} {pad}"
+                )
+            dorsal = [step["dorsal_swing_kpa"].get(pad) for step in foot_steps]
+            if pad in LACE_PADS and any(d is not None for d in dorsal):
+                values = np.array([np.nan if d is None else d for d in dorsal], dtype=float)
+                dorsal_axis.plot(
+                    t_on, values, marker, ms=2, color=PAD_COLORS[pad], label=f"{foot} {pad}"
+                )
+    peak_axis.set_ylabel("step peak (kPa)")
+    dorsal_axis.set_ylabel("lace pressure\nin swing (kPa)")
+    dorsal_axis.set_xlabel("time (s)")
+    for axis in (peak_axis, dorsal_axis):
+        axis.grid(alpha=0.3)
+    return _png(figure)
+
+
+def cadence_and_contact(contacts: dict[str, list[tuple[float, float]]]) -> bytes:
+    """Cadence (from stride times, both feet) and contact time per step over the session."""
+    figure, (cadence_axis, contact_axis) = plt.subplots(2, 1, figsize=(11, 5), sharex=True)
+    for foot, color in zip(FOOT_IDS, ("tab:blue", "tab:orange"), strict=True):
+        foot_contacts = contacts.get(foot, [])
+        if len(foot_contacts) < 2:
+            continue
+        on = np.array([c[0] for c in foot_contacts])
+        off = np.array([c[1] for c in foot_contacts])
+        stride_s = np.diff(on)
+        # One stride of one foot is two steps.
+        cadence_axis.plot(on[1:], 120.0 / stride_s, ".", ms=3, color=color, label=foot)
+        contact_axis.plot(on, (off - on) * 1000.0, ".", ms=3, color=color, label=foot)
+    _at_least(cadence_axis, 20.0)
+    _at_least(contact_axis, 50.0)
+    cadence_axis.set_ylabel("cadence (steps/min)")
+    contact_axis.set_ylabel("contact time (ms)")
+    contact_axis.set_xlabel("time (s)")
+    for axis in (cadence_axis, contact_axis):
+        axis.grid(alpha=0.3)
+    return _png(figure)
+
+
+def foot_map(mean_peak_kpa: dict[str, dict[str, float]]) -> bytes:
+    """Both insoles with each pad coloured by its mean step peak pressure."""
+    figure, axes = plt.subplots(1, 2, figsize=(8, 5))
+    all_values = [v for pads in mean_peak_kpa.values() for v in pads.values() if np.isfinite(v)]
+    vmax = max(all_values, default=1.0) or 1.0
+    colormap = plt.get_cmap("inferno_r")
+    for axis, foot in zip(axes, FOOT_IDS, strict=True):
+        axis.add_patch(Ellipse((0.5, 0.45), 0.75, 1.05, fill=False, lw=1.5))
+        axis.add_patch(Ellipse((1.35, 0.5), 0.35, 0.6, fill=False, lw=1, ls="--"))
+        axis.text(1.35, 0.83, "tongue", ha="center", fontsize=8)
+        pads = mean_peak_kpa.get(foot, {})
+        for pad, (x, y) in PAD_MAP_XY.items():
+            if foot == "left" and pad not in LACE_PADS:
+                x = 1.0 - x  # mirror: medial is on the right of a left sole seen from above
+            value = pads.get(pad)
+            if value is None:
+                axis.add_patch(Circle((x, y), 0.07, fill=False, ls=":", color="grey"))
+                continue
+            axis.add_patch(Circle((x, y), 0.07, color=colormap(value / vmax)))
+            axis.text(x, y - 0.12, f"{value:.0f}", ha="center", fontsize=8)
+        axis.set_xlim(0, 1.6)
+        axis.set_ylim(-0.15, 1.05)
+        axis.set_aspect("equal")
+        axis.axis("off")
+        axis.set_title(f"{foot}: mean step peak (kPa)")
+    return _png(figure)

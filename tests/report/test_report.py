@@ -1,0 +1,181 @@
+"""The HTML report: content from the analysis result, plots embedded, renders in Chromium."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from numbguard.analysis.types import PressureChunk
+from numbguard.report import SessionSeries, write_report
+from numbguard.report.plots import alert_spans, envelope
+
+RATE_HZ = 100.0
+
+
+def _running_session(duration_s: float = 60.0) -> tuple[SessionSeries, dict[str, Any]]:
+    """Both feet running at 170 steps/min with a left lace pressure rising after 30 s."""
+    t_s = np.arange(0.0, duration_s, 1.0 / RATE_HZ)
+    series = SessionSeries()
+    contacts: dict[str, list[list[float]]] = {}
+    stride_s = 120.0 / 170.0
+    for foot, offset_s in (("left", 0.0), ("right", stride_s / 2)):
+        phase = ((t_s - offset_s) % stride_s) / stride_s
+        stance = phase < 0.35
+        load = np.where(stance, np.sin(np.pi * phase / 0.35), 0.0)
+        lace = 8.0 + (25.0 * (t_s > 30.0) if foot == "left" else 0.0)
+        pressures = {
+            "heel": 250.0 * load,
+            "ball_medial": 180.0 * load,
+            "ball_center": 310.0 * load,
+            "ball_lateral": 150.0 * load,
+            "lace_lower": lace + 5.0 * load,
+            "lace_upper": lace + 10.0 * load,
+        }
+        for start in range(0, len(t_s), 500):
+            window = slice(start, start + 500)
+            series.add(
+                PressureChunk(
+                    foot, t_s[window], {p: v[window] for p, v in pressures.items()}, RATE_HZ
+                )  # type: ignore[arg-type]
+            )
+        onsets = np.arange(offset_s, duration_s - stride_s, stride_s)
+        contacts[foot] = [[float(on), float(on + 0.35 * stride_s)] for on in onsets]
+    result = {
+        "duration_s": duration_s,
+        "sample_rate_hz": RATE_HZ,
+        "cadence_spm": 170.0,
+        "feet": {
+            foot: {
+                "pads": [
+                    "heel",
+                    "ball_medial",
+                    "ball_center",
+                    "ball_lateral",
+                    "lace_lower",
+                    "lace_upper",
+                ],
+                "contacts": contacts[foot],
+                "stride_s_median": stride_s,
+                "contact_s_median": 0.35 * stride_s,
+            }
+            for foot in ("left", "right")
+        },
+        "alerts": [
+            {
+                "t_s": 44.0,
+                "foot": "left",
+                "kind": "tight_lacing",
+                "severity": "alert",
+                "pads": ["lace_upper"],
+                "message": "Sustained pressure under the upper laces <check>",
+                "suggestions": [
+                    "Loosen the laces over the pressure point",
+                    "Check the tongue lies flat",
+                ],
+                "evidence": {"lace_upper_swing_kpa": 33.0},
+            },
+            {
+                "t_s": 55.0,
+                "foot": "left",
+                "kind": "tight_lacing",
+                "severity": "info",
+                "pads": ["lace_upper"],
+                "message": "Lace pressure back to normal",
+                "suggestions": [],
+                "evidence": {},
+            },
+        ],
+    }
+    return series, result
+
+
+def test_report_holds_summary_alerts_suggestions_and_four_plots(tmp_path: Path) -> None:
+    series, result = _running_session()
+    page = write_report(
+        tmp_path / "report.html", result, series, source="sim://tight_lacing"
+    ).read_text()
+    assert "170 steps/min" in page
+    assert "sim://tight_lacing" in page
+    assert "tight_lacing" in page and "Loosen the laces over the pressure point" in page
+    assert "&lt;check&gt;" in page  # text from the session is escaped, never markup
+    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)
+    assert len(images) == 4
+    for image in images:
+        assert base64.b64decode(image).startswith(b"\x89PNG")
+
+
+def test_alert_spans_pair_raise_and_clear_and_stay_open_to_the_end() -> None:
+    alerts = [
+        {"t_s": 10.0, "foot": "left", "kind": "a", "severity": "warning"},
+        {"t_s": 12.0, "foot": "left", "kind": "a", "severity": "alert"},
+        {"t_s": 20.0, "foot": "left", "kind": "a", "severity": "info"},
+        {"t_s": 30.0, "foot": "left", "kind": "b", "severity": "alert"},
+        {"t_s": 31.0, "foot": "right", "kind": "a", "severity": "alert"},
+    ]
+    assert alert_spans(alerts, "left", 99.0) == [
+        (10.0, 20.0, "a", "warning"),
+        (30.0, 99.0, "b", "alert"),
+    ]
+
+
+def test_envelope_keeps_peaks_of_long_series() -> None:
+    t_s = np.arange(1_000_000) / RATE_HZ
+    values = np.zeros_like(t_s)
+    values[123_457] = 700.0
+    t_plot, v_plot = envelope(t_s, values, max_points=2000)
+    assert len(t_plot) <= 2000
+    assert v_plot.max() == 700.0
+
+
+def _chromium() -> str | None:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and os.environ.get("CI") == "true":
+        pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
+    return found
+
+
+def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("chromium not installed (Debian package chromium)")
+    series, result = _running_session()
+    report = write_report(tmp_path / "report.html", result, series)
+    screenshot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,2400",
+            f"--screenshot={screenshot}",
+            report.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pixels = matplotlib.image.imread(screenshot)
+    assert pixels.shape[0] == 2400 and pixels.shape[1] == 1200
+    rgb = pixels[..., :3]
+    not_white = (rgb < 0.95).any(axis=-1)
+    # Text, tables and plots cover a real part of the page; a blank or broken page would not.
+    assert not_white.mean() > 0.03
+    # The plots are in colour (pad lines, alert span, foot map), not only black text.
+    saturation = rgb.max(axis=-1) - rgb.min(axis=-1)
+    assert (saturation > 0.3).mean() > 0.002
