@@ -1,0 +1,371 @@
+"""A bleak backend over bumble: the host's real `BleakScanner`/`BleakClient` on a virtual radio.
+
+`VirtualRadio` owns a bumble `LocalLink` with one virtual controller per device: the host's
+central and any number of virtual peripherals (`new_device`). `BumbleBleakScanner` and
+`BumbleBleakClient` are the backend classes bleak 3 accepts with ``backend=``; the radio reaches
+them as the extra keyword argument ``bumble_radio`` (see `VirtualRadio.bleak_backend`). ATT is
+real: MTU exchange, discovery, subscriptions, notifications cut at MTU - 3, write types and
+disconnect reasons all come from bumble's host stack, not from this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from bleak.args import SizedBuffer
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.client import BaseBleakClient, NotifyCallback
+from bleak.backends.descriptor import BleakGATTDescriptor
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData, AdvertisementDataCallback, BaseBleakScanner
+from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
+from bleak.exc import BleakError
+from bleak.uuids import normalize_uuid_str
+from bumble import gatt_client
+from bumble.controller import Controller
+from bumble.core import UUID, AdvertisingData
+from bumble.device import Advertisement, Connection, Device, Peer
+from bumble.hci import Address
+from bumble.host import Host
+from bumble.keys import MemoryKeyStore
+from bumble.link import LocalLink
+from bumble.transport.common import AsyncPipeSink
+
+from numbguard.transports.ble import BleakBackend
+
+# The MTU the central asks for right after connecting, as BlueZ does on its own.
+DEFAULT_CENTRAL_MTU = 247
+
+_PROPERTY_NAMES: tuple[tuple[int, str], ...] = (
+    (0x01, "broadcast"),
+    (0x02, "read"),
+    (0x04, "write-without-response"),
+    (0x08, "write"),
+    (0x10, "notify"),
+    (0x20, "indicate"),
+    (0x40, "authenticated-signed-writes"),
+    (0x80, "extended-properties"),
+)
+
+
+def bleak_uuid(uuid: UUID) -> str:
+    """A bumble UUID in bleak's form: lower-case 128-bit text."""
+    return normalize_uuid_str(uuid.to_hex_str("-"))
+
+
+class VirtualRadio:
+    """One virtual Bluetooth LE radio space: a `LocalLink` and the devices on it.
+
+    `central` is the host's side. `central_mtu` is the ATT MTU the client asks for on
+    connecting (23 = keep the default and do no exchange).
+    """
+
+    def __init__(self, *, central_mtu: int = DEFAULT_CENTRAL_MTU) -> None:
+        self.link = LocalLink()  # type: ignore[no-untyped-call]
+        self.central_mtu = central_mtu
+        self._addresses = itertools.count(1)
+        self.central = self.new_device("numbguard-host")
+        self.central.keystore = MemoryKeyStore()
+        self._central_on = False
+        # A central connects to one peer at a time (one pending LE create-connection).
+        self.connect_lock = asyncio.Lock()
+        # Addresses seen while scanning, so a client built from a plain address string knows
+        # the address type and the advertised name.
+        self.seen: dict[str, tuple[Address, str | None]] = {}
+
+    def new_device(self, name: str) -> Device:
+        """A device with its own virtual controller and a fresh random static address."""
+        number = next(self._addresses)
+        text = f"C0:00:00:00:{number >> 8 & 0xFF:02X}:{number & 0xFF:02X}"
+        controller = Controller(name, link=self.link, public_address=text)
+        return Device(
+            name=name,
+            address=Address(text, Address.RANDOM_DEVICE_ADDRESS),
+            host=Host(controller, AsyncPipeSink(controller)),
+        )
+
+    async def power_on_central(self) -> None:
+        if not self._central_on:
+            await self.central.power_on()
+            self._central_on = True
+
+    def bleak_backend(self) -> BleakBackend:
+        """The backend classes and keyword arguments for `BleakScanner`/`BleakClient`."""
+        return BleakBackend(
+            scanner=BumbleBleakScanner,
+            client=BumbleBleakClient,
+            kwargs={"bumble_radio": self},
+        )
+
+
+def _radio_from(kwargs: dict[str, Any]) -> VirtualRadio:
+    radio = kwargs.get("bumble_radio")
+    if not isinstance(radio, VirtualRadio):
+        raise BleakError(
+            f"the bumble backend needs bumble_radio=VirtualRadio(...); got {type(radio).__name__}"
+        )
+    return radio
+
+
+def advertisement_data(advertisement: Advertisement) -> AdvertisementData:
+    """bleak's `AdvertisementData` from a bumble advertising report."""
+    data = advertisement.data
+    name = data.get(AdvertisingData.COMPLETE_LOCAL_NAME) or data.get(
+        AdvertisingData.SHORTENED_LOCAL_NAME
+    )
+    service_uuids: list[str] = []
+    for kind in (
+        AdvertisingData.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
+        AdvertisingData.INCOMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
+        AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+        AdvertisingData.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+    ):
+        for uuids in data.get_all(kind):
+            for uuid in uuids:
+                text = bleak_uuid(uuid)
+                # bumble 0.0.236 repeats the advertisement as the scan response.
+                if text not in service_uuids:
+                    service_uuids.append(text)
+    manufacturer: dict[int, bytes] = {}
+    for company_id, payload in data.get_all(AdvertisingData.MANUFACTURER_SPECIFIC_DATA):
+        manufacturer[int(company_id)] = bytes(payload)
+    tx_power = data.get(AdvertisingData.TX_POWER_LEVEL)
+    return AdvertisementData(
+        local_name=name if isinstance(name, str) else None,
+        manufacturer_data=manufacturer,
+        service_data={},
+        service_uuids=service_uuids,
+        tx_power=tx_power if isinstance(tx_power, int) else None,
+        rssi=int(advertisement.rssi),
+        platform_data=(advertisement,),
+    )
+
+
+class BumbleBleakScanner(BaseBleakScanner):
+    """Scans on the radio's central and reports advertisements the way bleak backends do."""
+
+    def __init__(
+        self,
+        detection_callback: AdvertisementDataCallback | None,
+        service_uuids: list[str] | None,
+        scanning_mode: str = "active",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(detection_callback, service_uuids)
+        self._radio = _radio_from(kwargs)
+        self._active = scanning_mode != "passive"
+        self._scanning = False
+
+    def _on_advertisement(self, advertisement: Advertisement) -> None:
+        adv = advertisement_data(advertisement)
+        if not self.is_allowed_uuid(adv.service_uuids):
+            return
+        address = str(advertisement.address)
+        self._radio.seen[address] = (advertisement.address, adv.local_name)
+        device = self.create_or_update_device(
+            address, address, adv.local_name, advertisement.address, adv
+        )
+        self.call_detection_callbacks(device, adv)
+
+    async def start(self) -> None:
+        await self._radio.power_on_central()
+        self.seen_devices = {}
+        self._radio.central.on(Device.EVENT_ADVERTISEMENT, self._on_advertisement)
+        await self._radio.central.start_scanning(active=self._active, filter_duplicates=False)
+        self._scanning = True
+
+    async def stop(self) -> None:
+        if not self._scanning:
+            return
+        self._scanning = False
+        self._radio.central.remove_listener(Device.EVENT_ADVERTISEMENT, self._on_advertisement)
+        await self._radio.central.stop_scanning()
+
+
+def _properties(flags: int) -> list[Any]:
+    return [name for bit, name in _PROPERTY_NAMES if flags & bit]
+
+
+class BumbleBleakClient(BaseBleakClient):
+    """A GATT client on the radio's central, driven through bleak's `BleakClient`."""
+
+    def __init__(
+        self,
+        address_or_ble_device: BLEDevice | str,
+        *,
+        disconnected_callback: Callable[[], None] | None,
+        timeout: float,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout
+        )
+        self._radio = _radio_from(kwargs)
+        details = (
+            address_or_ble_device.details if isinstance(address_or_ble_device, BLEDevice) else None
+        )
+        seen = self._radio.seen.get(self.address)
+        if isinstance(details, Address):
+            self._peer_address = details
+        elif seen is not None:
+            self._peer_address = seen[0]
+        else:
+            self._peer_address = Address(self.address, Address.RANDOM_DEVICE_ADDRESS)
+        self._name = seen[1] if seen is not None and seen[1] else self.address
+        self._connection: Connection | None = None
+        self._peer: Peer | None = None
+        self._closing = False
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def mtu_size(self) -> int:
+        return self._connection.att_mtu if self._connection is not None else 23
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connection is not None
+
+    def _require_peer(self) -> Peer:
+        if self._peer is None:
+            raise BleakError(f"{self.address}: not connected")
+        return self._peer
+
+    def _on_disconnection(self, _reason: int) -> None:
+        self._connection = None
+        self._peer = None
+        self.services = None
+        if not self._closing and self._disconnected_callback is not None:
+            self._disconnected_callback()
+
+    async def connect(self, pair: bool, **kwargs: Any) -> None:
+        radio = self._radio
+        await radio.power_on_central()
+        self._closing = False
+        try:
+            async with radio.connect_lock:
+                connection = await radio.central.connect(
+                    self._peer_address, timeout=self._timeout
+                )
+        except Exception as error:
+            raise BleakError(f"{self.address}: connection failed: {error!r}") from error
+        self._connection = connection
+        connection.on(Connection.EVENT_DISCONNECTION, self._on_disconnection)
+        peer = Peer(connection)
+        self._peer = peer
+        try:
+            if radio.central_mtu > 23:
+                await peer.request_mtu(radio.central_mtu)
+            if pair:
+                await connection.pair()
+            self.services = await self._discover(peer)
+        except Exception as error:
+            await self.disconnect()
+            raise BleakError(f"{self.address}: setup after connecting failed: {error!r}") from error
+
+    async def _discover(self, peer: Peer) -> BleakGATTServiceCollection:
+        collection = BleakGATTServiceCollection()
+        for service in await peer.discover_services():
+            bleak_service = BleakGATTService(service, service.handle, bleak_uuid(service.uuid))
+            collection.add_service(bleak_service)
+            for characteristic in await service.discover_characteristics():
+                bleak_char = BleakGATTCharacteristic(
+                    characteristic,
+                    characteristic.handle,
+                    bleak_uuid(characteristic.uuid),
+                    _properties(int(characteristic.properties)),
+                    lambda: self.mtu_size - 3,
+                    bleak_service,
+                )
+                collection.add_characteristic(bleak_char)
+                for descriptor in await characteristic.discover_descriptors():
+                    collection.add_descriptor(
+                        BleakGATTDescriptor(
+                            descriptor, descriptor.handle, bleak_uuid(descriptor.type), bleak_char
+                        )
+                    )
+        return collection
+
+    async def disconnect(self) -> None:
+        connection = self._connection
+        if connection is None:
+            return
+        self._closing = True
+        # The link may already be gone; either way it is down afterwards.
+        with contextlib.suppress(Exception):
+            await connection.disconnect()
+        self._connection = None
+        self._peer = None
+        self.services = None
+
+    async def pair(self, *args: Any, **kwargs: Any) -> None:
+        if self._connection is None:
+            raise BleakError(f"{self.address}: not connected")
+        await self._connection.pair()
+
+    async def unpair(self) -> None:
+        keystore = self._radio.central.keystore
+        if keystore is not None:
+            await keystore.delete(str(self._peer_address))
+        await self.disconnect()
+
+    async def read_gatt_char(
+        self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
+    ) -> bytearray:
+        return await self._read(characteristic.obj)
+
+    async def read_gatt_descriptor(
+        self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: Any
+    ) -> bytearray:
+        return await self._read(descriptor.obj)
+
+    async def _read(self, proxy: gatt_client.AttributeProxy[bytes]) -> bytearray:
+        peer = self._require_peer()
+        try:
+            return bytearray(await peer.read_value(proxy))
+        except Exception as error:
+            message = f"{self.address}: read of handle {proxy.handle} failed: {error!r}"
+            raise BleakError(message) from error
+
+    async def write_gatt_char(
+        self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool
+    ) -> None:
+        await self._write(characteristic.obj, data, response)
+
+    async def write_gatt_descriptor(
+        self, descriptor: BleakGATTDescriptor, data: SizedBuffer
+    ) -> None:
+        await self._write(descriptor.obj, data, True)
+
+    async def _write(
+        self, proxy: gatt_client.AttributeProxy[bytes], data: SizedBuffer, response: bool
+    ) -> None:
+        peer = self._require_peer()
+        try:
+            await peer.write_value(proxy, bytes(data), with_response=response)
+        except Exception as error:
+            message = f"{self.address}: write to handle {proxy.handle} failed: {error!r}"
+            raise BleakError(message) from error
+
+    async def start_notify(
+        self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: Any
+    ) -> None:
+        peer = self._require_peer()
+
+        def deliver(value: bytes) -> None:
+            callback(bytearray(value))
+
+        try:
+            await peer.subscribe(characteristic.obj, deliver)
+        except Exception as error:
+            raise BleakError(f"{self.address}: subscribe failed: {error!r}") from error
+
+    async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
+        peer = self._require_peer()
+        await peer.unsubscribe(characteristic.obj)

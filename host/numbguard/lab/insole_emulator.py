@@ -1,0 +1,378 @@
+"""A CPython insole: samples a deterministic gait trace, frames it, keeps a ring, obeys control.
+
+It speaks docs/protocol.md through `numbguard.protocol`'s encoders and knows nothing of the
+link: `poll()` returns the frames due by a given time, `handle_control()` the reply (and any
+resent frames or status pages) for one control frame. The BLE peripheral and the serial peer
+carry those bytes. Sample values are a pure function of the sample index (`sample_set`), so a
+test can check every sample the host received against what the insole took.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Final, Literal, TypedDict
+
+from numbguard.errors import InputError
+from numbguard.pads import Foot, pads_from_mask
+from numbguard.protocol.codec import decode_frame, encode_frame
+from numbguard.protocol.constants import (
+    ALL_PADS_MASK,
+    DEVICE_CLOCK_MODULO,
+    IDENTIFY_MAX_S,
+    MAX_FRAME_BYTES,
+    MIN_FRAME_BYTES,
+    NAME_MAX_BYTES,
+    OP_GET_CAL,
+    OP_GET_STATUS,
+    OP_IDENTIFY,
+    OP_RESEND,
+    OP_SET_CAL,
+    OP_SET_NAME,
+    OP_SET_OVERSAMPLE,
+    OP_SET_PADS,
+    OP_SET_RATE,
+    OP_START,
+    OP_STOP,
+    OP_TARE,
+    OP_TIME_SYNC,
+    OVERSAMPLE_MAX,
+    RATE_DEFAULT_HZ,
+    RATE_MAX_HZ,
+    RATE_MIN_HZ,
+    RESULT_BAD_CRC,
+    RESULT_NOT_HELD,
+    RESULT_OK,
+    RESULT_OUT_OF_RANGE,
+    RESULT_UNKNOWN_OPCODE,
+    SEQ_MODULO,
+    STATUS_PERIOD_MS,
+    T_FIRST_MODULO,
+)
+from numbguard.protocol.frames import (
+    ArgValue,
+    Control,
+    DataFrame,
+    Reply,
+    StatusClock,
+    StatusCounters,
+    StatusIdentity,
+    StatusPage,
+    StatusTare,
+    StatusTiming,
+)
+from numbguard.protocol.packing import sets_per_frame
+
+FIRMWARE_VERSION: Final = (1, 0, 0)
+DEFAULT_RING_FRAMES: Final = 4096
+STRIDE_MS: Final = 720  # one stride of the synthetic gait (about 167 steps/min with both feet)
+STANCE_MS: Final = 260
+
+Channel = Literal["data", "status"]
+
+
+class _Head(TypedDict):
+    foot: Foot
+    insole_tag: int
+    seq: int
+    pad_mask: int
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One frame for the link: data frames go on the data channel, the rest on status."""
+
+    channel: Channel
+    frame: bytes
+    seq: int = -1  # data frame sequence number, -1 for other kinds
+
+
+def sample_set(sample_index: int, rate_hz: int, pad_mask: int) -> list[int]:
+    """ADC counts of every present pad for sample `sample_index`: a running gait, per pad.
+
+    Heel loads early in stance, the forefoot late; the lace pads carry a steady dorsal load
+    that rises a little in stance. Integer-valued and deterministic.
+    """
+    t_ms = sample_index * 1000 // rate_hz
+    phase_ms = t_ms % STRIDE_MS
+    stance = phase_ms < STANCE_MS
+    x = phase_ms / STANCE_MS if stance else 0.0
+    heel = 2600 * math.sin(math.pi * min(1.0, x / 0.5)) if stance and x < 0.5 else 0.0
+    fore = 3000 * math.sin(math.pi * x) ** 2 if stance else 0.0
+    by_pad = {
+        "heel": 120 + heel,
+        "ball_medial": 150 + 0.8 * fore,
+        "ball_center": 150 + fore,
+        "ball_lateral": 150 + 0.6 * fore,
+        "lace_lower": 700 + (250 * x if stance else 0.0),
+        "lace_upper": 800 + (300 * x if stance else 0.0),
+    }
+    return [min(4095, round(by_pad[pad])) for pad in pads_from_mask(pad_mask)]
+
+
+class InsoleEmulator:
+    """One insole's firmware behaviour, in CPython, driven by the caller's clock.
+
+    `streaming` starts True so a freshly connected host sees data at once, as the firmware
+    does after boot; STOP and START switch it.
+    """
+
+    def __init__(
+        self,
+        *,
+        foot: Foot,
+        insole_id: int,
+        rate_hz: int = RATE_DEFAULT_HZ,
+        pad_mask: int = ALL_PADS_MASK,
+        clock_offset_us: int = 0,
+        boot_id: int | None = None,
+        ring_frames: int = DEFAULT_RING_FRAMES,
+        streaming: bool = True,
+    ) -> None:
+        self.foot: Foot = foot
+        self.insole_id = insole_id & 0xFFFFFFFF
+        self.insole_tag = insole_id & 0x7F
+        self.rate_hz = rate_hz
+        self.pad_mask = pad_mask
+        self.clock_offset_us = clock_offset_us
+        self.boot_id = random.randrange(1 << 16) if boot_id is None else boot_id
+        self.streaming = streaming
+        self.host_connected = False
+        self.battery_pct = 87
+        self.name = ""
+        self.oversample = 1
+        self.ring: OrderedDict[int, bytes] = OrderedDict()
+        self.ring_frames = ring_frames
+        self.frames_sent = 0
+        self.frames_resent = 0
+        self.frames_dropped = 0
+        self.samples_taken = 0
+        self.tare = [0] * 6
+        self.calibration: dict[int, tuple[float, float]] = {}
+        self._start_s: float | None = None
+        self._next_sample = 0  # index of the next sample to take
+        self._pending: list[list[int]] = []  # sample sets not yet in a frame
+        self._pending_first = 0  # sample index of _pending[0]
+        self._seq = 0
+        self._status_counter = 0
+        self._next_status_s = 0.0
+        self._status_page = 0
+
+    @property
+    def advertised_name(self) -> str:
+        return f"NG{'L' if self.foot == 'left' else 'R'}-{self.insole_id & 0xFFFF:04X}"
+
+    @property
+    def firmware_version(self) -> str:
+        return ".".join(str(part) for part in FIRMWARE_VERSION)
+
+    # -- clock -------------------------------------------------------------------------------
+
+    def _device_us(self, now_s: float) -> int:
+        start = self._start_s if self._start_s is not None else now_s
+        return (round((now_s - start) * 1e6) + self.clock_offset_us) % DEVICE_CLOCK_MODULO
+
+    def _sample_us(self, sample_index: int) -> int:
+        t_us = sample_index * 1_000_000 // self.rate_hz
+        return (t_us + self.clock_offset_us) % DEVICE_CLOCK_MODULO
+
+    # -- frames out ----------------------------------------------------------------------
+
+    def poll(self, now_s: float, max_frame_bytes: int = MAX_FRAME_BYTES) -> list[Outgoing]:
+        """Frames due by `now_s` (seconds on the caller's clock): data, then a status page."""
+        if self._start_s is None:
+            self._start_s = now_s
+            self._next_status_s = now_s
+        out: list[Outgoing] = []
+        if self.streaming:
+            out += self._sample_until(now_s, max_frame_bytes)
+        if now_s >= self._next_status_s:
+            out.append(self._status(self._status_page, now_s))
+            self._status_page = (self._status_page + 1) % 5
+            self._next_status_s += STATUS_PERIOD_MS / 1000
+        return out
+
+    def _sample_until(self, now_s: float, max_frame_bytes: int) -> list[Outgoing]:
+        assert self._start_s is not None
+        due = math.floor((now_s - self._start_s) * self.rate_hz) + 1
+        n_pads = len(pads_from_mask(self.pad_mask))
+        per_frame = sets_per_frame(max_frame_bytes + 3, n_pads, self.rate_hz)
+        out: list[Outgoing] = []
+        while self._next_sample < due:
+            if not self._pending:
+                self._pending_first = self._next_sample
+            self._pending.append(sample_set(self._next_sample, self.rate_hz, self.pad_mask))
+            self._next_sample += 1
+            self.samples_taken += 1
+            if len(self._pending) >= per_frame:
+                out.append(self._close_data_frame())
+        return out
+
+    def _close_data_frame(self) -> Outgoing:
+        seq = self._seq
+        frame = DataFrame(
+            foot=self.foot,
+            insole_tag=self.insole_tag,
+            seq=seq,
+            pad_mask=self.pad_mask,
+            t_first_us=self._sample_us(self._pending_first) % T_FIRST_MODULO,
+            rate_hz=self.rate_hz,
+            samples=self._pending,  # type: ignore[arg-type]  # converted to an array
+        )
+        raw = encode_frame(frame)
+        self._pending = []
+        self._seq = (seq + 1) % SEQ_MODULO
+        self.ring[seq] = raw
+        if len(self.ring) > self.ring_frames:
+            self.ring.popitem(last=False)
+        self.frames_sent += 1
+        return Outgoing("data", raw, seq)
+
+    def _ring_span_ds(self) -> int:
+        if not self.ring:
+            return 0
+        first = decode_frame(next(iter(self.ring.values())))
+        assert isinstance(first, DataFrame)
+        held_sets = self._pending_first - self._sample_index_of(first)
+        return held_sets * 10 // self.rate_hz
+
+    def _sample_index_of(self, frame: DataFrame) -> int:
+        # t_first_us wraps every 16.78 s; only the span of the ring matters here.
+        now_us = self._sample_us(self._pending_first) % T_FIRST_MODULO
+        back_us = (now_us - frame.t_first_us) % T_FIRST_MODULO
+        return self._pending_first - back_us * self.rate_hz // 1_000_000
+
+    def _status(self, page: int, now_s: float) -> Outgoing:
+        head = _Head(
+            foot=self.foot, insole_tag=self.insole_tag, seq=self._status_counter,
+            pad_mask=self.pad_mask,
+        )  # fmt: skip
+        self._status_counter = (self._status_counter + 1) % SEQ_MODULO
+        frame: StatusPage
+        if page == 0:
+            flags = (1 if self.streaming else 0) | (2 if self.host_connected else 0)
+            major, minor, patch = FIRMWARE_VERSION
+            frame = StatusIdentity(
+                **head, insole_id=self.insole_id, boot_id=self.boot_id, fw_major=major,
+                fw_minor=minor, fw_patch=patch, rate_hz=self.rate_hz, flags=flags,
+            )  # fmt: skip
+        elif page == 1:
+            frame = StatusClock(
+                **head, device_time_us=self._device_us(now_s), battery_mv=3900,
+                battery_pct=self.battery_pct, last_data_seq=(self._seq - 1) % SEQ_MODULO,
+                oversample=self.oversample,
+            )  # fmt: skip
+        elif page == 2:
+            frame = StatusCounters(
+                **head, frames_sent=self.frames_sent % SEQ_MODULO,
+                frames_resent=self.frames_resent % SEQ_MODULO,
+                frames_dropped=self.frames_dropped % SEQ_MODULO, notify_retries=0,
+                ring_frames=len(self.ring),
+                ring_span_ds=min(0xFFFF, self._ring_span_ds()),
+            )  # fmt: skip
+        elif page == 3:
+            frame = StatusTiming(
+                **head, jitter_mean_us=0, jitter_max_us=0, late_samples=0, fault_open_mask=0,
+                fault_short_mask=0,
+            )  # fmt: skip
+        else:
+            frame = StatusTare(**head, tare_offsets=tuple(self.tare))
+        return Outgoing("status", encode_frame(frame))
+
+    # -- control in ----------------------------------------------------------------------
+
+    def handle_control(
+        self, raw: bytes, now_s: float, max_frame_bytes: int = MAX_FRAME_BYTES
+    ) -> list[Outgoing]:
+        """The reply to one control frame, then any frames it asks for."""
+        try:
+            control = decode_frame(raw)
+        except InputError:
+            if len(raw) < MIN_FRAME_BYTES:
+                return []  # too damaged to answer: the host times out and retries
+            request_id = raw[3] | raw[4] << 8
+            return [self._reply(request_id, raw[5], RESULT_BAD_CRC)]
+        if not isinstance(control, Control):
+            return []
+        return self._obey(control, now_s)
+
+    def _reply(self, request_id: int, opcode: int, result: int, **data: ArgValue) -> Outgoing:
+        reply = Reply(
+            foot=self.foot, insole_tag=self.insole_tag, seq=request_id, pad_mask=self.pad_mask,
+            opcode=opcode, result=result, data=dict(data),
+        )  # fmt: skip
+        return Outgoing("status", encode_frame(reply))
+
+    def _obey(self, control: Control, now_s: float) -> list[Outgoing]:
+        op, args, rid = control.opcode, control.args, control.seq
+
+        def ok(**data: ArgValue) -> list[Outgoing]:
+            return [self._reply(rid, op, RESULT_OK, **data)]
+
+        def out_of_range() -> list[Outgoing]:
+            return [self._reply(rid, op, RESULT_OUT_OF_RANGE)]
+
+        def arg(name: str) -> int:
+            return int(args[name])
+
+        if op == OP_START:
+            self.streaming = True
+            return ok()
+        if op == OP_STOP:
+            self.streaming = False
+            return ok()
+        if op == OP_SET_RATE:
+            if not RATE_MIN_HZ <= arg("rate_hz") <= RATE_MAX_HZ:
+                return out_of_range()
+            self.rate_hz = arg("rate_hz")
+            return ok()
+        if op == OP_TARE:
+            return ok()
+        if op == OP_TIME_SYNC:
+            return ok(host_token=arg("host_token"), device_time_us=self._device_us(now_s))
+        if op == OP_RESEND:
+            return self._resend(rid, arg("first_seq"), arg("last_seq"))
+        if op == OP_IDENTIFY:
+            return ok() if 1 <= arg("seconds") <= IDENTIFY_MAX_S else out_of_range()
+        if op == OP_GET_STATUS:
+            return ok() + [self._status(page, now_s) for page in range(5)]
+        if op == OP_SET_PADS:
+            if not 0 < arg("pad_mask") <= ALL_PADS_MASK:
+                return out_of_range()
+            self.pad_mask = arg("pad_mask")
+            return ok()
+        if op == OP_SET_NAME:
+            name = str(args["name"])
+            if not 1 <= len(name) <= NAME_MAX_BYTES:
+                return out_of_range()
+            self.name = name
+            return ok()
+        if op == OP_SET_CAL:
+            self.calibration[arg("pad_bit")] = (float(args["gain"]), float(args["exponent"]))
+            return ok()
+        if op == OP_GET_CAL:
+            gain, exponent = self.calibration.get(arg("pad_bit"), (1.0, 1.0))
+            return ok(pad_bit=arg("pad_bit"), gain=gain, exponent=exponent)
+        if op == OP_SET_OVERSAMPLE:
+            if not 1 <= arg("oversample") <= OVERSAMPLE_MAX:
+                return out_of_range()
+            self.oversample = arg("oversample")
+            return ok()
+        return [self._reply(rid, op, RESULT_UNKNOWN_OPCODE)]
+
+    def _resend(self, request_id: int, first_seq: int, last_seq: int) -> list[Outgoing]:
+        count = (last_seq - first_seq) % SEQ_MODULO + 1
+        wanted = [(first_seq + i) % SEQ_MODULO for i in range(count)]
+        held = [seq for seq in wanted if seq in self.ring]
+        oldest = next(iter(self.ring), 0)
+        if not held:
+            return [self._reply(request_id, OP_RESEND, RESULT_NOT_HELD, frames_queued=0,
+                                oldest_seq_held=oldest)]  # fmt: skip
+        self.frames_resent += len(held)
+        reply = self._reply(
+            request_id, OP_RESEND, RESULT_OK, frames_queued=len(held), oldest_seq_held=oldest
+        )
+        return [reply] + [Outgoing("data", self.ring[seq], seq) for seq in held]
+
