@@ -1,0 +1,68 @@
+"""The wire protocol (docs/protocol.md), host side: frames, their codec, link decoders, streams.
+
+- `frames`: one immutable class per frame kind; `codec`: `encode_frame` / `decode_frame`;
+- `control`: checked control builders (`make_control`) and argument layouts;
+- `decoder`: `SerialFrameDecoder` (COBS over USB serial) and `NotificationDecoder` (BLE);
+- `stream`: per-insole reassembly: 64-bit sequence and time, gaps, resends, resets.
+"""
+
+from numbguard.protocol.cobs import cobs_decode, cobs_encode, encode_serial
+from numbguard.protocol.codec import (
+    REJECT_REASONS,
+    FrameError,
+    decode_frame,
+    encode_control,
+    encode_frame,
+)
+from numbguard.protocol.control import make_control
+from numbguard.protocol.decoder import (
+    Decoded,
+    NotificationDecoder,
+    Rejection,
+    SerialFrameDecoder,
+)
+from numbguard.protocol.frames import (
+    Control,
+    DataFrame,
+    Frame,
+    Reply,
+    StatusClock,
+    StatusCounters,
+    StatusFrame,
+    StatusIdentity,
+    StatusPage,
+    StatusTare,
+    StatusTiming,
+    frame_fields,
+)
+
+ReplyFrame = Reply  # the name the transports use for a reply
+
+__all__ = [
+    "REJECT_REASONS",
+    "Control",
+    "DataFrame",
+    "Decoded",
+    "Frame",
+    "FrameError",
+    "NotificationDecoder",
+    "Rejection",
+    "Reply",
+    "ReplyFrame",
+    "SerialFrameDecoder",
+    "StatusClock",
+    "StatusCounters",
+    "StatusFrame",
+    "StatusIdentity",
+    "StatusPage",
+    "StatusTare",
+    "StatusTiming",
+    "cobs_decode",
+    "cobs_encode",
+    "decode_frame",
+    "encode_control",
+    "encode_frame",
+    "encode_serial",
+    "frame_fields",
+    "make_control",
+]
