@@ -1,0 +1,155 @@
+"""One insole's calibration: a `PadCalibration` per pad present, and block conversion of
+sample sets (one column per pad, as decoded from data frames) into kPa with saturation flags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from numbguard.calibration.model import (
+    ArrayLike,
+    BoolArray,
+    FloatArray,
+    as_counts,
+    pressure_and_saturation,
+    raw_pressure_kpa,
+)
+from numbguard.calibration.pad import NUMERIC_FIELDS, PadCalibration
+from numbguard.calibration.parts import default_pad_calibrations
+from numbguard.errors import InputError
+from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
+
+
+@dataclass(frozen=True)
+class CalibratedSamples:
+    """Pressures of a block of sample sets: rows are samples, columns are `pads`."""
+
+    pads: tuple[str, ...]
+    pressure_kpa: FloatArray
+    saturated: BoolArray
+
+    def pressure_by_pad(self) -> dict[str, FloatArray]:
+        return {pad: self.pressure_kpa[..., i] for i, pad in enumerate(self.pads)}
+
+    def saturated_by_pad(self) -> dict[str, BoolArray]:
+        return {pad: self.saturated[..., i] for i, pad in enumerate(self.pads)}
+
+
+@dataclass(frozen=True)
+class InsoleCalibration:
+    """Calibration of every pad present on one insole, kept in wire (pad-bit) order."""
+
+    pads: Mapping[str, PadCalibration]
+    foot: Foot | None = None
+    insole_id: int | None = None
+    _columns: dict[str, FloatArray] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.pads:
+            raise InputError(
+                "an insole calibration needs at least one pad",
+                expected="one or more of " + ", ".join(PAD_IDS),
+                got="none",
+            )
+        for pad, calibration in self.pads.items():
+            if not isinstance(calibration, PadCalibration) or calibration.pad != pad:
+                got = calibration.pad if isinstance(calibration, PadCalibration) else calibration
+                raise InputError(
+                    "pad calibration filed under another pad",
+                    expected=f"the calibration of {pad}",
+                    got=repr(got),
+                )
+        if self.foot is not None and self.foot not in FOOT_IDS:
+            raise InputError("unknown foot", expected="left or right", got=repr(self.foot))
+        if self.insole_id is not None and (
+            isinstance(self.insole_id, bool)
+            or not isinstance(self.insole_id, int)
+            or not 0 <= self.insole_id < 2**32
+        ):
+            raise InputError(
+                "bad insole id", expected="an integer from 0 to 2**32 - 1", got=repr(self.insole_id)
+            )
+        ordered = {pad: self.pads[pad] for pad in PAD_IDS if pad in self.pads}
+        object.__setattr__(self, "pads", ordered)
+        # Per-pad constants as arrays in wire order, so a block converts in one numpy pass.
+        columns = {
+            name: np.array([getattr(c, name) for c in ordered.values()], dtype=np.float64)
+            for name in NUMERIC_FIELDS
+        }
+        columns["tare_kpa"] = raw_pressure_kpa(
+            columns["tare_counts"],
+            columns["divider_ohms"],
+            columns["gain"],
+            columns["exponent"],
+            columns["area_mm2"],
+        )
+        object.__setattr__(self, "_columns", columns)
+
+    @classmethod
+    def default(
+        cls,
+        pads: Iterable[str] = PAD_IDS,
+        foot: Foot | None = None,
+        insole_id: int | None = None,
+    ) -> InsoleCalibration:
+        """The nominal calibration of the chosen parts (hardware/), before any fit or tare."""
+        return cls(default_pad_calibrations(pads), foot=foot, insole_id=insole_id)
+
+    @property
+    def pad_ids(self) -> tuple[str, ...]:
+        return tuple(self.pads)
+
+    def convert(self, counts: ArrayLike, pads: Sequence[str] | None = None) -> CalibratedSamples:
+        """Counts (samples x pads, or one sample set) to net kPa and saturation flags.
+
+        `pads` names the columns (default: every pad of this calibration, in wire order).
+        NaN marks a missing sample and stays NaN, never saturated.
+        """
+        columns = tuple(pads) if pads is not None else self.pad_ids
+        missing = [pad for pad in columns if pad not in self.pads]
+        if missing:
+            raise InputError(
+                "no calibration for pad",
+                expected="one of " + ", ".join(self.pad_ids),
+                got=", ".join(missing),
+            )
+        values = as_counts(counts)
+        if values.ndim not in (1, 2) or values.shape[-1] != len(columns):
+            raise InputError(
+                "counts do not match the pads",
+                expected=f"shape (samples, {len(columns)}) for {', '.join(columns)}",
+                got=f"shape {values.shape}",
+            )
+        index = [self.pad_ids.index(pad) for pad in columns]
+        c = {name: array[index] for name, array in self._columns.items()}
+        pressure, saturated = pressure_and_saturation(
+            values,
+            c["divider_ohms"],
+            c["gain"],
+            c["exponent"],
+            c["area_mm2"],
+            c["tare_kpa"],
+            c["rated_kpa"],
+            c["saturation_counts"],
+        )
+        return CalibratedSamples(pads=columns, pressure_kpa=pressure, saturated=saturated)
+
+    def with_pad(self, calibration: PadCalibration) -> InsoleCalibration:
+        """This calibration with one pad added or replaced."""
+        return replace(self, pads={**self.pads, calibration.pad: calibration})
+
+    def with_tare(self, tare_counts: Mapping[str, int]) -> InsoleCalibration:
+        """This calibration with new tare offsets for the pads named."""
+        unknown = [pad for pad in tare_counts if pad not in self.pads]
+        if unknown:
+            raise InputError(
+                "tare for a pad this insole does not have",
+                expected="one of " + ", ".join(self.pad_ids),
+                got=", ".join(unknown),
+            )
+        pads = dict(self.pads)
+        for pad, counts in tare_counts.items():
+            pads[pad] = pads[pad].with_tare(counts)
+        return replace(self, pads=pads)
