@@ -1,0 +1,545 @@
+"""Foot contacts and per-step metrics from the plantar pads of one foot, streaming.
+
+The detector sums whatever plantar pads the insole has (heel + forefoot, or forefoot only)
+into one load signal and runs a hysteresis state machine on it:
+
+- **Adaptive thresholds.** Samples are processed in fixed blocks of `block_s`. Per block a
+  robust low (2nd percentile) and high (98th percentile) are taken; the floor of the signal is
+  the lowest low and the top the highest high of the last `window_s`. The range (top - floor)
+  decays with a half-life of `range_half_life_s` when the foot stops moving, so a pause does
+  not shrink the thresholds into noise; below `min_range_kpa` nothing is detected. A contact
+  starts when the load exceeds ``floor + on_fraction * range`` and ends when it falls to
+  ``floor + off_fraction * range``, and counts only if the load reached
+  ``floor + peak_fraction * range`` (a foot strike, not a twitch). The onset is backdated
+  to where the load last left the off level, interpolated between samples, so it lies at
+  the first touch.
+- **Durations.** A dip shorter than `min_swing_s` does not split a contact; contacts shorter
+  than `min_contact_s` are noise; contacts longer than `max_contact_s` are standing, not
+  steps. A stride longer than `max_stride_s` is a pause: the next step has no stride time.
+- **Gaps.** Missing samples (NaN) hold the last value of each pad; when every plantar pad is
+  missing the state machine holds its state. A gap longer than `max_gap_s` (missing samples
+  or a jump in time) drops the contact it cuts and restarts the stride chain.
+
+Blocks are cut by sample count, so the output does not depend on how the input is chunked.
+Memory is bounded: a history of `max_stride_s + max_contact_s` plus a few blocks.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from numbguard.analysis.types import Contact, FloatArray, PressureChunk, StepMetrics
+from numbguard.errors import InputError
+from numbguard.pads import FOREFOOT_PADS, LACE_PADS, PAD_IDS, PLANTAR_PADS, Foot
+
+IntArray = npt.NDArray[np.int64]
+_History = tuple[FloatArray, FloatArray, FloatArray]  # t_s, pad values (pads x samples), load
+
+_LOW_PERCENTILE = 0.02
+_HIGH_PERCENTILE = 0.98
+
+
+def contact_of(step: StepMetrics) -> Contact:
+    """The contact a step was measured on."""
+    return Contact(foot=step.foot, t_on_s=step.t_on_s, t_off_s=step.t_off_s)
+
+
+@dataclass
+class _Open:
+    """A contact whose onset is known and whose end is not yet (or not yet final)."""
+
+    t_on_s: float
+    valid: bool
+    peak_level_kpa: float  # the load must reach this for the contact to count
+    t_off_s: float = float("nan")
+
+
+@dataclass
+class _Event:
+    index: int  # global sample index where the event becomes known
+    kind: str  # rise, fall, gap, gap_end
+    t_s: float = float("nan")
+    onset_index: int = -1  # rise: global index of the last sample at the off level before it
+    peak_level_kpa: float = float("nan")
+
+
+class ContactDetector:
+    """Streaming contact detector and step metrics for one foot.
+
+    Feed `PressureChunk`s of one foot in time order to `update`; each call returns the steps
+    that became final. `finish` flushes the end of the stream. The pads present in the first
+    chunk are the insole's pads; at least one plantar pad is required.
+    """
+
+    def __init__(
+        self,
+        foot: Foot,
+        *,
+        on_fraction: float = 0.25,
+        peak_fraction: float = 0.4,
+        off_fraction: float = 0.08,
+        min_contact_s: float = 0.15,
+        min_swing_s: float = 0.12,
+        max_contact_s: float = 3.0,
+        max_stride_s: float = 4.0,
+        window_s: float = 5.0,
+        block_s: float = 1.0,
+        min_range_kpa: float = 50.0,
+        range_half_life_s: float = 30.0,
+        max_gap_s: float = 0.25,
+    ) -> None:
+        if not 0 < off_fraction < on_fraction <= peak_fraction < 1:
+            raise InputError(
+                "bad thresholds",
+                expected="0 < off_fraction < on_fraction <= peak_fraction < 1",
+                got=f"off_fraction={off_fraction}, on_fraction={on_fraction}, "
+                f"peak_fraction={peak_fraction}",
+            )
+        for name, value in (
+            ("min_contact_s", min_contact_s),
+            ("min_swing_s", min_swing_s),
+            ("max_contact_s", max_contact_s),
+            ("max_stride_s", max_stride_s),
+            ("window_s", window_s),
+            ("block_s", block_s),
+            ("min_range_kpa", min_range_kpa),
+            ("range_half_life_s", range_half_life_s),
+            ("max_gap_s", max_gap_s),
+        ):
+            if not (value > 0 and np.isfinite(value)):
+                raise InputError(f"bad {name}", expected="a positive number", got=repr(value))
+        self.foot: Foot = foot
+        self.on_fraction = on_fraction
+        self.peak_fraction = peak_fraction
+        self.off_fraction = off_fraction
+        self.min_contact_s = min_contact_s
+        self.min_swing_s = min_swing_s
+        self.max_contact_s = max_contact_s
+        self.max_stride_s = max_stride_s
+        self.window_s = window_s
+        self.block_s = block_s
+        self.min_range_kpa = min_range_kpa
+        self.range_half_life_s = range_half_life_s
+        self.max_gap_s = max_gap_s
+        # Set by the first chunk.
+        self.pads_: tuple[str, ...] = ()
+        self.sample_rate_hz_: float = 0.0
+        self.n_steps_ = 0
+        self._plantar_rows: IntArray = np.zeros(0, dtype=np.int64)
+        self._block_n = 0
+        self._window_blocks = 0
+        self._max_gap_n = 0
+        self._history_n = 0
+        # Input not yet processed.
+        self._pending_t: list[FloatArray] = []
+        self._pending_p: list[FloatArray] = []
+        self._pending_n = 0
+        self._last_t_s = float("-inf")
+        # Carried between blocks.
+        self._n_done = 0  # global index of the next sample to process
+        self._hist_t: FloatArray = np.zeros(0)
+        self._hist_p: FloatArray = np.zeros((0, 0))
+        self._hist_load: FloatArray = np.zeros(0)
+        self._hist_off: FloatArray = np.zeros(0)
+        self._last_valid: FloatArray = np.zeros(0)
+        self._state = 0  # -1 unloaded, 1 loaded, 0 unknown
+        self._last_below = -1  # global index of the last sample at or under the off level
+        self._missing_start = -1  # global index where the current missing run began
+        self._block_stats: deque[tuple[float, float]] = deque()
+        self._range_kpa = 0.0
+        self._open: _Open | None = None
+        self._candidate: _Open | None = None
+        self._prev: tuple[float, float] | None = None  # (t_on_s, t_off_s) of the last step
+        self._last_gap_end = -1
+
+    # ---- public API -------------------------------------------------------------------
+
+    def update(self, chunk: PressureChunk) -> list[StepMetrics]:
+        """Consume one chunk; return the steps that became final."""
+        self._accept(chunk)
+        steps: list[StepMetrics] = []
+        warm = self._n_done > 0 or self._pending_n >= self._window_blocks * self._block_n
+        if warm and self._pending_n >= self._block_n:
+            usable = self._pending_n - self._pending_n % self._block_n
+            steps += self._process(usable)
+        return steps
+
+    def finish(self) -> list[StepMetrics]:
+        """Process what is left and close the stream; an unfinished contact is dropped."""
+        steps: list[StepMetrics] = []
+        if self._pending_n:
+            steps += self._process(self._pending_n)
+        if self._candidate is not None:
+            steps += self._finalize(self._candidate)
+            self._candidate = None
+        self._open = None
+        return steps
+
+    # ---- input ------------------------------------------------------------------------
+
+    def _accept(self, chunk: PressureChunk) -> None:
+        if chunk.foot != self.foot:
+            raise InputError("chunk of the wrong foot", expected=self.foot, got=chunk.foot)
+        t_s = np.asarray(chunk.t_s, dtype=np.float64)
+        pads = tuple(pad for pad in PAD_IDS if pad in chunk.pressure_kpa)
+        unknown = set(chunk.pressure_kpa) - set(PAD_IDS)
+        if unknown:
+            raise InputError(
+                "unknown pad", expected="one of " + ", ".join(PAD_IDS), got=repr(sorted(unknown)[0])
+            )
+        if not self.pads_:
+            self._start(pads, chunk.sample_rate_hz)
+        elif pads != self.pads_:
+            raise InputError(
+                "pads changed mid-stream", expected=", ".join(self.pads_), got=", ".join(pads)
+            )
+        elif chunk.sample_rate_hz != self.sample_rate_hz_:
+            raise InputError(
+                "sample rate changed mid-stream",
+                expected=f"{self.sample_rate_hz_} Hz",
+                got=f"{chunk.sample_rate_hz} Hz",
+            )
+        if len(t_s) == 0:
+            return
+        values = np.empty((len(pads), len(t_s)))
+        for row, pad in enumerate(pads):
+            column = np.asarray(chunk.pressure_kpa[pad], dtype=np.float64)
+            if column.shape != t_s.shape:
+                raise InputError(
+                    f"pad {pad} length differs from t_s",
+                    expected=str(len(t_s)),
+                    got=str(column.shape),
+                )
+            values[row] = column
+        if not np.all(np.isfinite(t_s)) or t_s[0] <= self._last_t_s or np.any(np.diff(t_s) <= 0):
+            raise InputError(
+                "time does not increase",
+                expected="finite, strictly increasing t_s across chunks",
+                got=f"t_s from {t_s[0]!r} after {self._last_t_s!r}",
+            )
+        self._last_t_s = float(t_s[-1])
+        self._pending_t.append(t_s)
+        self._pending_p.append(values)
+        self._pending_n += len(t_s)
+
+    def _start(self, pads: tuple[str, ...], sample_rate_hz: float) -> None:
+        plantar = [row for row, pad in enumerate(pads) if pad in PLANTAR_PADS]
+        if not plantar:
+            raise InputError(
+                "no plantar pad: contacts cannot be found",
+                expected="heel or a ball_* pad",
+                got=", ".join(pads) or "no pads",
+            )
+        if not (sample_rate_hz > 0 and np.isfinite(sample_rate_hz)):
+            raise InputError(
+                "bad sample rate", expected="a positive rate in Hz", got=repr(sample_rate_hz)
+            )
+        self.pads_ = pads
+        self.sample_rate_hz_ = float(sample_rate_hz)
+        self._plantar_rows = np.asarray(plantar, dtype=np.int64)
+        self._block_n = max(1, round(self.block_s * sample_rate_hz))
+        self._window_blocks = max(1, round(self.window_s / self.block_s))
+        self._max_gap_n = max(1, round(self.max_gap_s * sample_rate_hz))
+        history_s = self.max_stride_s + self.max_contact_s + self.min_swing_s + 2 * self.block_s
+        self._history_n = round(history_s * sample_rate_hz) + 2
+        self._hist_p = np.zeros((len(pads), 0))
+        self._last_valid = np.full(len(pads), np.nan)
+
+    def _take_pending(self, n: int) -> tuple[FloatArray, FloatArray]:
+        t_all = np.concatenate(self._pending_t)
+        p_all = np.concatenate(self._pending_p, axis=1)
+        self._pending_t = [t_all[n:]] if n < len(t_all) else []
+        self._pending_p = [p_all[:, n:]] if n < len(t_all) else []
+        self._pending_n = len(t_all) - n
+        return t_all[:n], p_all[:, :n]
+
+    # ---- detection --------------------------------------------------------------------
+
+    def _process(self, n: int) -> list[StepMetrics]:
+        t_s, raw = self._take_pending(n)
+        base = self._n_done
+        index = np.arange(n)
+        missing = np.all(np.isnan(raw[self._plantar_rows]), axis=0)
+
+        # Hold each pad's last valid value through its missing samples.
+        valid = ~np.isnan(raw)
+        last_index = np.maximum.accumulate(np.where(valid, index, -1), axis=1)
+        filled = np.take_along_axis(raw, np.maximum(last_index, 0), axis=1)
+        filled = np.where(last_index >= 0, filled, self._last_valid[:, None])
+        self._last_valid = filled[:, -1].copy()
+        load = np.nansum(filled[self._plantar_rows], axis=0)
+
+        thr_on, thr_off, thr_peak = self._thresholds(np.where(missing, np.nan, load))
+
+        events = np.zeros(n, dtype=np.int8)
+        events[load > thr_on] = 1
+        events[load <= thr_off] = -1
+        events[missing] = 0
+        last_event = np.maximum.accumulate(np.where(events != 0, index, -1))
+        state = np.where(last_event >= 0, events[np.maximum(last_event, 0)], self._state).astype(
+            np.int8
+        )
+        before = np.concatenate(([self._state], state[:-1])).astype(np.int8)
+        rises = np.flatnonzero((state == 1) & (before == -1))
+        falls = np.flatnonzero((state == -1) & (before == 1))
+        below = np.maximum.accumulate(np.where(events == -1, index + base, -1))
+        below = np.maximum(below, self._last_below)
+
+        # Combined history + new samples, for onset backtracking and step metrics.
+        all_t = np.concatenate((self._hist_t, t_s))
+        all_load = np.concatenate((self._hist_load, load))
+        all_off = np.concatenate((self._hist_off, thr_off))
+        all_p = np.concatenate((self._hist_p, raw), axis=1)
+        offset = base - len(self._hist_t)  # global index of all_*[0]
+
+        queue: list[_Event] = []
+        for i in rises:
+            k = int(below[i])  # last sample at or under the off level before the rise
+            local = k - offset
+            if k < 0 or local < 0:  # onset unknown: the stream began loaded
+                queue.append(_Event(base + int(i), "rise", float(t_s[i]), -1, thr_peak[i]))
+            else:
+                t_on = _crossing(all_t, all_load, all_off, local)
+                queue.append(_Event(base + int(i), "rise", t_on, k, thr_peak[i]))
+        for j in falls:
+            local = base + int(j) - offset
+            queue.append(
+                _Event(base + int(j), "fall", _crossing(all_t, all_load, all_off, local - 1))
+            )
+        queue += self._gap_events(missing, t_s, base)
+        queue.sort(key=lambda event: (event.index, event.kind != "gap_end"))
+
+        steps: list[StepMetrics] = []
+        history = (all_t, all_p, all_load)
+        for event in queue:
+            steps += self._apply(event, history)
+        if self._candidate is not None and t_s[-1] - self._candidate.t_off_s >= self.min_swing_s:
+            steps += self._finalize(self._candidate, history)
+            self._candidate = None
+
+        self._state = int(state[-1])
+        self._last_below = int(below[-1])
+        self._n_done = base + n
+        keep = self._history_n
+        self._hist_t, self._hist_p = all_t[-keep:], all_p[:, -keep:]
+        self._hist_load, self._hist_off = all_load[-keep:], all_off[-keep:]
+        return steps
+
+    def _thresholds(self, load: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Per-sample on, off and peak levels from the floor and range of the recent blocks."""
+        n = len(load)
+        bn = self._block_n
+        n_blocks = -(-n // bn)
+        padded = np.full(n_blocks * bn, np.nan)
+        padded[:n] = load
+        blocks = np.sort(padded.reshape(n_blocks, bn), axis=1)  # NaN sorts last
+        counts = np.sum(~np.isnan(blocks), axis=1)
+        rows = np.arange(n_blocks)
+        low_at = np.floor(_LOW_PERCENTILE * np.maximum(counts - 1, 0)).astype(np.int64)
+        high_at = np.ceil(_HIGH_PERCENTILE * np.maximum(counts - 1, 0)).astype(np.int64)
+        lows = np.where(counts > 0, blocks[rows, low_at], np.nan)
+        highs = np.where(counts > 0, blocks[rows, high_at], np.nan)
+        w = self._window_blocks
+        if not self._block_stats:
+            # First blocks of the stream: let them see the whole first window.
+            self._block_stats.extend(zip(lows[1:w].tolist(), highs[1:w].tolist(), strict=True))
+        previous = list(self._block_stats)[-(w - 1) :] if w > 1 else []
+        all_lows = np.concatenate(([s[0] for s in previous], lows))
+        all_highs = np.concatenate(([s[1] for s in previous], highs))
+        start = len(previous)
+        decay = 0.5 ** (self.block_s / self.range_half_life_s)
+        on_levels = np.empty(n_blocks)
+        off_levels = np.empty(n_blocks)
+        peak_levels = np.empty(n_blocks)
+        for b in range(n_blocks):
+            window = slice(max(0, start + b - w + 1), start + b + 1)
+            floor = float(np.fmin.reduce(all_lows[window]))
+            top = float(np.fmax.reduce(all_highs[window]))
+            spread = top - floor if np.isfinite(top - floor) else 0.0
+            self._range_kpa = max(spread, self._range_kpa * decay)
+            # Too little swing in the load (standing, noise, no insole on): hold the state.
+            level_range = self._range_kpa if self._range_kpa >= self.min_range_kpa else np.nan
+            on_levels[b] = floor + self.on_fraction * level_range
+            off_levels[b] = floor + self.off_fraction * level_range
+            peak_levels[b] = floor + self.peak_fraction * level_range
+        self._block_stats.extend(zip(lows.tolist(), highs.tolist(), strict=True))
+        while len(self._block_stats) > max(w - 1, 0):
+            self._block_stats.popleft()
+        on, off, peak = (
+            np.repeat(levels, bn)[:n] for levels in (on_levels, off_levels, peak_levels)
+        )
+        return on, off, peak
+
+    def _gap_events(
+        self, missing: npt.NDArray[np.bool_], t_s: FloatArray, base: int
+    ) -> list[_Event]:
+        """Events for missing runs longer than `max_gap_s` and for jumps in time."""
+        events: list[_Event] = []
+        previous_t = self._hist_t[-1] if len(self._hist_t) else None
+        steps_s = np.diff(t_s, prepend=t_s[0] if previous_t is None else previous_t)
+        for i in np.flatnonzero(steps_s > self.max_gap_s):
+            events.append(_Event(base + int(i), "gap"))
+            events.append(_Event(base + int(i), "gap_end"))
+        flags = missing.astype(np.int8)
+        before = np.concatenate(([1 if self._missing_start >= 0 else 0], flags[:-1]))
+        starts = (np.flatnonzero((flags == 1) & (before == 0)) + base).tolist()
+        ends = (np.flatnonzero((flags == 0) & (before == 1)) + base).tolist()
+        if self._missing_start >= 0:
+            starts.insert(0, self._missing_start)
+        for position, start in enumerate(starts):
+            end = ends[position] if position < len(ends) else None
+            stop = end if end is not None else base + len(missing)
+            if stop - start > self._max_gap_n:
+                events.append(_Event(start + self._max_gap_n, "gap"))
+                if end is not None:
+                    events.append(_Event(end, "gap_end"))
+        self._missing_start = starts[-1] if len(starts) > len(ends) else -1
+        return events
+
+    # ---- contact assembly -------------------------------------------------------------
+
+    def _apply(self, event: _Event, history: _History) -> list[StepMetrics]:
+        steps: list[StepMetrics] = []
+        candidate = self._candidate
+        if event.kind == "rise":
+            # An onset before the end of a long gap is not known.
+            valid = event.onset_index >= max(0, self._last_gap_end)
+            if candidate is not None and event.t_s - candidate.t_off_s < self.min_swing_s:
+                self._open = _Open(
+                    candidate.t_on_s, candidate.valid and valid, candidate.peak_level_kpa
+                )  # a dip, not a swing
+            else:
+                if candidate is not None:
+                    steps += self._finalize(candidate, history)
+                self._open = _Open(event.t_s, valid, event.peak_level_kpa)
+            self._candidate = None
+        elif event.kind == "fall":
+            if self._open is not None:
+                self._open.t_off_s = event.t_s
+                self._candidate, self._open = self._open, None
+        elif event.kind == "gap":
+            if candidate is not None:
+                steps += self._finalize(candidate, history)
+            self._candidate = self._open = None
+            self._prev = None
+        else:  # gap_end
+            self._last_gap_end = event.index
+        return steps
+
+    def _finalize(self, contact: _Open, history: _History | None = None) -> list[StepMetrics]:
+        contact_s = contact.t_off_s - contact.t_on_s
+        if not contact.valid or contact_s > self.max_contact_s:
+            self._prev = None
+            return []
+        if history is None:
+            history = (self._hist_t, self._hist_p, self._hist_load)
+        t_all, _, load = history
+        stance = slice(*np.searchsorted(t_all, (contact.t_on_s, contact.t_off_s)).tolist())
+        peak_kpa = np.max(load[stance], initial=-np.inf)
+        if contact_s < self.min_contact_s or not peak_kpa >= contact.peak_level_kpa:
+            return []  # a blip, not a step
+        step = self._metrics(contact, history)
+        self._prev = (contact.t_on_s, contact.t_off_s)
+        self.n_steps_ += 1
+        return [step]
+
+    def _metrics(self, contact: _Open, history: _History) -> StepMetrics:
+        t_all, p_all, _ = history
+        on, off = contact.t_on_s, contact.t_off_s
+        stride_s: float | None = None
+        swing: slice | None = None
+        if self._prev is not None and on - self._prev[0] <= self.max_stride_s:
+            stride_s = on - self._prev[0]
+            swing = slice(*np.searchsorted(t_all, (self._prev[1], on)).tolist())
+        stance = slice(*np.searchsorted(t_all, (on, off), side="right").tolist())
+        peak: dict[str, float] = {}
+        pti: dict[str, float] = {}
+        dorsal_stance: dict[str, float] = {}
+        dorsal_swing: dict[str, float] = {}
+        forefoot_swing: dict[str, float] = {}
+        for row, pad in enumerate(self.pads_):
+            during = p_all[row, stance]
+            during = during[~np.isnan(during)]
+            if len(during):
+                peak[pad] = float(during.max())
+                mean = float(during.mean())
+                pti[pad] = mean * (off - on)
+                if pad in LACE_PADS:
+                    dorsal_stance[pad] = mean
+            if swing is not None and (pad in LACE_PADS or pad in FOREFOOT_PADS):
+                between = p_all[row, swing]
+                between = between[~np.isnan(between)]
+                if len(between):
+                    target = dorsal_swing if pad in LACE_PADS else forefoot_swing
+                    target[pad] = float(np.median(between))
+        forefoot_pti = sum(pti.get(pad, 0.0) for pad in FOREFOOT_PADS)
+        forefoot_share: float | None = None
+        if "heel" in pti and any(pad in pti for pad in FOREFOOT_PADS):
+            plantar = forefoot_pti + pti["heel"]
+            forefoot_share = forefoot_pti / plantar if plantar > 0 else None
+        medial_lateral: float | None = None
+        if "ball_medial" in pti and "ball_lateral" in pti:
+            total = pti["ball_medial"] + pti["ball_lateral"]
+            medial_lateral = (
+                (pti["ball_medial"] - pti["ball_lateral"]) / total if total > 0 else None
+            )
+        return StepMetrics(
+            foot=self.foot,
+            t_on_s=on,
+            t_off_s=off,
+            contact_s=off - on,
+            stride_s=stride_s,
+            peak_kpa=peak,
+            pti_kpa_s=pti,
+            forefoot_share=forefoot_share,
+            medial_lateral_index=medial_lateral,
+            dorsal_swing_kpa=dorsal_swing,
+            dorsal_stance_kpa=dorsal_stance,
+            forefoot_swing_kpa=forefoot_swing,
+        )
+
+
+def _crossing(t_s: FloatArray, load: FloatArray, level: FloatArray, k: int) -> float:
+    """Time where the load crosses the level between samples k and k+1 (linear)."""
+    if k + 1 >= len(t_s) or k < 0:
+        return float(t_s[max(0, min(k, len(t_s) - 1))])
+    y0, y1, threshold = load[k], load[k + 1], level[k + 1]
+    fraction = (threshold - y0) / (y1 - y0) if y1 != y0 else 0.0
+    fraction = min(1.0, max(0.0, float(fraction))) if np.isfinite(fraction) else 0.0
+    return float(t_s[k] + fraction * (t_s[k + 1] - t_s[k]))
+
+
+class GaitTracker:
+    """Contact detectors for both feet: routes each chunk to its foot's `ContactDetector`.
+
+    Keyword arguments are passed to every detector.
+    """
+
+    def __init__(self, **detector_options: float) -> None:
+        self._options = detector_options
+        self.detectors_: dict[Foot, ContactDetector] = {}
+
+    def update(self, chunk: PressureChunk) -> list[StepMetrics]:
+        detector = self.detectors_.get(chunk.foot)
+        if detector is None:
+            detector = self.detectors_[chunk.foot] = ContactDetector(chunk.foot, **self._options)
+        return detector.update(chunk)
+
+    def finish(self) -> list[StepMetrics]:
+        steps = [step for detector in self.detectors_.values() for step in detector.finish()]
+        return sorted(steps, key=lambda step: step.t_off_s)
+
+
+def detect_steps(chunks: Iterable[PressureChunk], **detector_options: float) -> list[StepMetrics]:
+    """All steps of a finite stream of chunks (both feet), in order of contact end."""
+    tracker = GaitTracker(**detector_options)
+    steps: list[StepMetrics] = []
+    for chunk in chunks:
+        steps += tracker.update(chunk)
+    steps += tracker.finish()
+    return sorted(steps, key=lambda step: step.t_off_s)

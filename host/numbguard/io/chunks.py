@@ -1,0 +1,38 @@
+"""Cutting per-foot sample arrays into `PressureChunk`s of a fixed number of samples."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+from numbguard.analysis.types import FloatArray, PressureChunk
+from numbguard.errors import InputError
+from numbguard.pads import Foot
+
+
+def chunk_samples(chunk_s: float, sample_rate_hz: float) -> int:
+    """Samples per chunk for a chunk length in seconds (at least one)."""
+    if not (chunk_s > 0 and np.isfinite(chunk_s)):
+        raise InputError(
+            "bad chunk length", expected="a positive number of seconds", got=repr(chunk_s)
+        )
+    return max(1, round(chunk_s * sample_rate_hz))
+
+
+def split_chunks(
+    foot: Foot,
+    t_s: FloatArray,
+    pressure_kpa: Mapping[str, FloatArray],
+    sample_rate_hz: float,
+    samples_per_chunk: int,
+) -> Iterator[PressureChunk]:
+    """Yield consecutive chunks of `samples_per_chunk` samples (the last may be shorter)."""
+    for start in range(0, len(t_s), samples_per_chunk):
+        stop = start + samples_per_chunk
+        yield PressureChunk(
+            foot=foot,
+            t_s=t_s[start:stop],
+            pressure_kpa={pad: values[start:stop] for pad, values in pressure_kpa.items()},
+            sample_rate_hz=sample_rate_hz,
+        )

@@ -1,0 +1,270 @@
+"""Readers for the PhysioNet gait recordings used to validate step detection.
+
+- ``gaitndd`` (Gait in Neurodegenerative Disease): one force-sensitive resistor under each
+  foot, WFDB format 212 at 300 Hz, arbitrary units where -2048 is the unloaded ADC floor. The
+  sensor sits under the sole and reads the whole foot's load, so it maps to our ``heel``
+  channel (a heel + forefoot sum), scaled by `GAITNDD_KPA_PER_UNIT` above the floor.
+- ``gaitpdb`` (Gait in Parkinson's Disease): eight force sensors per foot in newtons at 100 Hz.
+  Sensor 1 is the heel, 6 the lateral and 7 the medial forefoot (both feet). A force is turned
+  into a pressure over `GAITPDB_SENSOR_AREA_CM2`; 1 N/cm2 = 10 kPa.
+
+Reference events: `read_gaitndd_events` (left heel strikes and per-stride timing from the
+``.ts`` files) and `gaitpdb_reference_contacts` (contacts from the 8-sensor total force).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from numbguard.analysis.types import FloatArray, PressureChunk
+from numbguard.errors import InputError
+from numbguard.io.chunks import chunk_samples, split_chunks
+from numbguard.pads import Foot
+
+IntArray = npt.NDArray[np.int32]
+
+# Full scale of the 12-bit FSR reading (4095 units above the floor) maps to ~410 kPa, the
+# range of heel and forefoot peaks in walking.
+GAITNDD_KPA_PER_UNIT: Final = 0.1
+GAITNDD_FLOOR: Final = -2048
+# Effective area of one gaitpdb sensor: peaks of 250-450 N per sensor in walking become
+# 250-450 kPa, the range of in-shoe plantar peaks.
+GAITPDB_SENSOR_AREA_CM2: Final = 10.0
+KPA_PER_N_PER_CM2: Final = 10.0
+
+_GAITPDB_FOOT_COLUMNS: Final[dict[Foot, int]] = {"left": 1, "right": 9}  # column of sensor 1
+# Our pad -> gaitpdb sensor number (1-8) under each foot.
+GAITPDB_PADS: Final[dict[str, int]] = {"heel": 1, "ball_lateral": 6, "ball_medial": 7}
+
+
+@dataclass(frozen=True)
+class GaitnddEvents:
+    """Reference gait events of one gaitndd record (from its ``.ts`` file)."""
+
+    left_heel_strike_s: FloatArray
+    left_stride_s: FloatArray
+    right_stride_s: FloatArray
+    left_swing_s: FloatArray
+    right_swing_s: FloatArray
+    left_stance_s: FloatArray
+    right_stance_s: FloatArray
+
+
+def _decode_format_212(raw: bytes, where: str) -> IntArray:
+    """Unpack WFDB format 212: two 12-bit two's complement samples in every three bytes."""
+    usable = len(raw) - len(raw) % 3
+    data = np.frombuffer(raw[:usable], dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+    first = data[:, 0] | ((data[:, 1] & 0x0F) << 8)
+    second = data[:, 2] | ((data[:, 1] & 0xF0) << 4)
+    samples = np.empty(2 * len(data), dtype=np.int32)
+    samples[0::2] = first
+    samples[1::2] = second
+    samples[samples >= 2048] -= 4096
+    if len(raw) % 3 == 2:  # a trailing lone sample
+        tail = raw[-2] | ((raw[-1] & 0x0F) << 8)
+        samples = np.append(samples, tail - 4096 if tail >= 2048 else tail)
+    elif len(raw) % 3 == 1:
+        raise InputError(
+            "truncated format-212 data",
+            expected="whole 3-byte sample pairs",
+            got=f"{len(raw)} bytes",
+            where=where,
+        )
+    return samples
+
+
+@dataclass(frozen=True)
+class _SignalSpec:
+    file_name: str
+    n_samples: int
+    initial: int
+    checksum: int
+
+
+def _parse_header(path: Path) -> tuple[float, int, dict[str, _SignalSpec]]:
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    if not lines:
+        raise InputError(
+            "empty WFDB header", expected="a record line", got="nothing", where=str(path)
+        )
+    record = lines[0].split()
+    try:
+        n_signals, rate_hz, n_samples = int(record[1]), float(record[2]), int(record[3])
+    except (IndexError, ValueError):
+        raise InputError(
+            "bad WFDB record line",
+            expected="'<name> <signals> <rate> <samples>'",
+            got=repr(lines[0]),
+            where=f"{path} line 1",
+        ) from None
+    specs: dict[str, _SignalSpec] = {}
+    for number, line in enumerate(lines[1 : 1 + n_signals], start=2):
+        fields = line.split()
+        if len(fields) < 7 or fields[1] != "212":
+            raise InputError(
+                "unsupported WFDB signal line",
+                expected="format 212 with initial value and checksum",
+                got=repr(line),
+                where=f"{path} line {number}",
+            )
+        specs[fields[0]] = _SignalSpec(fields[0], n_samples, int(fields[5]), int(fields[6]))
+    return rate_hz, n_samples, specs
+
+
+def read_gaitndd_signal(record: Path | str, foot: Foot) -> tuple[float, IntArray]:
+    """Raw samples (arbitrary units) of one foot of a gaitndd record; checks the checksum."""
+    record = Path(record)
+    rate_hz, n_samples, specs = _parse_header(record.with_suffix(".hea"))
+    file_name = record.name + (".let" if foot == "left" else ".rit")
+    spec = specs.get(file_name)
+    if spec is None:
+        raise InputError(
+            "signal not in header", expected=file_name, got=", ".join(specs), where=str(record)
+        )
+    where = str(record.with_name(file_name))
+    samples = _decode_format_212(record.with_name(file_name).read_bytes(), where)[:n_samples]
+    # WFDB writes the initial value -2048 as -32768, its "invalid sample" code.
+    initial = (
+        -32768 if len(samples) and samples[0] == -2048 else (samples[0] if len(samples) else None)
+    )
+    if len(samples) != n_samples or initial != spec.initial:
+        raise InputError(
+            "signal does not match its header",
+            expected=f"{n_samples} samples starting {spec.initial}",
+            got=f"{len(samples)} starting {samples[0] if len(samples) else None}",
+            where=where,
+        )
+    checksum = int(samples.sum()) & 0xFFFF
+    if checksum != spec.checksum & 0xFFFF:
+        raise InputError(
+            "checksum mismatch",
+            expected=str(spec.checksum & 0xFFFF),
+            got=str(checksum),
+            where=where,
+        )
+    return rate_hz, samples
+
+
+def read_gaitndd(record: Path | str, *, chunk_s: float = 10.0) -> Iterator[PressureChunk]:
+    """Chunks of both feet of a gaitndd record (``record`` without suffix), left then right."""
+    feet: dict[Foot, FloatArray] = {}
+    rate_hz = 0.0
+    for foot in ("left", "right"):
+        rate_hz, raw = read_gaitndd_signal(record, foot)
+        feet[foot] = (raw - GAITNDD_FLOOR).astype(np.float64) * GAITNDD_KPA_PER_UNIT
+    n = min(len(v) for v in feet.values())
+    t_s = np.arange(n) / rate_hz
+    per_chunk = chunk_samples(chunk_s, rate_hz)
+    left = split_chunks("left", t_s, {"heel": feet["left"][:n]}, rate_hz, per_chunk)
+    right = split_chunks("right", t_s, {"heel": feet["right"][:n]}, rate_hz, per_chunk)
+    for pair in zip(left, right, strict=True):
+        yield from pair
+
+
+def read_gaitndd_events(record: Path | str) -> GaitnddEvents:
+    """Reference events from ``<record>.ts`` (13 columns per stride, see the PhysioNet docs)."""
+    path = Path(record).with_suffix(".ts")
+    try:
+        table = np.loadtxt(path, ndmin=2)
+    except ValueError as error:
+        raise InputError(
+            "bad .ts table", expected="13 numeric columns", got=str(error), where=str(path)
+        ) from None
+    if table.shape[1] != 13:
+        raise InputError(
+            "bad .ts table", expected="13 columns", got=f"{table.shape[1]}", where=str(path)
+        )
+    return GaitnddEvents(
+        left_heel_strike_s=table[:, 0],
+        left_stride_s=table[:, 1],
+        right_stride_s=table[:, 2],
+        left_swing_s=table[:, 3],
+        right_swing_s=table[:, 4],
+        left_stance_s=table[:, 7],
+        right_stance_s=table[:, 8],
+    )
+
+
+def _read_gaitpdb_table(path: Path) -> FloatArray:
+    try:
+        table = np.loadtxt(path, ndmin=2)
+    except ValueError as error:
+        raise InputError(
+            "bad gaitpdb table",
+            expected="19 numeric tab-separated columns",
+            got=str(error),
+            where=str(path),
+        ) from None
+    if table.shape[1] != 19:
+        raise InputError(
+            "bad gaitpdb table", expected="19 columns", got=str(table.shape[1]), where=str(path)
+        )
+    return table
+
+
+def read_gaitpdb(
+    path: Path | str, *, pads: tuple[str, ...] = tuple(GAITPDB_PADS), chunk_s: float = 10.0
+) -> Iterator[PressureChunk]:
+    """Chunks of both feet of a gaitpdb walk with the chosen pads (a subset of `GAITPDB_PADS`)."""
+    unknown = [pad for pad in pads if pad not in GAITPDB_PADS]
+    if unknown:
+        raise InputError(
+            "no gaitpdb sensor for pad",
+            expected="one of " + ", ".join(GAITPDB_PADS),
+            got=repr(unknown[0]),
+        )
+    table = _read_gaitpdb_table(Path(path))
+    rate_hz = 100.0
+    t_s = table[:, 0] - table[0, 0]
+    per_chunk = chunk_samples(chunk_s, rate_hz)
+    scale = KPA_PER_N_PER_CM2 / GAITPDB_SENSOR_AREA_CM2
+    streams = [
+        split_chunks(
+            foot,
+            t_s,
+            {pad: table[:, first + GAITPDB_PADS[pad] - 1] * scale for pad in pads},
+            rate_hz,
+            per_chunk,
+        )
+        for foot, first in _GAITPDB_FOOT_COLUMNS.items()
+    ]
+    for pair in zip(*streams, strict=True):
+        yield from pair
+
+
+def gaitpdb_total_force(path: Path | str) -> tuple[FloatArray, dict[Foot, FloatArray]]:
+    """Time (s from the start) and the 8-sensor total force (N) of each foot."""
+    table = _read_gaitpdb_table(Path(path))
+    return table[:, 0] - table[0, 0], {"left": table[:, 17], "right": table[:, 18]}
+
+
+def gaitpdb_reference_contacts(
+    t_s: FloatArray,
+    total_n: FloatArray,
+    *,
+    threshold_fraction: float = 0.05,
+    min_duration_s: float = 0.1,
+) -> list[tuple[float, float]]:
+    """Contacts where the 8-sensor total exceeds a fraction of its robust maximum.
+
+    The total under the whole foot is the best reference these walks carry: it rises at the
+    first touch whatever part of the foot lands first.
+    """
+    level = threshold_fraction * float(np.percentile(total_n, 99))
+    loaded = np.concatenate(([False], total_n > level, [False]))
+    edges = np.flatnonzero(np.diff(loaded.astype(np.int8)))
+    contacts: list[tuple[float, float]] = []
+    last = len(t_s) - 1
+    for start, stop in zip(edges[0::2], edges[1::2], strict=True):
+        if start == 0 or stop > last:
+            continue  # cut by the recording's edge: its true start or end is unknown
+        t_on, t_off = float(t_s[start]), float(t_s[stop])
+        if t_off - t_on >= min_duration_s:
+            contacts.append((t_on, t_off))
+    return contacts
