@@ -77,6 +77,9 @@ FOOT_RIGHT = const(1)
 PAD_IDS = ("heel", "ball_medial", "ball_center", "ball_lateral", "lace_lower", "lace_upper")
 PAD_COUNT = const(6)
 ALL_PADS_MASK = const(0x3F)
+# Number of pads present for each pad mask.
+PAD_COUNT_OF = bytes([(m & 1) + (m >> 1 & 1) + (m >> 2 & 1) + (m >> 3 & 1) + (m >> 4 & 1) +
+                      (m >> 5 & 1) for m in range(64)])
 
 # BLE: the custom service and its characteristics.
 SERVICE_UUID = "89860001-e81f-4e88-a7c2-5607755b9b8a"

@@ -1,0 +1,38 @@
+# The insole board: pad ADCs, battery sense, LED, watchdog. Everything that touches `machine`.
+from machine import ADC, WDT, Pin, unique_id
+
+import pinout
+
+BATTERY_DIVIDER = 2  # the battery reaches its ADC pin through a 1:2 divider
+
+
+class Board:
+    def __init__(self):
+        # ADC1 pins only: ADC2 is unusable while the radio is on. 11 dB reads up to ~3.1 V.
+        self.pad_adcs = [ADC(Pin(pin), atten=ADC.ATTN_11DB) for _, pin in pinout.PAD_PINS]
+        self.pad_reads = [adc.read_uv for adc in self.pad_adcs]
+        self._battery = ADC(Pin(pinout.BATTERY_PIN), atten=ADC.ATTN_11DB)
+        self._led = Pin(pinout.LED_PIN, Pin.OUT, value=0)
+        self._wdt = None
+
+    def insole_id(self):
+        """32-bit id from the chip's unique id (the low four bytes of the MAC)."""
+        uid = unique_id()
+        value = 0
+        for b in uid[-4:]:
+            value = (value << 8) | b
+        return value
+
+    def battery_mv(self):
+        return self._battery.read_uv() * BATTERY_DIVIDER // 1000
+
+    def led(self, on):
+        self._led.value(1 if on else 0)
+
+    def start_watchdog(self, timeout_ms):
+        """Once started the watchdog cannot be stopped: feed() at least every timeout_ms."""
+        self._wdt = WDT(timeout=timeout_ms)
+
+    def feed(self):
+        if self._wdt is not None:
+            self._wdt.feed()

@@ -1,0 +1,158 @@
+# numbguard insole firmware: wires the board, the insole logic and the links, and runs the
+# tasks (sample, send, status, control) under asyncio while feeding the watchdog.
+#
+# Data frames go to the BLE central when one is connected, else over USB serial. Control
+# frames are taken from both; each reply goes back on the link its request came from.
+import asyncio
+import os
+import sys
+import time
+
+import micropython
+
+import protocol as p
+from board import Board
+from config import Config
+from insole import Insole
+from seriallink import SerialLink
+from slices import Slices
+
+try:
+    import bluetooth
+except ImportError:  # a port without a radio still streams over serial
+    bluetooth = None
+
+WATCHDOG_MS = 8000
+_SERIAL_MTU = p.MAX_FRAME_BYTES + p.ATT_OVERHEAD_BYTES
+_SEND_IDLE_MS = 10
+_BLE_BACKOFF_MS = 5
+_CONTROL_POLL_MS = 20
+
+
+def _boot_id():
+    return int.from_bytes(os.urandom(2), "little")
+
+
+class Firmware:
+    def __init__(self):
+        self.board = Board()
+        self.config = Config()
+        self.insole = Insole(self.board.pad_reads, self.config, self.board.insole_id(),
+                             _boot_id(), self.board.battery_mv)
+        self.serial = SerialLink(sys.stdin.buffer, sys.stdout.buffer)
+        self.ble = None
+        if bluetooth is not None:
+            from ble import Peripheral, advert_name
+
+            fw = "%d.%d.%d" % self.insole.fw_version
+            self.ble = Peripheral(bluetooth, advert_name(self.insole.foot, self.insole.insole_id),
+                                  self.config.name, "%08x" % self.insole.insole_id, fw)
+        self.out = Slices(bytearray(p.MAX_FRAME_BYTES))
+        self.status_page = 0
+        self._use_link()
+
+    def _ble_up(self):
+        return self.ble is not None and self.ble.conn is not None
+
+    def _use_link(self):
+        if self._ble_up():
+            self.insole.set_link(True, min(self.ble.mtu, _SERIAL_MTU))
+        else:
+            # Serial cannot tell whether a host listens: it is always the fallback link.
+            self.insole.set_link(True, _SERIAL_MTU if self.ble is None else p.DEFAULT_MTU)
+
+    async def sample_task(self):
+        insole = self.insole
+        while True:
+            if not insole.streaming:
+                await asyncio.sleep_ms(20)
+                continue
+            wait_us = insole.sampler.due_in_us()
+            if wait_us > 2000:
+                await asyncio.sleep_ms(wait_us // 1000 - 1)
+                continue
+            if wait_us > 0:
+                time.sleep_us(wait_us)
+            insole.tick()
+            await asyncio.sleep_ms(0)
+
+    async def send_task(self):
+        insole = self.insole
+        ring = insole.ring
+        out = self.out
+        while True:
+            if self.ble is not None and self.ble.link_changed:
+                self.ble.link_changed = False
+                self._use_link()
+            sent_any = False
+            while True:
+                n = ring.next_frame(out.buf, insole.tag, insole.link_mtu - p.ATT_OVERHEAD_BYTES)
+                if not n:
+                    break
+                if self._ble_up():
+                    if not self.ble.send_data(out.view(n)):
+                        insole.notify_retries = self.ble.notify_retries
+                        await asyncio.sleep_ms(_BLE_BACKOFF_MS)
+                        break
+                else:
+                    self.serial.send(out.buf, n)
+                ring.sent()
+                sent_any = True
+            if not sent_any:
+                await asyncio.sleep_ms(_SEND_IDLE_MS)
+            else:
+                await asyncio.sleep_ms(0)
+
+    def _send_control_path(self, frame, via_ble, keep=False):
+        if via_ble:
+            self.ble.send_status(frame, keep)
+        else:
+            self.serial.send(frame, len(frame))
+
+    async def status_task(self):
+        insole = self.insole
+        while True:
+            frame = insole.status_frame(self.status_page)
+            self.status_page = (self.status_page + 1) % p.STATUS_PAGES
+            self._send_control_path(frame, self._ble_up(), keep=True)
+            if self.ble is not None:
+                from status import battery_pct
+
+                self.ble.set_battery(battery_pct(insole.battery_mv()))
+            await asyncio.sleep_ms(p.STATUS_PERIOD_MS)
+
+    async def control_task(self):
+        insole = self.insole
+        while not self.serial.closed:
+            n = self.serial.receive()
+            if n:
+                for frame in insole.control(self.serial.frame, n):
+                    self._send_control_path(frame, False)
+            while self.ble is not None and self.ble.inbox:
+                for frame in insole.control(self.ble.inbox.pop(0)):
+                    self._send_control_path(frame, True)
+            if insole.renamed and self.ble is not None:
+                insole.renamed = False
+                self.ble.set_gap_name(self.config.name)
+            self.board.led(insole.identifying() and time.ticks_ms() // 250 % 2)
+            self.board.feed()
+            if not n:
+                await asyncio.sleep_ms(_CONTROL_POLL_MS)
+
+    async def run(self):
+        self.board.start_watchdog(WATCHDOG_MS)
+        tasks = [asyncio.create_task(t) for t in (self.sample_task(), self.send_task(),
+                                                  self.status_task())]
+        await self.control_task()  # returns when serial input ends (unix port, tests)
+        for task in tasks:
+            task.cancel()
+
+
+def main():
+    # Serial frames are binary: a 0x03 byte must not raise KeyboardInterrupt.
+    micropython.kbd_intr(-1)
+    asyncio.run(Firmware().run())
+
+
+if __name__ == "__main__":
+    main()
