@@ -78,7 +78,7 @@ def _pad_from_dict(pad: str, entry: object, where: str) -> PadCalibration:
         return PadCalibration(pad=pad, **values)
     except InputError as error:
         raise InputError(
-            error.message, expected=error.expected, got=error.got, where=f"{where}: {error.where}"
+            error.message, expected=error.expected, got=error.got, where=f"{where}: pads.{pad}"
         ) from None
 
 
