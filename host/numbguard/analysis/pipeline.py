@@ -1,0 +1,209 @@
+"""The session analyzer: pad pressures in; contacts, gait summary and risk alerts out.
+
+`SessionAnalyzer` chains, per foot, the contact detector (`numbguard.analysis.gait`) and the
+risk engine (`numbguard.analysis.risk`). Feed it `PressureChunk`s of both feet (the feet may
+interleave in any way; each foot's chunks come in time order); `feed` returns the alert events
+that became final. `finish` returns a `SessionResult` whose `to_json()` is the exact object of
+`numbguard analyze --json`. Every stage cuts its input by sample count, so the alerts do not
+depend on the chunk size. Memory is bounded except for the contact list, which the JSON result
+needs; pass `keep_contacts=False` for endless live sessions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from numbguard.analysis.gait import ContactDetector
+from numbguard.analysis.risk import FootRiskEngine, RiskConfig
+from numbguard.analysis.types import Alert, PressureChunk, StepMetrics
+from numbguard.errors import InputError
+from numbguard.pads import FOOT_IDS, Foot
+
+
+class StreamingMedian:
+    """Median of a stream of values in fixed bins: bounded memory, exact to `resolution`."""
+
+    def __init__(self, high: float, resolution: float) -> None:
+        self._resolution = resolution
+        self._counts = np.zeros(math.ceil(high / resolution) + 1, dtype=np.int64)
+        self.count = 0
+
+    def add(self, value: float) -> None:
+        if not math.isfinite(value):
+            return
+        index = min(max(0, round(value / self._resolution)), len(self._counts) - 1)
+        self._counts[index] += 1
+        self.count += 1
+
+    def merged(self, other: StreamingMedian) -> StreamingMedian:
+        """Both streams as one (same bins)."""
+        both = StreamingMedian(0.0, self._resolution)
+        both._counts = self._counts + other._counts
+        both.count = self.count + other.count
+        return both
+
+    def median(self) -> float | None:
+        if self.count == 0:
+            return None
+        cumulative = np.cumsum(self._counts)
+        low = int(np.searchsorted(cumulative, (self.count + 1) // 2))
+        high = int(np.searchsorted(cumulative, self.count // 2 + 1))
+        return (low + high) / 2 * self._resolution
+
+
+@dataclass
+class FootSummary:
+    """What the session showed about one foot."""
+
+    foot: Foot
+    pads: tuple[str, ...] = ()
+    contacts: list[tuple[float, float]] = field(default_factory=list)
+    steps: int = 0
+    stride_s: StreamingMedian = field(default_factory=lambda: StreamingMedian(5.0, 0.001))
+    contact_s: StreamingMedian = field(default_factory=lambda: StreamingMedian(5.0, 0.001))
+    peak_kpa: dict[str, StreamingMedian] = field(default_factory=dict)
+    forefoot_share: StreamingMedian = field(default_factory=lambda: StreamingMedian(1.0, 0.001))
+    cannot_assess: list[str] = field(default_factory=list)
+    active_s: float = 0.0
+
+    def add(self, step: StepMetrics, keep_contacts: bool) -> None:
+        self.steps += 1
+        if keep_contacts:
+            self.contacts.append((step.t_on_s, step.t_off_s))
+        self.contact_s.add(step.contact_s)
+        if step.stride_s is not None:
+            self.stride_s.add(step.stride_s)
+        if step.forefoot_share is not None:
+            self.forefoot_share.add(step.forefoot_share)
+        for pad, peak in step.peak_kpa.items():
+            self.peak_kpa.setdefault(pad, StreamingMedian(2000.0, 1.0)).add(peak)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pads": list(self.pads),
+            "contacts": [[round(on, 3), round(off, 3)] for on, off in self.contacts],
+            "steps": self.steps,
+            "stride_s_median": _round(self.stride_s.median(), 3),
+            "contact_s_median": _round(self.contact_s.median(), 3),
+            "peak_kpa_median": {
+                pad: _round(median.median(), 0) for pad, median in sorted(self.peak_kpa.items())
+            },
+            "forefoot_share_median": _round(self.forefoot_share.median(), 3),
+            "active_s": round(self.active_s, 1),
+            "cannot_assess": list(self.cannot_assess),
+        }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def alert_to_json(alert: Alert) -> dict[str, Any]:
+    """One alert as it appears in the `alerts` list of the JSON result."""
+    return {
+        "t_s": alert.t_s,
+        "foot": alert.foot,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "pads": list(alert.pads),
+        "message": alert.message,
+        "suggestions": list(alert.suggestions),
+        "evidence": dict(sorted(alert.evidence.items())),
+    }
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    duration_s: float
+    sample_rate_hz: float | None
+    cadence_spm: float | None
+    feet: dict[Foot, FootSummary]
+    alerts: tuple[Alert, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "duration_s": self.duration_s,
+            "sample_rate_hz": self.sample_rate_hz,
+            "cadence_spm": self.cadence_spm,
+            "feet": {foot: summary.to_json() for foot, summary in self.feet.items()},
+            "alerts": [alert_to_json(alert) for alert in self.alerts],
+        }
+
+
+class SessionAnalyzer:
+    """Streaming analysis of one session (both feet)."""
+
+    def __init__(self, config: RiskConfig | None = None, *, keep_contacts: bool = True) -> None:
+        self.config = config or RiskConfig()
+        self._keep_contacts = keep_contacts
+        self._gait: dict[Foot, ContactDetector] = {}
+        self._risk: dict[Foot, FootRiskEngine] = {}
+        self._summary: dict[Foot, FootSummary] = {}
+        self._alerts: list[Alert] = []
+        self._first_t_s = math.inf
+        self._last_t_s = -math.inf
+        self._sample_rate_hz: float | None = None
+        self._finished = False
+
+    def feed(self, chunk: PressureChunk) -> list[Alert]:
+        """Consume one chunk; return the alert events that became final."""
+        if self._finished:
+            raise InputError("session already finished", expected="no more chunks", got="a chunk")
+        foot = chunk.foot
+        if foot not in self._risk:
+            self._start_foot(chunk)
+        elif self._sample_rate_hz != chunk.sample_rate_hz:
+            raise InputError(
+                f"{foot} chunk changes the sample rate",
+                expected=f"{self._sample_rate_hz} Hz",
+                got=f"{chunk.sample_rate_hz} Hz",
+            )
+        events = self._risk[foot].feed(chunk)
+        for step in self._gait[foot].update(chunk):
+            self._summary[foot].add(step, self._keep_contacts)
+        if len(chunk.t_s):
+            self._first_t_s = min(self._first_t_s, float(chunk.t_s[0]))
+            self._last_t_s = max(self._last_t_s, float(chunk.t_s[-1]))
+        self._alerts += events
+        return events
+
+    def _start_foot(self, chunk: PressureChunk) -> None:
+        if self._sample_rate_hz is None:
+            self._sample_rate_hz = chunk.sample_rate_hz
+        elif chunk.sample_rate_hz != self._sample_rate_hz:
+            raise InputError(
+                "the feet have different sample rates",
+                expected=f"{self._sample_rate_hz} Hz",
+                got=f"{chunk.sample_rate_hz} Hz",
+            )
+        foot = chunk.foot
+        self._risk[foot] = FootRiskEngine(foot, self.config)
+        self._gait[foot] = ContactDetector(foot)
+        self._summary[foot] = FootSummary(foot, pads=tuple(chunk.pressure_kpa))
+
+    def finish(self) -> SessionResult:
+        """Flush every stage; the whole session's result."""
+        if not self._finished:
+            self._finished = True
+            for foot, engine in self._risk.items():
+                self._alerts += engine.finish()
+                for step in self._gait[foot].finish():
+                    self._summary[foot].add(step, self._keep_contacts)
+                self._summary[foot].cannot_assess = engine.cannot_assess
+                self._summary[foot].active_s = engine.active_s
+        rate = self._sample_rate_hz
+        duration_s = 0.0
+        if rate is not None and self._last_t_s >= self._first_t_s:
+            duration_s = round(self._last_t_s - min(0.0, self._first_t_s) + 1.0 / rate, 3)
+        strides = StreamingMedian(5.0, 0.001)
+        for summary in self._summary.values():
+            strides = strides.merged(summary.stride_s)
+        stride_s = strides.median()
+        cadence = round(120.0 / stride_s, 1) if stride_s else None
+        feet = {foot: self._summary[foot] for foot in FOOT_IDS if foot in self._summary}
+        alerts = tuple(sorted(self._alerts, key=lambda a: (a.t_s, a.foot, a.kind)))
+        return SessionResult(duration_s, rate, cadence, feet, alerts)

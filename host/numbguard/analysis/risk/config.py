@@ -1,0 +1,149 @@
+"""Every threshold of the risk model in one place, with units in the names.
+
+Sources are in `docs/risk-model.md` and on each field below: a number either rests on a fact of
+the product brief (with its citation) or is a documented, configurable judgement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from numbguard.errors import InputError
+
+
+@dataclass(frozen=True)
+class RiskConfig:
+    """Thresholds of the risk rules and of the alert logic.
+
+    Level and time are combined everywhere: a rule's condition must hold for `persist_s` before
+    an alert is raised, and the pressure-time integral (dose) over the condition escalates it.
+    """
+
+    # --- windows and alert logic (judgement) ---
+    window_s: float = 2.0
+    """Analysis window. 2 s always holds one swing of a slow walk (stance < 1 s), so a
+    window minimum is a swing or static level. Judgement."""
+    min_valid_fraction: float = 0.5
+    """A window with fewer valid samples (packet loss) is not assessed. Judgement."""
+    persist_s: float = 12.0
+    """Condition time before an alert: short enough to warn within 30 s of onset (the issue's
+    requirement), long enough that a few odd steps do not. Judgement."""
+    recover_s: float = 30.0
+    """Time below the hold level before an alert is cleared. Judgement."""
+    repeat_s: float = 300.0
+    """Least time between two raises of the same kind on the same foot (no nagging). Judgement."""
+    baseline_s: float = 60.0
+    """Active (loaded, moving) time that makes up the runner's own baseline: the first
+    minute of activity. Judgement."""
+    active_forefoot_range_kpa: float = 50.0
+    """A window whose busiest forefoot pad swings by this much is cyclic loading (walking,
+    running, elliptical). Judgement, well below walking forefoot peaks (~150-250 kPa)."""
+
+    # --- tight_lacing ---
+    lace_static_on_kpa: float = 15.0
+    """Dorsal (lace) pressure held through swing (window 10th percentile). Judgement: the brief
+    found no published comfort threshold; 15 kPa sits above 10.7 kPa (80 mmHg), which over 4 h
+    caused endoneurial oedema (Lundborg 1983, J Neurol Neurosurg Psychiatry 46:1119)."""
+    lace_static_off_kpa: float = 11.0
+    """Hold level (hysteresis) for tight lacing; ~10.7 kPa, Lundborg 1983."""
+    lace_rise_over_baseline_kpa: float = 8.0
+    """Rise of static lace pressure over the runner's baseline that counts on its own (with at
+    least `lace_static_off_kpa`). Judgement."""
+    lace_severe_kpa: float = 27.0
+    """Static lace pressure at which conduction was reduced (200 mmHg = 27 kPa, Dahlin/Lundborg
+    in the brief): escalates to `alert`."""
+    lace_dose_alert_kpa_min: float = 160.0
+    """Static lace pressure-time integral (over the condition) that escalates to `alert`:
+    e.g. 16 kPa for 10 min. Judgement, scaled down from 10.7 kPa x 4 h in animal data."""
+
+    # --- forefoot_overload ---
+    forefoot_peak_on_kpa: float = 450.0
+    """Forefoot peak per window: 313 + 2 x 69 kPa, the top of the running range (J Foot Ankle
+    Res, doi 10.1186/s13047-016-0176-z)."""
+    forefoot_peak_off_kpa: float = 400.0
+    """Hold level (hysteresis) for forefoot overload. Judgement."""
+    forefoot_rise_ratio: float = 1.3
+    """Peak over the runner's own baseline peak that counts on its own (forefoot pressure rises
+    after long runs, per the brief). Judgement."""
+    forefoot_rise_min_kpa: float = 350.0
+    """A baseline-relative rise only counts above this peak. Judgement."""
+    forefoot_severe_kpa: float = 600.0
+    """Low end of the 600-730 kPa read by discrete transducers under the 2nd metatarsal head
+    at 3-4.5 m/s (brief): escalates to `alert`."""
+    forefoot_rise_ratio_off: float = 1.2
+    """Hold level (hysteresis) of the baseline-relative rise. Judgement."""
+    forefoot_dose_alert_kpa_min: float = 1000.0
+    """Pressure-time integral of the overloaded pad over the condition that escalates to
+    `alert`: about 15 min of overloaded running. Judgement."""
+
+    # --- metatarsal_hotspot ---
+    hotspot_share_on: float = 0.58
+    """Share of forefoot load on one pad (3 forefoot pads present). Judgement: in a normal
+    run the centre pad carries ~0.45."""
+    hotspot_share_off: float = 0.52
+    """Hold level (hysteresis). Judgement."""
+    hotspot_share_rise: float = 0.15
+    """Rise of the top pad's share over the runner's baseline that counts on its own (with at
+    least `hotspot_share_off`). Judgement."""
+    hotspot_min_peak_kpa: float = 200.0
+    """The hotspot pad must be loaded at least like a forefoot peak in therapeutic terms
+    (200 kPa, Diabetes Care 34(7):1595)."""
+    hotspot_swing_on_kpa: float = 12.0
+    """One forefoot pad that keeps this pressure through swing (window 10th percentile) while
+    the foot moves: a tight toe box. ~10.7 kPa (80 mmHg, Lundborg 1983) rounded up."""
+    hotspot_swing_other_max_kpa: float = 6.0
+    """...while the other forefoot pads do unload below this. Judgement."""
+    hotspot_severe_share: float = 0.7
+    """Share that escalates to `alert`. Judgement."""
+
+    # --- unrelieved_pressure ---
+    unrelieved_floor_on_kpa: float = 27.0
+    """The busiest forefoot pad never drops below this within a window while loading cycles
+    (elliptical, stair machine). 27 kPa = 200 mmHg, which reduced nerve conduction (brief)."""
+    unrelieved_floor_off_kpa: float = 20.0
+    """Hold level (hysteresis). Judgement."""
+    unrelieved_severe_kpa: float = 53.0
+    """Never below 53 kPa (400 mmHg, the top of the conduction range in the brief): `alert`."""
+
+    # --- sensor_fault ---
+    fault_flat_range_kpa: float = 0.05
+    """A pad whose window range is below this, away from zero, is stuck: a live FSR always
+    shows noise and movement. Judgement."""
+    fault_flat_min_kpa: float = 1.0
+    """Flat readings at or below this are an unloaded pad (an unloaded FSR reads zero), not a
+    stuck one. Judgement."""
+    fault_open_max_kpa: float = 0.5
+    """A forefoot pad that never exceeds this while another forefoot pad cycles is open
+    (disconnected). Judgement."""
+    fault_saturation_kpa: float = 1000.0
+    """Full scale of a pad after calibration; the hardware must read to at least 700 kPa
+    (brief). A pad pinned here is shorted. Configurable per insole."""
+    fault_saturated_fraction: float = 0.8
+    """Share of a window at full scale that marks a shorted pad. Judgement."""
+    fault_min_kpa: float = -20.0
+    """Readings below this are implausible (calibration offset bounds). Judgement."""
+    fault_max_kpa: float = 1500.0
+    """Readings above this are implausible: twice the 730 kPa top of running peaks in the
+    brief. Judgement."""
+    fault_hold_s: float = 30.0
+    """A pad seen faulty is excluded from every other rule for at least this long. Judgement."""
+    fault_persist_s: float = 8.0
+    """Fault signature time before the fault alert. Judgement."""
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name in ("fault_min_kpa",):
+                continue
+            if not isinstance(value, float | int) or value <= 0:
+                raise InputError(
+                    f"risk config {item.name} must be a positive number",
+                    expected="a number > 0",
+                    got=repr(value),
+                )
+        if self.persist_s < self.window_s:
+            raise InputError(
+                "risk config persist_s must be at least one window",
+                expected=f">= window_s ({self.window_s})",
+                got=repr(self.persist_s),
+            )

@@ -1,0 +1,111 @@
+"""The risk stage of one foot: windows -> sensor screening -> rules -> alert trackers."""
+
+from __future__ import annotations
+
+from numbguard.analysis.risk.alerting import AlertTracker
+from numbguard.analysis.risk.config import RiskConfig
+from numbguard.analysis.risk.forefoot_overload import ForefootOverload
+from numbguard.analysis.risk.metatarsal_hotspot import MetatarsalHotspot
+from numbguard.analysis.risk.rule import Rule
+from numbguard.analysis.risk.sensor_fault import SensorFault
+from numbguard.analysis.risk.tight_lacing import TightLacing
+from numbguard.analysis.risk.unrelieved_pressure import UnrelievedPressure
+from numbguard.analysis.risk.windows import FootWindower, WindowBatch, cyclic_loading
+from numbguard.analysis.types import Alert, PressureChunk
+from numbguard.pads import FOREFOOT_PADS, LACE_PADS, Foot
+
+# What each rule needs, to say what an insole without those pads cannot assess.
+REQUIRED_PADS: dict[str, tuple[tuple[str, ...], int]] = {
+    "tight_lacing": (LACE_PADS, 1),
+    "forefoot_overload": (FOREFOOT_PADS, 1),
+    "metatarsal_hotspot": (FOREFOOT_PADS, 2),
+    "unrelieved_pressure": (FOREFOOT_PADS, 1),
+}
+RULES: tuple[type[TightLacing | ForefootOverload | MetatarsalHotspot | UnrelievedPressure], ...] = (
+    TightLacing,
+    ForefootOverload,
+    MetatarsalHotspot,
+    UnrelievedPressure,
+)
+
+
+def assessable_kinds(pads: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(kinds these pads can assess, kinds they cannot)."""
+    can: list[str] = []
+    cannot: list[str] = []
+    for kind, (needed, count) in REQUIRED_PADS.items():
+        (can if sum(pad in pads for pad in needed) >= count else cannot).append(kind)
+    return can, cannot
+
+
+class FootRiskEngine:
+    """Consumes one foot's chunks in time order; returns alert events as they become final."""
+
+    def __init__(self, foot: Foot, config: RiskConfig | None = None) -> None:
+        self.foot: Foot = foot
+        self.config = config or RiskConfig()
+        c = self.config
+        self._windower = FootWindower(
+            foot,
+            c.window_s,
+            saturation_kpa=c.fault_saturation_kpa,
+            min_kpa=c.fault_min_kpa,
+            max_kpa=c.fault_max_kpa,
+        )
+        self._fault: SensorFault | None = None
+        self._fault_tracker: AlertTracker | None = None
+        self._rules: list[tuple[Rule, AlertTracker]] = []
+        self.cannot_assess: list[str] = []
+        self.active_s = 0.0
+        self.assessed_s = 0.0
+
+    @property
+    def pads(self) -> tuple[str, ...]:
+        return self._windower.pads or ()
+
+    def _tracker(self, kind: str, persist_s: float, dose_alert_kpa_s: float | None) -> AlertTracker:
+        c = self.config
+        return AlertTracker(
+            self.foot,
+            kind,
+            window_s=c.window_s,
+            persist_s=persist_s,
+            recover_s=c.recover_s,
+            repeat_s=c.repeat_s,
+            dose_alert_kpa_s=dose_alert_kpa_s,
+        )
+
+    def _build(self, pads: tuple[str, ...]) -> None:
+        c = self.config
+        self._fault = SensorFault(c, pads)
+        self._fault_tracker = self._tracker("sensor_fault", c.fault_persist_s, None)
+        can, self.cannot_assess = assessable_kinds(pads)
+        for rule_type in RULES:
+            if rule_type.kind in can:
+                rule = rule_type(c, pads)
+                tracker = self._tracker(rule.kind, c.persist_s, rule.dose_alert_kpa_s)
+                self._rules.append((rule, tracker))
+
+    def feed(self, chunk: PressureChunk) -> list[Alert]:
+        if chunk.foot != self.foot:
+            raise ValueError(f"chunk of the {chunk.foot} foot fed to the {self.foot} foot")
+        batch = self._windower.feed(chunk)
+        return self._process(batch) if batch is not None else []
+
+    def finish(self) -> list[Alert]:
+        batch = self._windower.flush()
+        return self._process(batch) if batch is not None else []
+
+    def _process(self, batch: WindowBatch) -> list[Alert]:
+        if self._fault is None:
+            self._build(tuple(batch.pads))
+        assert self._fault is not None and self._fault_tracker is not None
+        masked, fault_verdict = self._fault.screen(batch)
+        active = cyclic_loading(masked, FOREFOOT_PADS, self.config.active_forefoot_range_kpa)
+        self.active_s += float(active.sum()) * self.config.window_s
+        self.assessed_s += len(batch) * self.config.window_s
+        events = self._fault_tracker.update(fault_verdict)
+        for rule, tracker in self._rules:
+            events += tracker.update(rule.assess(masked, active))
+        events.sort(key=lambda alert: alert.t_s)
+        return events

@@ -1,0 +1,49 @@
+"""forefoot_overload: forefoot peaks too high for too long.
+
+Measure: per window, the highest forefoot pad peak. Running peaks under the forefoot are
+313 +/- 69 kPa (J Foot Ankle Res, doi 10.1186/s13047-016-0176-z): the raise level is the top of
+that range (mean + 2 SD = 450 kPa); 600 kPa, the low end of what discrete transducers read
+under the 2nd metatarsal head at 3-4.5 m/s, escalates. Forefoot pressure rises after long
+runs, so a rise over the runner's own first-minute peak counts too (configurable judgement).
+Dose: the pressure-time integral of the peak pad while the condition lasts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numbguard.analysis.risk.alerting import Assessment, pads_by_index
+from numbguard.analysis.risk.config import RiskConfig
+from numbguard.analysis.risk.rule import PadGroupRule
+from numbguard.analysis.risk.windows import BoolArray, WindowBatch, stacked, top_of
+from numbguard.pads import FOREFOOT_PADS
+
+
+class ForefootOverload(PadGroupRule):
+    kind = "forefoot_overload"
+    pad_group = FOREFOOT_PADS
+
+    def dose_alert_kpa_s_of(self, config: RiskConfig) -> float | None:
+        return config.forefoot_dose_alert_kpa_min * 60.0
+
+    def assess(self, batch: WindowBatch, active: BoolArray) -> Assessment:
+        c = self._config
+        peak_kpa, row = top_of(stacked(batch, self._pads, "max_kpa"))
+        mean_kpa = np.take_along_axis(stacked(batch, self._pads, "mean_kpa"), row[None, :], 0)[0]
+        assessable = np.isfinite(peak_kpa) & active
+        peak = np.nan_to_num(peak_kpa, nan=0.0)
+        baseline = self._baseline.resolve(peak_kpa, assessable)
+        ratio = np.nan_to_num(peak / baseline, nan=0.0)
+        risen = peak >= c.forefoot_rise_min_kpa
+        on = (peak >= c.forefoot_peak_on_kpa) | (risen & (ratio >= c.forefoot_rise_ratio))
+        hold = (peak >= c.forefoot_peak_off_kpa) | (risen & (ratio >= c.forefoot_rise_ratio_off))
+        return Assessment(
+            t_end_s=batch.t_end_s,
+            assessable=assessable,
+            on=on,
+            hold=hold,
+            severe=peak >= c.forefoot_severe_kpa,
+            dose_kpa_s=np.nan_to_num(mean_kpa, nan=0.0) * c.window_s,
+            pads=pads_by_index(self._pads, row),
+            evidence={"peak_kpa": peak_kpa, "baseline_peak_kpa": baseline},
+        )

@@ -1,0 +1,208 @@
+"""Fixed windows of one foot's pad pressures, and the per-pad statistics the rules read.
+
+Windows are counted in samples from the first sample of the foot, so the same data gives the
+same windows however it is cut into chunks. Memory holds less than one window per foot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from numbguard.analysis.types import FloatArray, PressureChunk
+from numbguard.errors import InputError
+from numbguard.pads import Foot
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class PadWindows:
+    """Statistics of one pad over `m` consecutive windows (NaN where a window has no data)."""
+
+    valid_fraction: FloatArray
+    mean_kpa: FloatArray
+    min_kpa: FloatArray
+    max_kpa: FloatArray
+    p10_kpa: FloatArray  # 10th percentile: the swing / static level
+    saturated_fraction: FloatArray
+    below_min_count: FloatArray
+    above_max_count: FloatArray
+
+    @property
+    def range_kpa(self) -> FloatArray:
+        return self.max_kpa - self.min_kpa
+
+
+@dataclass(frozen=True)
+class WindowBatch:
+    """`m` consecutive windows of one foot; `t_end_s` is when each window's result is final."""
+
+    foot: Foot
+    t_start_s: FloatArray
+    t_end_s: FloatArray
+    pads: dict[str, PadWindows]
+
+    def __len__(self) -> int:
+        return len(self.t_end_s)
+
+
+def pad_statistics(
+    samples_kpa: FloatArray, saturation_kpa: float, min_kpa: float, max_kpa: float
+) -> PadWindows:
+    """Statistics per row of a (windows, samples) array; NaN samples are ignored."""
+    valid = ~np.isnan(samples_kpa)
+    count = valid.sum(axis=1)
+    has_data = count > 0
+    safe_count = np.maximum(count, 1)
+    total = np.where(valid, samples_kpa, 0.0).sum(axis=1)
+    # NaN sorts last, so the valid samples of each row come first.
+    ordered = np.sort(samples_kpa, axis=1)
+    p10_index = np.floor(0.1 * (safe_count - 1)).astype(np.int64)
+    last_index = safe_count - 1
+    nan = np.full(len(count), np.nan)
+    zeroed = np.where(valid, samples_kpa, 0.0)
+    return PadWindows(
+        valid_fraction=count / samples_kpa.shape[1],
+        mean_kpa=np.where(has_data, total / safe_count, nan),
+        min_kpa=np.where(has_data, ordered[:, 0], nan),
+        max_kpa=np.where(has_data, np.take_along_axis(ordered, last_index[:, None], 1)[:, 0], nan),
+        p10_kpa=np.where(has_data, np.take_along_axis(ordered, p10_index[:, None], 1)[:, 0], nan),
+        saturated_fraction=np.where(has_data, (zeroed >= saturation_kpa).sum(1) / safe_count, 0.0),
+        below_min_count=(zeroed < min_kpa).sum(axis=1).astype(np.float64),
+        above_max_count=(zeroed > max_kpa).sum(axis=1).astype(np.float64),
+    )
+
+
+class FootWindower:
+    """Cuts one foot's chunk stream into windows of `window_s` and computes their statistics."""
+
+    def __init__(
+        self,
+        foot: Foot,
+        window_s: float,
+        *,
+        saturation_kpa: float,
+        min_kpa: float,
+        max_kpa: float,
+    ) -> None:
+        self.foot: Foot = foot
+        self.window_s = window_s
+        self._limits = (saturation_kpa, min_kpa, max_kpa)
+        self.sample_rate_hz: float | None = None
+        self.pads: tuple[str, ...] | None = None
+        self._samples_per_window = 0
+        self._t_parts: list[FloatArray] = []
+        self._p_parts: dict[str, list[FloatArray]] = {}
+        self._buffered = 0
+        self.last_t_s: float | None = None
+
+    def _start(self, chunk: PressureChunk) -> None:
+        if not chunk.sample_rate_hz > 0:
+            raise InputError(
+                f"{chunk.foot} chunk has no usable sample rate",
+                expected="sample_rate_hz > 0",
+                got=repr(chunk.sample_rate_hz),
+            )
+        self.sample_rate_hz = chunk.sample_rate_hz
+        self.pads = tuple(chunk.pressure_kpa)
+        self._samples_per_window = max(1, round(self.window_s * chunk.sample_rate_hz))
+        self._p_parts = {pad: [] for pad in self.pads}
+
+    def _check(self, chunk: PressureChunk) -> None:
+        if tuple(chunk.pressure_kpa) != self.pads:
+            raise InputError(
+                f"{chunk.foot} chunk pads changed mid-session",
+                expected=", ".join(self.pads or ()),
+                got=", ".join(chunk.pressure_kpa),
+            )
+        for pad, values in chunk.pressure_kpa.items():
+            if values.shape != chunk.t_s.shape:
+                raise InputError(
+                    f"{chunk.foot}.{pad}: {values.shape[0]} samples for {len(chunk.t_s)} times",
+                    expected="one pressure per time",
+                    got=f"{values.shape[0]} values",
+                )
+        if len(chunk.t_s) and self.last_t_s is not None and chunk.t_s[0] <= self.last_t_s:
+            raise InputError(
+                f"{chunk.foot} chunk goes back in time",
+                expected=f"t_s after {self.last_t_s:.3f}",
+                got=f"{chunk.t_s[0]:.3f}",
+            )
+
+    def feed(self, chunk: PressureChunk) -> WindowBatch | None:
+        """Take a chunk; return the windows it completed, if any."""
+        if self.pads is None:
+            self._start(chunk)
+        self._check(chunk)
+        if len(chunk.t_s) == 0:
+            return None
+        self.last_t_s = float(chunk.t_s[-1])
+        self._t_parts.append(np.asarray(chunk.t_s, dtype=np.float64))
+        for pad, values in chunk.pressure_kpa.items():
+            self._p_parts[pad].append(np.asarray(values, dtype=np.float64))
+        self._buffered += len(chunk.t_s)
+        if self._buffered < self._samples_per_window:
+            return None
+        return self._cut(final=False)
+
+    def flush(self) -> WindowBatch | None:
+        """At the end: the last, partial window (if it holds at least half a window)."""
+        if self.pads is None or self._buffered * 2 < self._samples_per_window:
+            return None
+        return self._cut(final=True)
+
+    def _cut(self, *, final: bool) -> WindowBatch:
+        n = self._samples_per_window
+        t_all = np.concatenate(self._t_parts)
+        whole = len(t_all) // n * n
+        take = whole if not final else len(t_all)
+        rows = max(1, take // n) if not final else -(-take // n)
+        padded = rows * n
+        t_windows = np.full(padded, np.nan)
+        t_windows[:take] = t_all[:take]
+        pads: dict[str, PadWindows] = {}
+        for pad, parts in self._p_parts.items():
+            values = np.concatenate(parts)
+            block = np.full(padded, np.nan)
+            block[:take] = values[:take]
+            pads[pad] = pad_statistics(block.reshape(rows, n), *self._limits)
+            parts[:] = [values[take:]]
+        self._t_parts = [t_all[take:]]
+        self._buffered = len(t_all) - take
+        period_s = 1.0 / (self.sample_rate_hz or 1.0)
+        starts = t_windows[::n]
+        return WindowBatch(
+            foot=self.foot,
+            t_start_s=starts,
+            t_end_s=starts + n * period_s,
+            pads=pads,
+        )
+
+
+def stacked(batch: WindowBatch, pads: tuple[str, ...], statistic: str) -> FloatArray:
+    """A (len(pads), windows) array of one statistic; rows for absent pads are NaN."""
+    nan = np.full(len(batch), np.nan)
+    rows = [getattr(batch.pads[pad], statistic) if pad in batch.pads else nan for pad in pads]
+    return np.vstack(rows) if rows else np.empty((0, len(batch)))
+
+
+def top_of(values: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """Per column: the largest finite value (NaN if none) and its row."""
+    if values.shape[0] == 0:
+        return np.full(values.shape[1], np.nan), np.zeros(values.shape[1], dtype=np.intp)
+    filled = np.where(np.isnan(values), -np.inf, values)
+    row = np.argmax(filled, axis=0)
+    top = np.take_along_axis(values, row[None, :], 0)[0]
+    return top, row
+
+
+def cyclic_loading(
+    batch: WindowBatch, forefoot_pads: tuple[str, ...], range_kpa: float
+) -> BoolArray:
+    """Windows where some forefoot pad loads and unloads by at least `range_kpa`."""
+    ranges = stacked(batch, forefoot_pads, "max_kpa") - stacked(batch, forefoot_pads, "min_kpa")
+    top, _ = top_of(ranges)
+    return np.nan_to_num(top, nan=0.0) >= range_kpa
