@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import Final
+from typing import Final, TypedDict
 
 import numpy as np
 
@@ -231,7 +231,13 @@ def encode_control(
 # --- decoding ---------------------------------------------------------------------------
 
 
-def _decode_data(head: dict[str, int | str], pad_mask: int, body: bytes) -> DataFrame:
+class _Head(TypedDict):
+    foot: Foot
+    insole_tag: int
+    seq: int
+
+
+def _decode_data(head: _Head, pad_mask: int, body: bytes) -> DataFrame:
     if len(body) < 4:
         raise FrameError(
             "truncated",
@@ -274,7 +280,7 @@ def _decode_data(head: dict[str, int | str], pad_mask: int, body: bytes) -> Data
             got=f"0x{packed[-1]:02x}",
         )
     return DataFrame(
-        **head,  # type: ignore[arg-type]
+        **head,
         pad_mask=pad_mask,
         t_first_us=t_low | t_high << 16,
         rate_hz=rate_hz,
@@ -282,7 +288,7 @@ def _decode_data(head: dict[str, int | str], pad_mask: int, body: bytes) -> Data
     )
 
 
-def _decode_status(head: dict[str, int | str], pad_mask: int, body: bytes) -> StatusPage:
+def _decode_status(head: _Head, pad_mask: int, body: bytes) -> StatusPage:
     if not body:
         raise FrameError(
             "truncated", "status frame without a page number", expected=">= 1 body byte", got="0"
@@ -310,12 +316,12 @@ def _decode_status(head: dict[str, int | str], pad_mask: int, body: bytes) -> St
         )
     if cls is StatusTare:
         offsets = tuple(int(v) for v in unpack12(page))
-        return StatusTare(**head, pad_mask=pad_mask, tare_offsets=offsets)  # type: ignore[arg-type]
+        return StatusTare(**head, pad_mask=pad_mask, tare_offsets=offsets)
     values = dict(zip(names, struct.unpack("<" + fmt, page), strict=True))
-    return cls(**head, pad_mask=pad_mask, **values)  # type: ignore[arg-type]
+    return cls(**head, pad_mask=pad_mask, **values)
 
 
-def _decode_reply(head: dict[str, int | str], pad_mask: int, body: bytes) -> Reply:
+def _decode_reply(head: _Head, pad_mask: int, body: bytes) -> Reply:
     if len(body) < 2:
         raise FrameError(
             "truncated",
@@ -333,12 +339,12 @@ def _decode_reply(head: dict[str, int | str], pad_mask: int, body: bytes) -> Rep
         **head,
         pad_mask=pad_mask,
         opcode=body[0],
-        result=body[1],  # type: ignore[arg-type]
+        result=body[1],
         data=data,
     )
 
 
-def _decode_control(head: dict[str, int | str], pad_mask: int, body: bytes) -> Control:
+def _decode_control(head: _Head, pad_mask: int, body: bytes) -> Control:
     if not body:
         raise FrameError(
             "truncated", "control frame without an opcode", expected=">= 1 body byte", got="0"
@@ -359,10 +365,10 @@ def _decode_control(head: dict[str, int | str], pad_mask: int, body: bytes) -> C
     except InputError as error:
         reason = "bad_length" if "length" in error.message else "bad_value"
         raise FrameError(reason, error.message, expected=error.expected, got=error.got) from None
-    return Control(**head, opcode=body[0], args=args)  # type: ignore[arg-type]
+    return Control(**head, opcode=body[0], args=args)
 
 
-_Decoder = Callable[[dict[str, int | str], int, bytes], Frame]
+_Decoder = Callable[[_Head, int, bytes], Frame]
 _DECODERS: Final[dict[int, _Decoder]] = {
     KIND_DATA: _decode_data,
     KIND_STATUS: _decode_status,
@@ -405,7 +411,7 @@ def decode_frame(data: bytes | bytearray | memoryview) -> Frame:
             got=str(raw[0]),
         )
     kind, pad_mask = raw[1] >> 6, raw[1] & ALL_PADS_MASK
-    head: dict[str, int | str] = {
+    head: _Head = {
         "foot": FOOT_IDS[raw[2] >> 7],
         "insole_tag": raw[2] & 0x7F,
         "seq": raw[3] | raw[4] << 8,
