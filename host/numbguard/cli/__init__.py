@@ -16,7 +16,7 @@ from numbguard import __version__
 from numbguard.errors import NumbguardError
 
 # Module names under numbguard.cli, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("demo",)
+COMMANDS: tuple[str, ...] = ("demo", "analyze", "simulate", "evaluate")
 
 
 def _load(name: str) -> ModuleType:
