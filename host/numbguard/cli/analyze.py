@@ -1,0 +1,54 @@
+"""`numbguard analyze PATH`: contacts, gait summary and numbness-risk alerts of one session."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from numbguard.analysis.pipeline import SessionResult
+from numbguard.analysis.risk import is_clearing
+from numbguard.evaluate.inputs import analyze_file
+
+NAME = "analyze"
+HELP = "analyse a session file (CSV interchange or Moticon text export): gait and alerts"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", type=Path, help="session file")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def summary(result: SessionResult) -> str:
+    """The human-readable report."""
+    rate = f"{result.sample_rate_hz:g} Hz" if result.sample_rate_hz else "no samples"
+    cadence = f"{result.cadence_spm:g} steps/min" if result.cadence_spm else "no cadence"
+    lines = [f"{result.duration_s:.1f} s at {rate}, {cadence}"]
+    for foot, feet in result.feet.items():
+        data = feet.to_json()
+        stride, contact = data["stride_s_median"], data["contact_s_median"]
+        line = f"  {foot}: {data['steps']} steps"
+        if stride is not None:
+            line += f", stride {stride:.3f} s"
+        if contact is not None:
+            line += f", contact {contact:.3f} s"
+        lines.append(line + f"; pads: {', '.join(data['pads'])}")
+        if data["cannot_assess"]:
+            lines.append(f"    cannot assess: {', '.join(data['cannot_assess'])}")
+    raised = [a for a in result.alerts if not is_clearing(a)]
+    lines.append(f"{len(raised)} alert(s)" if raised else "no alerts")
+    for alert in result.alerts:
+        lines.append(f"  {alert.t_s:8.1f} s  {alert.message}")
+        lines.extend(f"             - {text}" for text in alert.suggestions[:3])
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    result = analyze_file(args.path)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print(summary(result))
+    return 0

@@ -1,0 +1,41 @@
+"""`numbguard evaluate DIR`: score the analysis on labelled sessions, per alert kind."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from numbguard.evaluate import evaluate_folder, format_table
+from numbguard.evaluate.scoring import DEFAULT_GRACE_S
+
+NAME = "evaluate"
+HELP = "score alerts on labelled sessions: detections, misses, false alerts/h, delays"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", type=Path, help="folder of NAME.csv + NAME.labels.json")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--grace-s",
+        type=float,
+        default=DEFAULT_GRACE_S,
+        help=f"an alert up to this long after a label's end still matches it ({DEFAULT_GRACE_S:g})",
+    )
+
+
+def _progress(done: int, total: int, name: str) -> None:
+    text = f"evaluate: {done}/{total} {name}".ljust(60)
+    end = "\n" if done == total else "\r"
+    print(text, end=end, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    evaluation = evaluate_folder(args.folder, grace_s=args.grace_s, progress=_progress)
+    if args.json:
+        json.dump(evaluation.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_table(evaluation))
+    return 0

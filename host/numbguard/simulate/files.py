@@ -1,0 +1,103 @@
+"""Simulated sessions on disk: an interchange CSV plus a JSON sidecar with the labels.
+
+For a session `NAME` in a folder: `NAME.csv` (the CSV interchange format, written by
+`numbguard.io.interchange`) and `NAME.labels.json`:
+
+    {"scenario": ..., "description": ..., "seed": ..., "duration_s": ...,
+     "sample_rate_hz": ..., "labels": [{"kind", "foot", "onset_s", "end_s"}, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from numbguard.errors import InputError
+from numbguard.io.interchange import write_interchange
+from numbguard.pads import FOOT_IDS
+from numbguard.simulate.generator import SessionSimulator
+from numbguard.simulate.scenarios import Label, build_scenario
+
+LABELS_SUFFIX = ".labels.json"
+
+
+@dataclass(frozen=True)
+class SessionFiles:
+    csv_path: Path
+    labels_path: Path
+
+
+def labels_path_for(csv_path: Path) -> Path:
+    """Where the labels of a session CSV live."""
+    return csv_path.with_name(csv_path.stem + LABELS_SUFFIX)
+
+
+def write_session(
+    name: str,
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    duration_s: float | None = None,
+    sample_rate_hz: float = 100.0,
+) -> SessionFiles:
+    """Simulate scenario `name` and write it (CSV and labels) into `out_dir`."""
+    scenario = build_scenario(name) if duration_s is None else build_scenario(name, duration_s)
+    simulator = SessionSimulator(scenario, seed=seed, sample_rate_hz=sample_rate_hz)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / f"{name}.csv"
+    write_interchange(
+        csv_path,
+        simulator.chunks(10.0),
+        metadata={"scenario": name, "seed": str(seed)},
+    )
+    sidecar = {
+        "scenario": name,
+        "description": scenario.description,
+        "seed": seed,
+        "duration_s": scenario.duration_s,
+        "sample_rate_hz": sample_rate_hz,
+        "labels": [label.to_json() for label in scenario.labels],
+    }
+    labels_path = labels_path_for(csv_path)
+    labels_path.write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
+    return SessionFiles(csv_path, labels_path)
+
+
+def _label(item: Any, where: str) -> Label:
+    try:
+        foot = item["foot"]
+        if foot not in FOOT_IDS:
+            raise ValueError(foot)
+        return Label(str(item["kind"]), foot, float(item["onset_s"]), float(item["end_s"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(
+            "bad label",
+            expected='{"kind": str, "foot": "left"|"right", "onset_s": s, "end_s": s}',
+            got=f"{item!r} ({error!r})",
+            where=where,
+        ) from None
+
+
+def read_labels(labels_path: Path) -> tuple[Label, ...]:
+    """The labels of a session sidecar; a malformed file raises `InputError`."""
+    where = str(labels_path)
+    try:
+        data = json.loads(labels_path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(
+            "cannot read labels", expected="a readable file", got=str(error), where=where
+        ) from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            "labels are not JSON", expected="a JSON object", got=str(error), where=where
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("labels"), list):
+        raise InputError(
+            "bad labels file",
+            expected='an object with a "labels" list',
+            got=repr(data)[:80],
+            where=where,
+        )
+    return tuple(_label(item, f"{where} label {i + 1}") for i, item in enumerate(data["labels"]))
