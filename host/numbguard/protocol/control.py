@@ -195,7 +195,8 @@ def make_control(
         raise InputError(
             "request id out of range", expected=f"0-{SEQ_MODULO - 1}", got=str(request_id)
         )
+    layout = CONTROL_ARGS.get(opcode)
+    if layout is not None and set(args) == set(layout.names):
+        layout.check_ranges(args, opcode_name(opcode))
     pack_control_args(opcode, args)  # checks the names, field sizes and the name rules
-    if opcode != OP_SET_NAME:
-        CONTROL_ARGS[opcode].check_ranges(args, opcode_name(opcode))
     return Control(foot=foot, insole_tag=insole_tag, seq=request_id, opcode=opcode, args=args)
