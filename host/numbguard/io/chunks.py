@@ -36,3 +36,16 @@ def split_chunks(
             pressure_kpa={pad: values[start:stop] for pad, values in pressure_kpa.items()},
             sample_rate_hz=sample_rate_hz,
         )
+
+
+def rate_from_times(t_s: FloatArray, where: str) -> float:
+    """Sample rate from the median time step, to 6 significant digits (0.01 s steps -> 100 Hz)."""
+    step_s = float(np.median(np.diff(t_s)))
+    if not step_s > 0:
+        raise InputError(
+            "cannot infer the sample rate",
+            expected="increasing times",
+            got=f"median time step {step_s!r} s",
+            where=where,
+        )
+    return float(f"{1.0 / step_s:.6g}")

@@ -31,7 +31,7 @@ import numpy as np
 
 from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
-from numbguard.io.chunks import chunk_samples
+from numbguard.io.chunks import chunk_samples, rate_from_times
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
 
 TIME_COLUMN: Final = "time_s"
@@ -228,7 +228,7 @@ class InterchangeReader:
                 got="one row",
                 where=self.name,
             )
-        return float(1.0 / np.median(np.diff(times)))
+        return rate_from_times(np.asarray(times, dtype=np.float64), self.name)
 
     # ---- reading ----------------------------------------------------------------------
 
