@@ -56,17 +56,28 @@ class MicroPython:
         return env
 
     def run(self, script: str, *, env: dict[str, str] | None = None,
-            heapsize: str | None = None, stdin: bytes = b"") -> str:
-        """Run `script` (dedented) with cwd = a temporary directory; return its stdout."""
+            heapsize: str | None = None, stdin_open: bool = False) -> str:
+        """Run `script` (dedented) with cwd = a temporary directory; return its stdout.
+
+        stdin is empty; with stdin_open it stays open (no end of input) until the script ends.
+        """
         path = self.workdir / "script.py"
         path.write_text(textwrap.dedent(script))
         command = [self.binary]
         if heapsize:
             command += ["-X", f"heapsize={heapsize}"]
-        done = subprocess.run(
-            [*command, str(path)], input=stdin, capture_output=True, cwd=self.workdir,
-            env=self.env(env), timeout=RUN_TIMEOUT_S, check=False,
-        )
+        stdin_read, stdin_write = os.pipe()
+        if not stdin_open:
+            os.close(stdin_write)
+        try:
+            done = subprocess.run(
+                [*command, str(path)], stdin=stdin_read, capture_output=True,
+                cwd=self.workdir, env=self.env(env), timeout=RUN_TIMEOUT_S, check=False,
+            )
+        finally:
+            os.close(stdin_read)
+            if stdin_open:
+                os.close(stdin_write)
         out = done.stdout.decode(errors="replace")
         if done.returncode != 0:
             raise AssertionError(
