@@ -107,6 +107,7 @@ class _Boot:
     """What is known of the current boot of the insole."""
 
     t_offset_us: int  # stream time of device time 0 (mod 2^24) in this boot
+    seq_base: int  # seq64 of this boot's frame 0
     boot_id: int | None = None
     clock: tuple[int, int] | None = None  # (32-bit device clock, stream time) of a page 1
     page_bound: tuple[int, int] | None = None  # (last_data_seq64, stream time) of latest page 1
@@ -120,7 +121,7 @@ class InsoleStream:
     history_frames: int = HISTORY_FRAMES
     stats: StreamStats = field(default_factory=StreamStats)
     gaps: list[Gap] = field(default_factory=list)
-    _boot: _Boot = field(default_factory=lambda: _Boot(t_offset_us=0))
+    _boot: _Boot = field(default_factory=lambda: _Boot(t_offset_us=0, seq_base=0))
     _boot_index: int = 0
     _hi: int | None = None  # seq64 of the newest frame
     _hi_end_us: float = 0.0
@@ -179,7 +180,7 @@ class InsoleStream:
         any held frames that a reset detected by this one releases."""
         if self._hi is None or not self._boot.started:
             return [self._place_first(frame)]
-        seq64 = self._hi + seq_delta(frame.seq, self._hi)
+        seq64 = self._unwrap_seq(frame.seq)
         if seq64 > self._hi:
             return [self._place_newer(frame, seq64)]
         if seq64 in self._missing:
@@ -203,7 +204,7 @@ class InsoleStream:
 
     def _place_first(self, frame: DataFrame) -> StreamFrame:
         boot = self._boot
-        seq64 = frame.seq if self._hi is None else self._hi + 1 + frame.seq
+        seq64 = boot.seq_base + frame.seq
         if boot.page_bound is not None or boot.clock is not None:
             _, page_us = boot.page_bound or boot.clock or (0, 0)
             t_us = unwrap_near(frame.t_first_us, T_FIRST_MODULO, page_us - frame.span_us)
@@ -304,7 +305,8 @@ class InsoleStream:
                 ranges[-1] = (ranges[-1][0], seq64)
             else:
                 ranges.append((seq64, seq64))
-        return [(first % SEQ_MODULO, last % SEQ_MODULO) for first, last in ranges]
+        base = self._boot.seq_base
+        return [((first - base) % SEQ_MODULO, (last - base) % SEQ_MODULO) for first, last in ranges]
 
     def give_up(self, first_seq: int, last_seq: int) -> int:
         """The insole does not hold frames first_seq..last_seq (16-bit): count them lost."""
@@ -346,7 +348,8 @@ class InsoleStream:
         # The new clock starts near 0: continue the timeline from the next 2^24 boundary, so
         # the stream time stays congruent to the wire's 24-bit time.
         t_offset = unwrap_at_least(0, T_FIRST_MODULO, self._hi_end_us)
-        self._boot = _Boot(t_offset_us=t_offset, boot_id=boot_id)
+        seq_base = 0 if self._hi is None else self._hi + 1
+        self._boot = _Boot(t_offset_us=t_offset, seq_base=seq_base, boot_id=boot_id)
         self._boot_index += 1
 
     def _release_held(self) -> list[StreamFrame]:
@@ -359,9 +362,11 @@ class InsoleStream:
     # -- helpers -------------------------------------------------------------------------
 
     def _unwrap_seq(self, seq: int) -> int:
-        if self._hi is None:
-            return seq
-        return self._hi + seq_delta(seq, self._hi)
+        """seq64 of a 16-bit seq of the current boot: the nearest to the newest frame."""
+        base = self._boot.seq_base
+        if self._hi is None or self._hi < base:
+            return base + seq
+        return self._hi + seq_delta(seq, self._hi - base)
 
     def unwrap_device_time(self, device_time_us: int) -> float | None:
         """Stream time of a 32-bit device clock value of this boot (e.g. a TIME_SYNC reply),
