@@ -10,6 +10,7 @@ import pytest
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult, StreamingMedian
 from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
+from numbguard.pads import PAD_IDS
 from numbguard.simulate import SessionSimulator, build_scenario
 
 
@@ -59,14 +60,7 @@ def test_json_has_the_exact_shape_of_the_issue() -> None:
     assert list(result["feet"]) == ["left", "right"]
     for foot in result["feet"].values():
         assert {"pads", "contacts", "stride_s_median", "contact_s_median"} <= set(foot)
-        assert foot["pads"] == [
-            "heel",
-            "ball_medial",
-            "ball_center",
-            "ball_lateral",
-            "lace_lower",
-            "lace_upper",
-        ]
+        assert foot["pads"] == list(PAD_IDS)
         assert all(len(c) == 2 and c[0] < c[1] for c in foot["contacts"])
         assert 0.68 <= foot["stride_s_median"] <= 0.73
         assert foot["contact_s_median"] < 0.3

@@ -45,4 +45,5 @@ def test_suggestions_are_ranked_for_the_pattern() -> None:
 
 def test_message_is_one_line_naming_foot_and_pads() -> None:
     text = raise_message("tight_lacing", "right", "alert", ("lace_upper",))
-    assert text == "Act now: right foot, lace upper: sustained lace pressure on the top of the foot."
+    expected = "Act now: right foot, lace upper: sustained lace pressure on the top of the foot."
+    assert text == expected

@@ -82,12 +82,17 @@ class Scenario:
             object.__setattr__(self, "labels", labels)
 
 
+def _at(d: float, fraction: float) -> float:
+    """A time at `fraction` of the session, off the analysis window grid (as real onsets are)."""
+    return round(fraction * d + 0.7, 1)
+
+
 def _run(d: float, cadence_spm: float = 170.0) -> tuple[Segment, ...]:
     return (Segment(0.0, d, "running", cadence_spm),)
 
 
 def _fault(d: float, foot: Foot, pad: str, mode: FaultMode, at: float) -> Overlay:
-    return Overlay("sensor_fault", (foot,), round(at * d, 1), d, pad=pad, fault=mode)
+    return Overlay("sensor_fault", (foot,), _at(d, at), d, pad=pad, fault=mode)
 
 
 def _crossing_stops(d: float) -> tuple[Segment, ...]:
@@ -117,12 +122,12 @@ def _pace_change(d: float) -> tuple[Segment, ...]:
 
 
 def _elliptical(d: float) -> tuple[Segment, ...]:
-    split = round(0.25 * d, 1)
+    split = _at(d, 0.25)
     return (Segment(0.0, split, "running", 168.0), Segment(split, d, "elliptical", 130.0))
 
 
 def _standing(d: float) -> tuple[Segment, ...]:
-    a, b = round(0.3 * d, 1), round(0.7 * d, 1)
+    a, b = _at(d, 0.3), _at(d, 0.7)
     return (
         Segment(0.0, a, "walking", 108.0),
         Segment(a, b, "standing", 0.0),
@@ -184,7 +189,7 @@ def _(d: float) -> Scenario:
         "",
         d,
         _run(d),
-        (Overlay("tight_lacing", ("left",), round(0.375 * d, 1), d),),
+        (Overlay("tight_lacing", ("left",), _at(d, 0.375), d),),
     )
 
 
@@ -196,7 +201,7 @@ def _(d: float) -> Scenario:
 
 @_scenario("tight_lacing_packet_loss", "right laces tightened mid-run, 4% packet loss")
 def _(d: float) -> Scenario:
-    overlay = Overlay("tight_lacing", ("right",), round(0.4 * d, 1), d)
+    overlay = Overlay("tight_lacing", ("right",), _at(d, 0.4), d)
     return Scenario(
         "tight_lacing_packet_loss", "", d, _run(d), (overlay,), packet_loss_fraction=0.04
     )
@@ -204,19 +209,19 @@ def _(d: float) -> Scenario:
 
 @_scenario("forefoot_overload", "right forefoot overloaded for a stretch mid-run, then relieved")
 def _(d: float) -> Scenario:
-    overlay = Overlay("forefoot_overload", ("right",), round(0.4 * d, 1), round(0.8 * d, 1))
+    overlay = Overlay("forefoot_overload", ("right",), _at(d, 0.4), _at(d, 0.8))
     return Scenario("forefoot_overload", "", d, _run(d), (overlay,))
 
 
 @_scenario("forefoot_overload_no_heel", "both forefeet overloaded mid-run, no heel pads")
 def _(d: float) -> Scenario:
-    overlay = Overlay("forefoot_overload", _BOTH, round(0.35 * d, 1), d)
+    overlay = Overlay("forefoot_overload", _BOTH, _at(d, 0.35), d)
     return Scenario("forefoot_overload_no_heel", "", d, _run(d, 176.0), (overlay,), heel=False)
 
 
 @_scenario("metatarsal_hotspot", "left forefoot load narrows onto the lateral pad mid-run")
 def _(d: float) -> Scenario:
-    overlay = Overlay("metatarsal_hotspot", ("left",), round(0.375 * d, 1), d)
+    overlay = Overlay("metatarsal_hotspot", ("left",), _at(d, 0.375), d)
     return Scenario("metatarsal_hotspot", "", d, _run(d), (overlay,))
 
 
