@@ -73,7 +73,7 @@ REJECT_REASONS: Final = (
 )
 
 # Body layouts of the status pages after the page byte, in field order of the classes.
-_STATUS_LAYOUTS: Final[dict[type[StatusFrame], tuple[str, tuple[str, ...]]]] = {
+STATUS_LAYOUTS: Final[dict[type[StatusFrame], tuple[str, tuple[str, ...]]]] = {
     StatusIdentity: (
         "IHBBBBB",
         ("insole_id", "boot_id", "fw_major", "fw_minor", "fw_patch", "rate_hz", "flags"),
@@ -163,7 +163,7 @@ def _status_body(frame: StatusFrame) -> bytes:
                 got=str(len(frame.tare_offsets)),
             )
         return bytes([frame.page]) + pack12(list(frame.tare_offsets))
-    fmt, names = _STATUS_LAYOUTS[type(frame)]
+    fmt, names = STATUS_LAYOUTS[type(frame)]
     try:
         return bytes([frame.page]) + struct.pack("<" + fmt, *(getattr(frame, n) for n in names))
     except struct.error as error:
@@ -305,7 +305,7 @@ def _decode_status(head: _Head, pad_mask: int, body: bytes) -> StatusPage:
     if cls is StatusTare:
         size = _TARE_BYTES
     else:
-        fmt, names = _STATUS_LAYOUTS[cls]
+        fmt, names = STATUS_LAYOUTS[cls]
         size = struct.calcsize("<" + fmt)
     if len(page) != size:
         raise FrameError(
