@@ -1,12 +1,11 @@
 """Opening a session file as a stream of `PressureChunk`s, whatever its format.
 
-Formats: the CSV interchange format, and Moticon OpenGo text exports once
-`numbguard.io.moticon` provides a reader. The format is told from the first line.
+Formats: the CSV interchange format and Moticon OpenGo text exports, told apart by their
+first line.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from numbguard.analysis.risk import RiskConfig
 from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
 from numbguard.io.interchange import InterchangeReader
+from numbguard.io.moticon import read_moticon
 
 _MOTICON_FIRST_LINE = "# Start time:"
 
@@ -34,17 +34,11 @@ def _first_line(path: Path) -> str:
 def open_session(path: Path, chunk_s: float = 10.0) -> Iterator[Iterator[PressureChunk]]:
     """Chunks of both feet from `path`, in time order per foot."""
     if _first_line(path).startswith(_MOTICON_FIRST_LINE):
+        chunks = iter(read_moticon(path, chunk_s=chunk_s))
         try:
-            moticon = importlib.import_module("numbguard.io.moticon")
-        except ModuleNotFoundError:
-            raise InputError(
-                "Moticon text exports cannot be read by this build",
-                expected="an interchange CSV",
-                got="a Moticon OpenGo export",
-                where=str(path),
-            ) from None
-        with moticon.read_moticon(path, chunk_s=chunk_s) as reader:
-            yield iter(reader)
+            yield chunks
+        finally:
+            chunks.close()  # type: ignore[attr-defined]  # a generator: closes the file
         return
     reader = InterchangeReader(path, chunk_s=chunk_s)
     try:
