@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final, Literal
 
 import numpy as np
@@ -114,23 +114,35 @@ class _Boot:
     started: bool = False  # a frame of this boot was placed
 
 
-@dataclass
 class InsoleStream:
-    """The stream of one insole: feed it every data frame (`place`) and status page."""
+    """The stream of one insole: feed it every data frame and status page, in arrival order.
 
-    history_frames: int = HISTORY_FRAMES
-    stats: StreamStats = field(default_factory=StreamStats)
-    gaps: list[Gap] = field(default_factory=list)
-    _boot: _Boot = field(default_factory=lambda: _Boot(t_offset_us=0, seq_base=0))
-    _boot_index: int = 0
-    _hi: int | None = None  # seq64 of the newest frame
-    _hi_end_us: float = 0.0
-    _hi_span_us: float = 0.0
-    _recent: dict[int, tuple[int, int]] = field(default_factory=dict)  # seq64 -> (t24, t_stream)
-    _recent_order: deque[int] = field(default_factory=deque)
-    _missing: dict[int, tuple[int, float]] = field(default_factory=dict)  # -> (anchor seq, end)
-    _requested: set[int] = field(default_factory=set)
-    _held: list[DataFrame] = field(default_factory=list)
+    How a link uses it::
+
+        for placed in stream.place(data_frame):  # nothing for a duplicate
+            deliver(placed)  # placed.seq64, placed.t_first_us, placed.late
+        for placed in stream.on_status(page):  # frames released by a confirmed reset
+            deliver(placed)
+        for first_seq, last_seq in stream.resend_ranges():
+            reply = send RESEND(first_seq, last_seq)
+            if reply is NOT_HELD: stream.give_up(first_seq, last_seq)
+            elif reply is OK: stream.resend_refused_before(reply.data["oldest_seq_held"])
+    """
+
+    def __init__(self, *, history_frames: int = HISTORY_FRAMES) -> None:
+        self.history_frames = history_frames
+        self.stats = StreamStats()
+        self.gaps: list[Gap] = []
+        self._boot = _Boot(t_offset_us=0, seq_base=0)
+        self._boot_index = 0
+        self._hi: int | None = None  # seq64 of the newest frame
+        self._hi_end_us = 0.0
+        self._hi_span_us = 0.0
+        self._recent: dict[int, tuple[int, int]] = {}  # seq64 -> (t24, stream time)
+        self._recent_order: deque[int] = deque()
+        self._missing: dict[int, tuple[int, float]] = {}  # seq64 -> anchor (seq64, end time)
+        self._requested: set[int] = set()
+        self._held: list[DataFrame] = []
 
     # -- status --------------------------------------------------------------------------
 
