@@ -88,6 +88,7 @@ def plot(path_stem: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "numbguard"  # stable ids: figures diff cleanly
     import matplotlib.pyplot as plt
 
     counts = np.arange(0, 4096, dtype=np.float64)

@@ -165,6 +165,7 @@ def plot_overview(path_stem: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "numbguard"  # stable ids: figures diff cleanly
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(
@@ -191,6 +192,7 @@ def plot_templates(directory: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "numbguard"  # stable ids: figures diff cleanly
     import matplotlib.pyplot as plt
 
     directory.mkdir(exist_ok=True)

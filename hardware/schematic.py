@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from circuit import HARDWARE_DIR, Circuit, Part, load_circuit
+from netlist import HARDWARE_DIR, Circuit, Part, load_circuit
 
 TWO_PIN_SPACING = 3.4
 TWO_PIN_HEIGHT = 5.0
@@ -76,9 +76,11 @@ def _is_box(part: Part) -> bool:
     return len(part.pins) != 2 or part.kind == "connector"
 
 
-def draw(circuit: Circuit, path_stem: Path) -> None:
+def draw(circuit: Circuit, path: Path, backend: str) -> None:
     import schemdraw
     import schemdraw.elements as e
+
+    schemdraw.use(backend)  # "svg": schemdraw's own writer, byte-stable; "matplotlib": PNG
 
     with schemdraw.Drawing(show=False, fontsize=8) as drawing:
         e.Label().at((0, 2.0)).label(
@@ -97,12 +99,13 @@ def draw(circuit: Circuit, path_stem: Path) -> None:
             for part in (p for p in members if _is_box(p)):
                 x += _box(part, x + 2.0, y - height / 2 + 0.5)
             top -= height + 2.5
-        drawing.save(str(path_stem.with_suffix(".svg")))
-        drawing.save(str(path_stem.with_suffix(".png")), dpi=90)
+        drawing.save(str(path), dpi=90)
 
 
 def main() -> int:
-    draw(load_circuit(), HARDWARE_DIR / "schematic")
+    circuit = load_circuit()
+    draw(circuit, HARDWARE_DIR / "schematic.svg", "svg")
+    draw(circuit, HARDWARE_DIR / "schematic.png", "matplotlib")
     return 0
 
 
