@@ -104,6 +104,12 @@ def test_samples_are_read_only_and_shaped() -> None:
         frame.samples[0, 0] = 1
 
 
+@pytest.mark.parametrize("samples", [[[4096]], [[-1]], [[70000]], [[1.5]]])
+def test_samples_must_be_12_bit_counts(samples: list[list[float]]) -> None:
+    with pytest.raises(InputError, match="12-bit ADC counts"):
+        DataFrame(pad_mask=1, t_first_us=0, rate_hz=100, samples=samples)
+
+
 def test_odd_value_count_frame() -> None:
     # Three pads, one set: three values, the last packed alone in two bytes.
     frame = DataFrame(pad_mask=0b10101, t_first_us=5, rate_hz=50, samples=[[4095, 1, 2048]])

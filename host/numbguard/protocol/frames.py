@@ -13,12 +13,14 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from numbguard.errors import InputError
 from numbguard.pads import Foot, pads_from_mask
 from numbguard.protocol.constants import (
     KIND_CONTROL,
     KIND_DATA,
     KIND_REPLY,
     KIND_STATUS,
+    MAX_VALUE,
     OPCODE_NAMES,
     PAGE_CLOCK,
     PAGE_COUNTERS,
@@ -65,7 +67,16 @@ class DataFrame(InsoleFrame):
 
     def __post_init__(self) -> None:
         # A frame is a value: its samples must not change under whoever holds it.
-        samples = np.array(self.samples, dtype=np.uint16, copy=True)
+        given = np.asarray(self.samples)
+        if given.size and (
+            given.dtype.kind not in "iu" or int(given.min()) < 0 or int(given.max()) > MAX_VALUE
+        ):
+            raise InputError(
+                "samples must be 12-bit ADC counts",
+                expected=f"integers 0-{MAX_VALUE}",
+                got=f"{given.dtype} values {given.min()}-{given.max()}",
+            )
+        samples = np.array(given, dtype=np.uint16, copy=True)
         samples.setflags(write=False)
         object.__setattr__(self, "samples", samples)
 
