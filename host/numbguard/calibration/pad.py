@@ -161,7 +161,7 @@ class PadCalibration:
     def kpa_per_count(self, pressure_kpa: ArrayLike) -> FloatArray:
         """Resolution: the pressure step of one ADC count at these net pressures."""
         counts = self.counts_for_pressure(pressure_kpa)
-        upper = np.minimum(counts + 0.5, FULL_SCALE_COUNTS - 0.5)
+        upper = np.clip(counts + 0.5, 1.0, FULL_SCALE_COUNTS - 0.5)  # step stays in 0-4095
         step = raw_pressure_kpa(upper, self.divider_ohms, self.gain, self.exponent, self.area_mm2)
         low = raw_pressure_kpa(
             upper - 1.0, self.divider_ohms, self.gain, self.exponent, self.area_mm2
