@@ -230,6 +230,41 @@ def test_a_single_contradicting_frame_is_dropped_when_page_0_says_same_boot() ->
     assert [p.seq64 for p in stream.place(frame(20, T0_US + 20 * SPAN_US))] == [20]
 
 
+def test_reconnection_holds_frames_until_page_0_names_their_boot() -> None:
+    stream = InsoleStream()
+    stream.on_status(identity_page(boot_id=111))
+    for seq in range(100):
+        stream.place(frame(seq, T0_US + seq * SPAN_US))
+    old_end = stream.place(frame(100, T0_US + 100 * SPAN_US))[0].t_end_us
+    # The link dropped; the insole restarted and has sent 300 frames by the reconnection:
+    # their numbers run ahead of the old boot's, so without page 0 they would pass for it.
+    stream.hold_until_identity()
+    assert stream.place(frame(300, 75_000_000)) == []
+    assert stream.place(frame(301, 75_000_000 + SPAN_US)) == []
+    placed = stream.on_status(identity_page(boot_id=222))
+    assert [(p.seq64, p.boot) for p in placed] == [(401, 1), (402, 1)]
+    assert placed[0].t_first_us >= old_end
+    assert placed[1].t_first_us - placed[0].t_first_us == SPAN_US
+    assert stream.place(frame(302, 75_000_000 + 2 * SPAN_US))[0].seq64 == 403
+
+
+def test_reconnection_to_the_same_boot_releases_frames_in_place() -> None:
+    stream = InsoleStream(max_waiting_frames=3)
+    stream.on_status(identity_page(boot_id=111))
+    for seq in range(10):
+        stream.place(frame(seq, T0_US + seq * SPAN_US))
+    stream.hold_until_identity()
+    assert stream.place(frame(15, T0_US + 15 * SPAN_US)) == []
+    placed = stream.on_status(identity_page(boot_id=111))
+    assert [(p.seq64, p.boot) for p in placed] == [(15, 0)]
+    assert stream.missing() == 5
+    # Without page 0, holding stops at max_waiting_frames and assumes the same boot.
+    stream.hold_until_identity()
+    assert stream.place(frame(16, T0_US + 16 * SPAN_US)) == []
+    assert stream.place(frame(17, T0_US + 17 * SPAN_US)) == []
+    assert [p.seq64 for p in stream.place(frame(18, T0_US + 18 * SPAN_US))] == [16, 17, 18]
+
+
 def test_give_up_and_ring_start_count_frames_lost() -> None:
     stream = InsoleStream()
     for seq in (0, 10, 20):

@@ -38,7 +38,9 @@ HISTORY_FRAMES: Final = 8192
 TIME_SLACK_US: Final = 1_000_000
 # Frames that contradict received ones, at which a reset is assumed without waiting for page 0.
 RESET_EVIDENCE_FRAMES: Final = 3
-MAX_HELD_FRAMES: Final = 64
+MAX_EVIDENCE_FRAMES: Final = 64
+# Frames held after a reconnection while waiting for page 0 (10 s at 200 frames/s).
+MAX_WAITING_FRAMES: Final = 2048
 
 GapReason = Literal["missing", "reset"]
 
@@ -119,6 +121,7 @@ class InsoleStream:
 
     How a link uses it::
 
+        stream.hold_until_identity()  # on every (re)connection, then send GET_STATUS
         for placed in stream.place(data_frame):  # nothing for a duplicate
             deliver(placed)  # placed.seq64, placed.t_first_us, placed.late
         for placed in stream.on_status(page):  # frames released by a confirmed reset
@@ -129,8 +132,11 @@ class InsoleStream:
             elif reply is OK: stream.resend_refused_before(reply.data["oldest_seq_held"])
     """
 
-    def __init__(self, *, history_frames: int = HISTORY_FRAMES) -> None:
+    def __init__(
+        self, *, history_frames: int = HISTORY_FRAMES, max_waiting_frames: int = MAX_WAITING_FRAMES
+    ) -> None:
         self.history_frames = history_frames
+        self.max_waiting_frames = max_waiting_frames
         self.stats = StreamStats()
         self.gaps: list[Gap] = []
         self._boot = _Boot(t_offset_us=0, seq_base=0)
@@ -142,7 +148,8 @@ class InsoleStream:
         self._recent_order: deque[int] = deque()
         self._missing: dict[int, tuple[int, float]] = {}  # seq64 -> anchor (seq64, end time)
         self._requested: set[int] = set()
-        self._held: list[DataFrame] = []
+        self._evidence: list[DataFrame] = []  # frames contradicting received ones
+        self._waiting: list[DataFrame] | None = None  # frames held until page 0 (reconnection)
 
     # -- status --------------------------------------------------------------------------
 
@@ -155,14 +162,28 @@ class InsoleStream:
         return []
 
     def _on_identity(self, boot_id: int) -> list[StreamFrame]:
-        if self._boot.boot_id is None and not self._held:
+        placed: list[StreamFrame] = []
+        if self._boot.boot_id is None and not self._evidence:
             self._boot.boot_id = boot_id
-            return []
-        if boot_id == self._boot.boot_id:
-            self._held.clear()  # they were not a reset: drop the evidence
-            return []
-        self.restart(boot_id)
-        return self._release_held()
+        elif boot_id == self._boot.boot_id:
+            self._evidence.clear()  # they were not a reset: drop the evidence
+        else:
+            self.restart(boot_id)
+            placed = self._release_evidence()
+        return placed + self.release_waiting()
+
+    def hold_until_identity(self) -> None:
+        """The link came back: the insole may have restarted meanwhile, and its new frames
+        could pass for the old boot's. Hold data frames until the next status page 0 says
+        which boot they belong to (ask for it with GET_STATUS); `release_waiting()` gives up
+        waiting, and so does holding `max_waiting_frames` frames."""
+        if self._waiting is None:
+            self._waiting = []
+
+    def release_waiting(self) -> list[StreamFrame]:
+        """Place the frames held since `hold_until_identity`, as frames of the current boot."""
+        waiting, self._waiting = self._waiting or [], None
+        return [placed for frame in waiting for placed in self.place(frame)]
 
     def _on_clock(self, device_time_us: int, last_data_seq: int) -> None:
         boot = self._boot
@@ -190,6 +211,11 @@ class InsoleStream:
     def place(self, frame: DataFrame) -> list[StreamFrame]:
         """Place one data frame. Returns it (or nothing for a duplicate or a held frame), with
         any held frames that a reset detected by this one releases."""
+        if self._waiting is not None:
+            self._waiting.append(frame)
+            if len(self._waiting) < self.max_waiting_frames:
+                return []
+            return self.release_waiting()  # no page 0 came: assume the same boot
         if self._hi is None or not self._boot.started:
             return [self._place_first(frame)]
         seq64 = self._unwrap_seq(frame.seq)
@@ -207,11 +233,11 @@ class InsoleStream:
         # Same number, other time: another boot's frame (a reset not yet announced by page 0).
         # Hold it until page 0 or more such frames decide.
         self.stats.contradicting += 1
-        if len(self._held) < MAX_HELD_FRAMES:
-            self._held.append(frame)
-        if len(self._held) >= RESET_EVIDENCE_FRAMES:
+        if len(self._evidence) < MAX_EVIDENCE_FRAMES:
+            self._evidence.append(frame)
+        if len(self._evidence) >= RESET_EVIDENCE_FRAMES:
             self.restart()
-            return self._release_held()
+            return self._release_evidence()
         return []
 
     def _place_first(self, frame: DataFrame) -> StreamFrame:
@@ -364,8 +390,8 @@ class InsoleStream:
         self._boot = _Boot(t_offset_us=t_offset, seq_base=seq_base, boot_id=boot_id)
         self._boot_index += 1
 
-    def _release_held(self) -> list[StreamFrame]:
-        held, self._held = sorted(self._held, key=lambda f: f.seq), []
+    def _release_evidence(self) -> list[StreamFrame]:
+        held, self._evidence = sorted(self._evidence, key=lambda f: f.seq), []
         placed: list[StreamFrame] = []
         for frame in held:
             placed += self.place(frame)
