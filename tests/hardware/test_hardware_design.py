@@ -179,3 +179,17 @@ def test_schematic_svg_is_drawn_from_the_current_netlist(tmp_path: Path) -> None
     assert committed == fresh.read_bytes(), "run python hardware/schematic.py"
     for part in CIRCUIT.parts:
         assert part.ref.encode() in committed
+
+
+def test_hardware_doc_carries_the_generated_tables() -> None:
+    doc = (HARDWARE_DIR.parent / "docs" / "hardware.md").read_text(encoding="utf-8")
+    for table in ("adc_curve.md", "bom.md", "power_budget.md"):
+        assert (HARDWARE_DIR / table).read_text(encoding="utf-8") in doc, table
+    for figure in ("adc_curve.png", "placement.png", "schematic.png"):
+        assert f"../hardware/{figure}" in doc and (HARDWARE_DIR / figure).exists()
+    for pin in gen_pinout.read_pinout():
+        if pin.kind == "pad":
+            assert f"| {pin.signal} | {pin.gpio} | {pin.adc_channel} |" in doc
+    for row in csv.DictReader(io.StringIO(placement.placement_csv())):
+        if row["size_eu"] == "42":
+            assert f"| {row['pad']} | {row['surface']} | {row['x_mm']} | {row['y_mm']} |" in doc
