@@ -213,6 +213,10 @@ def test_insole_convert_refuses_unknown_pads_and_wrong_shapes() -> None:
     with pytest.raises(InputError, match="no calibration for pad"):
         insole.convert([[1, 2]], pads=("ball_center", "heel"))
     with pytest.raises(InputError, match=r"shape \(samples, 1\)"):
+        insole.counts_for([[1.0, 2.0]])
+    with pytest.raises(InputError, match="finite"):
+        insole.counts_for([[np.nan]])
+    with pytest.raises(InputError, match=r"shape \(samples, 1\)"):
         insole.convert([[1, 2]])
 
 
@@ -234,3 +238,20 @@ def test_insole_keeps_wire_order_and_checks_its_parts() -> None:
         InsoleCalibration.default(insole_id=2**32)
     with pytest.raises(InputError, match="at least one pad"):
         InsoleCalibration({})
+
+
+def test_counts_for_inverts_convert_to_within_one_count() -> None:
+    insole = InsoleCalibration.default().with_tare({"heel": 60, "lace_lower": 90})
+    rng = np.random.default_rng(5)
+    pressure = rng.uniform(0, 150, size=(300, len(PAD_IDS)))
+    counts = insole.counts_for(pressure)
+    assert counts.dtype == np.int64 and counts.min() >= 0 and counts.max() <= FULL_SCALE_COUNTS
+    back = insole.convert(counts).pressure_kpa
+    step = np.stack(
+        [insole.pads[pad].kpa_per_count(pressure[:, i]) for i, pad in enumerate(PAD_IDS)], axis=1
+    )
+    assert np.all(np.abs(back - pressure) <= step)
+    # Beyond the ADC's linear range the counts read back as saturated.
+    top = insole.counts_for([[5000.0] * len(PAD_IDS)])
+    assert np.all(top > ADC_CEILING_COUNTS)
+    assert insole.convert(top).saturated.all()

@@ -9,10 +9,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from numbguard.calibration.model import (
+    FULL_SCALE_COUNTS,
     ArrayLike,
     BoolArray,
     FloatArray,
+    IntArray,
     as_counts,
+    counts_from_raw_pressure_kpa,
     pressure_and_saturation,
     raw_pressure_kpa,
 )
@@ -101,12 +104,10 @@ class InsoleCalibration:
     def pad_ids(self) -> tuple[str, ...]:
         return tuple(self.pads)
 
-    def convert(self, counts: ArrayLike, pads: Sequence[str] | None = None) -> CalibratedSamples:
-        """Counts (samples x pads, or one sample set) to net kPa and saturation flags.
-
-        `pads` names the columns (default: every pad of this calibration, in wire order).
-        NaN marks a missing sample and stays NaN, never saturated.
-        """
+    def _columns_for(
+        self, pads: Sequence[str] | None, shape: tuple[int, ...]
+    ) -> tuple[dict[str, FloatArray], tuple[str, ...]]:
+        """Per-pad constants for these columns, after checking the pads and the shape."""
         columns = tuple(pads) if pads is not None else self.pad_ids
         missing = [pad for pad in columns if pad not in self.pads]
         if missing:
@@ -115,15 +116,38 @@ class InsoleCalibration:
                 expected="one of " + ", ".join(self.pad_ids),
                 got=", ".join(missing),
             )
-        values = as_counts(counts)
-        if values.ndim not in (1, 2) or values.shape[-1] != len(columns):
+        if len(shape) not in (1, 2) or shape[-1] != len(columns):
             raise InputError(
-                "counts do not match the pads",
+                "values do not match the pads",
                 expected=f"shape (samples, {len(columns)}) for {', '.join(columns)}",
-                got=f"shape {values.shape}",
+                got=f"shape {shape}",
             )
         index = [self.pad_ids.index(pad) for pad in columns]
-        c = {name: array[index] for name, array in self._columns.items()}
+        return {name: array[index] for name, array in self._columns.items()}, columns
+
+    def counts_for(self, pressure_kpa: ArrayLike, pads: Sequence[str] | None = None) -> IntArray:
+        """The 12-bit counts these net pressures read as (samples x pads): the inverse of
+        `convert`, rounded and held to 0-4095, for simulated insoles and test vectors."""
+        pressure = np.asarray(pressure_kpa, dtype=np.float64)
+        if not np.all(np.isfinite(pressure)):
+            raise InputError(
+                "pressure is not a finite number", expected="kPa values", got="NaN or infinity"
+            )
+        c, _ = self._columns_for(pads, pressure.shape)
+        counts = counts_from_raw_pressure_kpa(
+            pressure + c["tare_kpa"], c["divider_ohms"], c["gain"], c["exponent"], c["area_mm2"]
+        )
+        result: IntArray = np.clip(np.rint(counts), 0, FULL_SCALE_COUNTS).astype(np.int64)
+        return result
+
+    def convert(self, counts: ArrayLike, pads: Sequence[str] | None = None) -> CalibratedSamples:
+        """Counts (samples x pads, or one sample set) to net kPa and saturation flags.
+
+        `pads` names the columns (default: every pad of this calibration, in wire order).
+        NaN marks a missing sample and stays NaN, never saturated.
+        """
+        values = as_counts(counts)
+        c, columns = self._columns_for(pads, values.shape)
         pressure, saturated = pressure_and_saturation(
             values,
             c["divider_ohms"],

@@ -29,6 +29,7 @@ from numbguard.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 ArrayLike = npt.ArrayLike
 
 FULL_SCALE_COUNTS: Final[int] = 4095
