@@ -94,8 +94,10 @@ def test_gaitpdb_tables_map_sensors_to_pads(tmp_path: Path) -> None:
     assert set(forefoot[0].pressure_kpa) == {"ball_medial", "ball_lateral"}
     t_s, total = gaitpdb_total_force(path)
     # Contacts cut by the start or end of the file are left out.
-    contacts = gaitpdb_reference_contacts(t_s, total["left"])
-    assert np.array(contacts) == pytest.approx(np.array([[1.0, 1.6], [2.0, 2.6]]))
+    reference = gaitpdb_reference_contacts(t_s, total["left"])
+    assert np.array(reference.contacts) == pytest.approx(np.array([[1.0, 1.6], [2.0, 2.6]]))
+    assert reference.excluded == []
+    assert reference.stride_s() == pytest.approx([1.0])
     with pytest.raises(InputError, match="no gaitpdb sensor"):
         list(read_gaitpdb(path, pads=("lace_upper",)))
     (tmp_path / "short.txt").write_text("0\t1\t2\n")
@@ -113,3 +115,17 @@ def test_every_gaitndd_record_decodes_with_a_valid_checksum() -> None:
         events = read_gaitndd_events(record)
         assert len(events.left_heel_strike_s) > 100
         assert np.all(np.diff(events.left_heel_strike_s) > 0)
+
+
+def test_gaitpdb_reference_leaves_out_turns_and_weak_segments() -> None:
+    t_s = np.arange(1000) / 100
+    total = np.zeros(1000)
+    for start in (100, 200, 300, 600):
+        total[start : start + 60] = 800.0  # steps of 0.6 s
+    total[400:580] = 800.0  # 1.8 s loaded: a turn or a stop
+    total[700:760] = 100.0  # weak: drift, not a step
+    reference = gaitpdb_reference_contacts(t_s, total)
+    assert [on for on, _ in reference.contacts] == pytest.approx([1.0, 2.0, 3.0, 6.0])
+    assert np.array(reference.excluded) == pytest.approx(np.array([[4.0, 5.8], [7.0, 7.6]]))
+    # No stride across an excluded segment.
+    assert reference.stride_s() == pytest.approx([1.0, 1.0])

@@ -42,6 +42,7 @@ _History = tuple[FloatArray, FloatArray, FloatArray]  # t_s, pad values (pads x 
 
 _LOW_PERCENTILE = 0.02
 _HIGH_PERCENTILE = 0.98
+_SWING_FLOOR_S = 0.8  # look-back for the swing floor under an onset
 
 
 def contact_of(step: StepMetrics) -> Contact:
@@ -81,10 +82,11 @@ class ContactDetector:
         foot: Foot,
         *,
         on_fraction: float = 0.25,
-        peak_fraction: float = 0.4,
-        off_fraction: float = 0.08,
+        onset_fraction: float = 0.04,
+        peak_fraction: float = 0.3,
+        off_fraction: float = 0.15,
         min_contact_s: float = 0.15,
-        min_swing_s: float = 0.12,
+        min_swing_s: float = 0.08,
         max_contact_s: float = 3.0,
         max_stride_s: float = 4.0,
         window_s: float = 5.0,
@@ -93,12 +95,12 @@ class ContactDetector:
         range_half_life_s: float = 30.0,
         max_gap_s: float = 0.25,
     ) -> None:
-        if not 0 < off_fraction < on_fraction <= peak_fraction < 1:
+        if not (0 < off_fraction < on_fraction <= peak_fraction < 1 and 0 < onset_fraction < 1):
             raise InputError(
                 "bad thresholds",
-                expected="0 < off_fraction < on_fraction <= peak_fraction < 1",
+                expected="0 < off < on <= peak < 1 and 0 < onset < 1 (fractions)",
                 got=f"off_fraction={off_fraction}, on_fraction={on_fraction}, "
-                f"peak_fraction={peak_fraction}",
+                f"peak_fraction={peak_fraction}, onset_fraction={onset_fraction}",
             )
         for name, value in (
             ("min_contact_s", min_contact_s),
@@ -115,6 +117,7 @@ class ContactDetector:
                 raise InputError(f"bad {name}", expected="a positive number", got=repr(value))
         self.foot: Foot = foot
         self.on_fraction = on_fraction
+        self.onset_fraction = onset_fraction
         self.peak_fraction = peak_fraction
         self.off_fraction = off_fraction
         self.min_contact_s = min_contact_s
@@ -134,6 +137,7 @@ class ContactDetector:
         self._block_n = 0
         self._window_blocks = 0
         self._max_gap_n = 0
+        self._floor_n = 0
         self._history_n = 0
         # Input not yet processed.
         self._pending_t: list[FloatArray] = []
@@ -245,6 +249,7 @@ class ContactDetector:
         self._block_n = max(1, round(self.block_s * sample_rate_hz))
         self._window_blocks = max(1, round(self.window_s / self.block_s))
         self._max_gap_n = max(1, round(self.max_gap_s * sample_rate_hz))
+        self._floor_n = round(_SWING_FLOOR_S * sample_rate_hz)
         history_s = self.max_stride_s + self.max_contact_s + self.min_swing_s + 2 * self.block_s
         self._history_n = round(history_s * sample_rate_hz) + 2
         self._hist_p = np.zeros((len(pads), 0))
@@ -304,7 +309,14 @@ class ContactDetector:
             if k < 0 or local < 0:  # onset unknown: the stream began loaded
                 queue.append(_Event(base + int(i), "rise", float(t_s[i]), -1, thr_peak[i]))
             else:
-                t_on = _crossing(all_t, all_load, all_off, local)
+                rise_kpa = (
+                    self.onset_fraction
+                    * (thr_on[i] - thr_off[i])
+                    / (self.on_fraction - self.off_fraction)
+                )
+                stop = base + int(i) - offset
+                start = max(0, min(local, stop - self._floor_n))
+                t_on = _onset(all_t, all_load, start, stop, rise_kpa)
                 queue.append(_Event(base + int(i), "rise", t_on, k, thr_peak[i]))
         for j in falls:
             local = base + int(j) - offset
@@ -504,14 +516,32 @@ class ContactDetector:
         )
 
 
-def _crossing(t_s: FloatArray, load: FloatArray, level: FloatArray, k: int) -> float:
-    """Time where the load crosses the level between samples k and k+1 (linear)."""
+def _onset(t_s: FloatArray, load: FloatArray, start: int, stop: int, rise_kpa: float) -> float:
+    """Where the load last left its own swing floor before sample `stop`.
+
+    The floor is the lowest load since `start` (a swing's length before the rise); the onset
+    is the last upward crossing of floor + `rise_kpa`, so a baseline that drifts above the
+    stream's floor does not pull the onset early.
+    """
+    segment = load[start : stop + 1]
+    level = float(segment.min()) + rise_kpa
+    k = start + int(np.flatnonzero(segment <= level)[-1])
+    return _interpolate(t_s, load, k, level)
+
+
+def _interpolate(t_s: FloatArray, load: FloatArray, k: int, level: float) -> float:
+    """Time where the load crosses `level` between samples k and k+1 (linear)."""
     if k + 1 >= len(t_s) or k < 0:
         return float(t_s[max(0, min(k, len(t_s) - 1))])
-    y0, y1, threshold = load[k], load[k + 1], level[k + 1]
-    fraction = (threshold - y0) / (y1 - y0) if y1 != y0 else 0.0
+    y0, y1 = load[k], load[k + 1]
+    fraction = (level - y0) / (y1 - y0) if y1 != y0 else 0.0
     fraction = min(1.0, max(0.0, float(fraction))) if np.isfinite(fraction) else 0.0
     return float(t_s[k] + fraction * (t_s[k + 1] - t_s[k]))
+
+
+def _crossing(t_s: FloatArray, load: FloatArray, level: FloatArray, k: int) -> float:
+    """Time where the load crosses the level (at sample k+1) between samples k and k+1."""
+    return _interpolate(t_s, load, k, float(level[min(k + 1, len(level) - 1)]))
 
 
 class GaitTracker:

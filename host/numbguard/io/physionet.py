@@ -244,27 +244,67 @@ def gaitpdb_total_force(path: Path | str) -> tuple[FloatArray, dict[Foot, FloatA
     return table[:, 0] - table[0, 0], {"left": table[:, 17], "right": table[:, 18]}
 
 
+@dataclass(frozen=True)
+class GaitpdbReference:
+    """Reference contacts of one foot: the steps, and loaded segments that are not steps."""
+
+    contacts: list[tuple[float, float]]
+    excluded: list[tuple[float, float]]
+
+    @property
+    def strike_s(self) -> FloatArray:
+        return np.array([on for on, _ in self.contacts])
+
+    @property
+    def contact_s(self) -> FloatArray:
+        return np.array([off - on for on, off in self.contacts])
+
+    def stride_s(self, max_stride_s: float = 4.0) -> FloatArray:
+        """Onset-to-onset times of consecutive steps with no excluded segment between them."""
+        strides = []
+        for (on, _), (next_on, _) in zip(self.contacts, self.contacts[1:], strict=False):
+            between = any(on < a < next_on for a, _ in self.excluded)
+            if not between and next_on - on <= max_stride_s:
+                strides.append(next_on - on)
+        return np.array(strides)
+
+
 def gaitpdb_reference_contacts(
     t_s: FloatArray,
     total_n: FloatArray,
     *,
     threshold_fraction: float = 0.05,
-    min_duration_s: float = 0.1,
-) -> list[tuple[float, float]]:
+    peak_fraction: float = 0.25,
+    min_contact_s: float = 0.2,
+    max_contact_ratio: float = 1.6,
+) -> GaitpdbReference:
     """Contacts where the 8-sensor total exceeds a fraction of its robust maximum.
 
     The total under the whole foot is the best reference these walks carry: it rises at the
-    first touch whatever part of the foot lands first.
+    first touch whatever part of the foot lands first. A loaded segment is a step when it
+    lasts from `min_contact_s` to `max_contact_ratio` times the median segment and its peak
+    reaches `peak_fraction` of the robust maximum; longer ones (standing, shuffling turns
+    where the total never unloads) and weak ones (sensor drift) are excluded from scoring.
+    Segments cut by the recording's edges are left out.
     """
-    level = threshold_fraction * float(np.percentile(total_n, 99))
-    loaded = np.concatenate(([False], total_n > level, [False]))
+    robust_max = float(np.percentile(total_n, 99))
+    loaded = np.concatenate(([False], total_n > threshold_fraction * robust_max, [False]))
     edges = np.flatnonzero(np.diff(loaded.astype(np.int8)))
-    contacts: list[tuple[float, float]] = []
     last = len(t_s) - 1
-    for start, stop in zip(edges[0::2], edges[1::2], strict=True):
-        if start == 0 or stop > last:
-            continue  # cut by the recording's edge: its true start or end is unknown
+    segments = [
+        (int(start), int(stop))
+        for start, stop in zip(edges[0::2], edges[1::2], strict=True)
+        if start > 0 and stop <= last
+    ]
+    durations = [float(t_s[stop] - t_s[start]) for start, stop in segments]
+    max_contact_s = max_contact_ratio * float(np.median(durations)) if durations else 0.0
+    contacts: list[tuple[float, float]] = []
+    excluded: list[tuple[float, float]] = []
+    for start, stop in segments:
         t_on, t_off = float(t_s[start]), float(t_s[stop])
-        if t_off - t_on >= min_duration_s:
+        peak = float(total_n[start:stop].max())
+        if min_contact_s <= t_off - t_on <= max_contact_s and peak >= peak_fraction * robust_max:
             contacts.append((t_on, t_off))
-    return contacts
+        elif t_off - t_on >= min_contact_s:
+            excluded.append((t_on, t_off))
+    return GaitpdbReference(contacts, excluded)
