@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Callable
 
@@ -151,6 +152,15 @@ def test_reply_and_control_data_by_name() -> None:
         (with_crc(b"\x01\x00\x00\x01\x00\x00\x00\x00\x64" + bytes(9)), "bad_value"),  # no pads
         (with_crc(b"\x01\x01\x00\x01\x00\x00\x00\x00\x64\x00\x10"), "bad_value"),  # nibble
         (with_crc(b"\x01\xc0\x00\x01\x00\x0a\xff"), "bad_value"),  # name not ASCII
+        (with_crc(b"\x01\xc0\x00\x01\x00\x0a" + b"x" * 12), "bad_length"),  # name too long
+        (
+            with_crc(b"\x01\xc0\x00\x01\x00\x0b\x01" + struct.pack("<ff", 1, math.inf)),
+            "bad_value",
+        ),  # SET_CAL exponent infinite
+        (
+            with_crc(b"\x01\x80\x00\x01\x00\x0c\x00\x01" + struct.pack("<ff", math.nan, 1)),
+            "bad_value",
+        ),  # GET_CAL reply with a NaN gain
     ],
 )
 def test_malformed_frames_are_named(raw: bytes, reason: str) -> None:

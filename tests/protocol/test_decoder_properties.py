@@ -18,6 +18,7 @@ from numbguard.protocol import (
     encode_frame,
     encode_serial,
 )
+from numbguard.protocol.crc import crc16_ccitt_false
 
 EXAMPLES = 120
 
@@ -108,3 +109,29 @@ def test_mutated_streams_lose_only_the_touched_frames(
     remaining = iter(got)
     assert all(any(frame == g for g in remaining) for frame in intact)  # in order, none lost
     assert len(got) + decoder.rejected_total == segments(bytes(stream))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 3),
+    st.integers(0, 0x3F),
+    st.integers(0, 0xFF),
+    st.binary(min_size=2, max_size=2),
+    st.one_of(
+        st.binary(max_size=237),
+        st.tuples(st.integers(0, 16), st.binary(max_size=12)).map(lambda t: bytes([t[0]]) + t[1]),
+    ),
+)
+def test_frames_with_a_good_crc_and_any_body_decode_exactly_or_are_named(
+    kind: int, pad_mask: int, foot_tag: int, seq: bytes, body: bytes
+) -> None:
+    # Past the CRC check every kind's body parser sees arbitrary bytes: it must either name
+    # the fault or give a frame that encodes back to the very same bytes.
+    payload = bytes([1, kind << 6 | pad_mask, foot_tag]) + seq + body
+    raw = payload + crc16_ccitt_false(payload).to_bytes(2, "little")
+    try:
+        frame = decode_frame(raw)
+    except FrameError as error:
+        assert error.reason in REJECT_REASONS
+    else:
+        assert encode_frame(frame) == raw

@@ -7,13 +7,7 @@
 """
 
 from numbguard.protocol.cobs import cobs_decode, cobs_encode, encode_serial
-from numbguard.protocol.codec import (
-    REJECT_REASONS,
-    FrameError,
-    decode_frame,
-    encode_control,
-    encode_frame,
-)
+from numbguard.protocol.codec import decode_frame, encode_control, encode_frame
 from numbguard.protocol.control import make_control
 from numbguard.protocol.decoder import (
     Decoded,
@@ -21,6 +15,7 @@ from numbguard.protocol.decoder import (
     Rejection,
     SerialFrameDecoder,
 )
+from numbguard.protocol.errors import REJECT_REASONS, FrameError
 from numbguard.protocol.frames import (
     Control,
     DataFrame,

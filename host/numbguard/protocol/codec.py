@@ -41,6 +41,7 @@ from numbguard.protocol.control import (
     unpack_reply_data,
 )
 from numbguard.protocol.crc import crc16_ccitt_false
+from numbguard.protocol.errors import FrameError
 from numbguard.protocol.frames import (
     STATUS_PAGE_CLASSES,
     Control,
@@ -58,19 +59,6 @@ from numbguard.protocol.frames import (
     StatusTiming,
 )
 from numbguard.protocol.packing import pack12, packed_bytes, unpack12
-
-REJECT_REASONS: Final = (
-    "empty",  # nothing between two serial delimiters
-    "truncated",  # shorter than the kind needs, or a serial stream cut before its delimiter
-    "too_long",  # over MAX_FRAME_BYTES (or its COBS encoding)
-    "bad_cobs",  # serial framing that is not valid COBS
-    "bad_crc",
-    "unknown_version",
-    "bad_length",  # a body whose length does not fit its kind, page or opcode
-    "bad_value",  # a field outside its documented range
-    "unknown_page",
-    "unknown_opcode",
-)
 
 # Body layouts of the status pages after the page byte, in field order of the classes.
 STATUS_LAYOUTS: Final[dict[type[StatusFrame], tuple[str, tuple[str, ...]]]] = {
@@ -99,14 +87,6 @@ STATUS_LAYOUTS: Final[dict[type[StatusFrame], tuple[str, tuple[str, ...]]]] = {
     ),
 }
 _TARE_BYTES: Final = packed_bytes(PAD_COUNT)
-
-
-class FrameError(InputError):
-    """A frame that cannot be decoded; `reason` names why (one of `REJECT_REASONS`)."""
-
-    def __init__(self, reason: str, message: str, *, expected: str = "", got: str = "") -> None:
-        super().__init__(message, expected=expected, got=got, where=f"frame ({reason})")
-        self.reason = reason
 
 
 # --- encoding ---------------------------------------------------------------------------
@@ -238,11 +218,13 @@ class _Head(TypedDict):
 
 
 def _decode_data(head: _Head, pad_mask: int, body: bytes) -> DataFrame:
-    if len(body) < 4:
+    # Time and rate (4 bytes), then at least one value (2 bytes).
+    min_body = DATA_SAMPLES_OFFSET - HEADER_BYTES + packed_bytes(1)
+    if len(body) < min_body:
         raise FrameError(
             "truncated",
             "data frame without samples",
-            expected=">= 4 body bytes",
+            expected=f">= {min_body} body bytes",
             got=f"{len(body)}",
         )
     if pad_mask == 0:
@@ -329,12 +311,7 @@ def _decode_reply(head: _Head, pad_mask: int, body: bytes) -> Reply:
             expected=">= 2 body bytes",
             got=str(len(body)),
         )
-    try:
-        data = unpack_reply_data(body[0], body[2:])
-    except InputError as error:
-        raise FrameError(
-            "bad_length", error.message, expected=error.expected, got=error.got
-        ) from None
+    data = unpack_reply_data(body[0], body[2:])
     return Reply(
         **head,
         pad_mask=pad_mask,
@@ -360,11 +337,7 @@ def _decode_control(head: _Head, pad_mask: int, body: bytes) -> Control:
             expected="an opcode of docs/protocol.md",
             got=str(body[0]),
         )
-    try:
-        args = unpack_control_args(body[0], body[1:])
-    except InputError as error:
-        reason = "bad_length" if "length" in error.message else "bad_value"
-        raise FrameError(reason, error.message, expected=error.expected, got=error.got) from None
+    args = unpack_control_args(body[0], body[1:])
     return Control(**head, opcode=body[0], args=args)
 
 

@@ -36,6 +36,7 @@ from numbguard.protocol.constants import (
     RATE_MIN_HZ,
     SEQ_MODULO,
 )
+from numbguard.protocol.errors import FrameError
 from numbguard.protocol.frames import ArgValue, Control
 
 
@@ -64,7 +65,12 @@ class Layout:
             raise InputError(f"argument does not fit its field in {what}", got=str(error)) from None
 
     def unpack(self, data: bytes) -> dict[str, ArgValue]:
-        return dict(zip(self.names, struct.unpack("<" + self.fmt, data), strict=True))
+        values = struct.unpack("<" + self.fmt, data)
+        for name, value in zip(self.names, values, strict=True):
+            # NaN or infinity is never a calibration constant (and would not encode back).
+            if isinstance(value, float) and not math.isfinite(value):
+                raise FrameError("bad_value", f"{name} is not a finite number", got=repr(value))
+        return dict(zip(self.names, values, strict=True))
 
     def check_ranges(self, values: dict[str, ArgValue], what: str) -> None:
         for name, bounds in zip(self.names, self.ranges, strict=False):
@@ -142,18 +148,24 @@ def pack_control_args(opcode: int, args: dict[str, ArgValue]) -> bytes:
 
 
 def unpack_control_args(opcode: int, data: bytes) -> dict[str, ArgValue]:
-    """Arguments of a control frame by name; raises `InputError` if the length does not fit."""
+    """Arguments of a control frame by name; raises `FrameError` if they do not fit."""
     what = opcode_name(opcode)
     if opcode == OP_SET_NAME:
-        try:
-            name = data.decode("ascii")
-        except UnicodeDecodeError:
-            raise InputError("insole name must be printable ASCII", got=repr(data)) from None
-        _check_name(name)
+        if not 1 <= len(data) <= NAME_MAX_BYTES:
+            raise FrameError(
+                "bad_length",
+                "insole name length out of range",
+                expected=f"1-{NAME_MAX_BYTES} bytes",
+                got=f"{len(data)} bytes",
+            )
+        name = data.decode("latin-1")
+        if not (name.isascii() and name.isprintable()):
+            raise FrameError("bad_value", "insole name must be printable ASCII", got=repr(data))
         return {"name": name}
     layout = CONTROL_ARGS[opcode]
     if len(data) != layout.size:
-        raise InputError(
+        raise FrameError(
+            "bad_length",
             f"wrong argument length for {what}",
             expected=f"{layout.size} bytes",
             got=f"{len(data)} bytes",
@@ -176,7 +188,8 @@ def unpack_reply_data(opcode: int, data: bytes) -> dict[str, ArgValue]:
     layout = REPLY_DATA.get(opcode)
     if layout is None or len(data) != layout.size:
         expected = f"{layout.size} bytes" if layout else "no data"
-        raise InputError(
+        raise FrameError(
+            "bad_length",
             f"wrong reply data length for {opcode_name(opcode)}",
             expected=f"0 or {expected}" if layout else expected,
             got=f"{len(data)} bytes",

@@ -15,8 +15,9 @@ from typing import Final, NamedTuple
 
 from numbguard.errors import InputError
 from numbguard.protocol.cobs import cobs_decode, cobs_max_encoded_bytes
-from numbguard.protocol.codec import FrameError, decode_frame
+from numbguard.protocol.codec import decode_frame
 from numbguard.protocol.constants import MAX_FRAME_BYTES
+from numbguard.protocol.errors import FrameError
 from numbguard.protocol.frames import Frame
 
 MAX_ENCODED_FRAME_BYTES: Final = cobs_max_encoded_bytes(MAX_FRAME_BYTES)
