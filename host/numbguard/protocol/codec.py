@@ -169,12 +169,15 @@ def _body(frame: Frame) -> bytes:
 def encode_frame(frame: Frame, *, max_bytes: int = MAX_FRAME_BYTES) -> bytes:
     """The bytes of `frame`, CRC included; a frame longer than `max_bytes` raises."""
     pad_mask = frame.pad_mask if isinstance(frame, InsoleFrame) else 0
-    payload = _header(frame, pad_mask) + _body(frame)
+    return _with_crc(_header(frame, pad_mask) + _body(frame), frame.kind, max_bytes)
+
+
+def _with_crc(payload: bytes, kind: int, max_bytes: int = MAX_FRAME_BYTES) -> bytes:
     out = payload + struct.pack("<H", crc16_ccitt_false(payload))
     limit = min(max_bytes, MAX_FRAME_BYTES)
     if len(out) > limit:
         raise InputError(
-            f"{KIND_NAMES[frame.kind]} frame too long",
+            f"{KIND_NAMES[kind]} frame too long",
             expected=f"<= {limit} bytes",
             got=f"{len(out)} bytes",
         )
@@ -197,15 +200,7 @@ def encode_control(
     head = Control(foot=foot, insole_tag=insole_tag, seq=request_id, opcode=opcode)
     if not 0 <= opcode <= 0xFF:
         raise InputError("control opcode out of range", expected="0-255", got=str(opcode))
-    payload = _header(head, 0) + bytes([opcode]) + bytes(args)
-    out = payload + struct.pack("<H", crc16_ccitt_false(payload))
-    if len(out) > MAX_FRAME_BYTES:
-        raise InputError(
-            "control frame too long",
-            expected=f"<= {MAX_FRAME_BYTES} bytes",
-            got=f"{len(out)} bytes",
-        )
-    return out
+    return _with_crc(_header(head, 0) + bytes([opcode]) + bytes(args), KIND_CONTROL)
 
 
 # --- decoding ---------------------------------------------------------------------------
