@@ -167,6 +167,15 @@ def test_malformed_frames_are_named(raw: bytes, reason: str) -> None:
     assert reason_of(raw) == reason
 
 
+def test_raw_control_encoder_keeps_the_limits() -> None:
+    with pytest.raises(InputError, match="control frame too long"):
+        encode_control(1, OP_SET_NAME, b"x" * 300)
+    with pytest.raises(InputError, match="opcode out of range"):
+        encode_control(1, 256)
+    # Malformed on purpose: the checked builder would refuse this rate, the raw one sends it.
+    assert reason_of(encode_control(1, OP_SET_RATE, b"\x05\x06")) == "bad_length"
+
+
 def test_any_flipped_bit_is_caught_by_the_crc() -> None:
     raw = encode_frame(six_pad_frame(25))
     for bit in range(0, len(raw) * 8, 7):
