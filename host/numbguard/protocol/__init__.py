@@ -30,8 +30,7 @@ from numbguard.protocol.frames import (
     StatusTiming,
     frame_fields,
 )
-
-ReplyFrame = Reply  # the name the transports use for a reply
+from numbguard.protocol.stream import Gap, InsoleStream, StreamFrame
 
 __all__ = [
     "REJECT_REASONS",
@@ -40,10 +39,11 @@ __all__ = [
     "Decoded",
     "Frame",
     "FrameError",
+    "Gap",
+    "InsoleStream",
     "NotificationDecoder",
     "Rejection",
     "Reply",
-    "ReplyFrame",
     "SerialFrameDecoder",
     "StatusClock",
     "StatusCounters",
@@ -52,6 +52,7 @@ __all__ = [
     "StatusPage",
     "StatusTare",
     "StatusTiming",
+    "StreamFrame",
     "cobs_decode",
     "cobs_encode",
     "decode_frame",
