@@ -31,7 +31,7 @@ def _write_sample(path: Path, n_frames: int = 50) -> list[bytes]:
     with RecordingWriter(path, {"source": "sim://test"}) as writer:
         writer.add_insole({"index": 0, "foot": "left", "insole_id": 1234})
         for i, frame in enumerate(frames):
-            writer.write_frame(0, Channel.BLE_DATA, i * 0.01, frame)
+            writer.write_frame(0, Channel.BLE, i * 0.01, frame)
         writer.write_alert({"kind": "tight_lacing", "t_s": 0.3})
     return frames
 
@@ -132,7 +132,7 @@ WRITER_SCRIPT = textwrap.dedent(
     writer = RecordingWriter(sys.argv[1], {"source": "kill-test"}, sync_interval_s=0.05)
     i = 0
     while True:
-        writer.write_frame(0, Channel.FRAME, i * 0.01, i.to_bytes(4, "little") * 5)
+        writer.write_frame(0, Channel.SIM, i * 0.01, i.to_bytes(4, "little") * 5)
         i += 1
         if writer.records_synced and i % 50 == 0:
             # Frames synced so far (minus the SESSION record): the reader must find these.

@@ -5,19 +5,10 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import asdict
 from typing import Any, TextIO
 
+from numbguard.analysis.pipeline import alert_to_json
 from numbguard.analysis.types import Alert
-
-
-def alert_to_json(alert: Alert) -> dict[str, Any]:
-    """An alert as `numbguard analyze --json` prints it (times rounded to the millisecond)."""
-    value = asdict(alert)
-    value["t_s"] = round(alert.t_s, 3)
-    value["pads"] = list(alert.pads)
-    value["suggestions"] = list(alert.suggestions)
-    return value
 
 
 def _finite(value: Any) -> Any:
@@ -44,5 +35,5 @@ class JsonEventSink:
 
     def alert(self, alert: Alert) -> None:
         fields = alert_to_json(alert)
-        t_s = fields.pop("t_s")
+        t_s = float(fields.pop("t_s"))
         self.emit("alert", t_s, **fields)

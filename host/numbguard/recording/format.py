@@ -37,9 +37,9 @@ class RecordType(enum.IntEnum):
 
 
 class Channel(enum.IntEnum):
-    """Where the bytes of a FRAME record came from, so replay feeds the matching decoder."""
+    """The link a FRAME record's bytes came over. Every FRAME record holds one whole frame
+    (a BLE notification, or a COBS-decoded serial frame), so replay decodes each alike."""
 
-    BLE_DATA = 0  # one BLE notification on the data characteristic: one frame
-    BLE_STATUS = 1  # one BLE notification on the status characteristic: one frame
-    SERIAL = 2  # a chunk of bytes read from the serial line: COBS-framed, any cut
-    FRAME = 3  # one whole frame from a source with no radio (simulator)
+    BLE = 0
+    SERIAL = 1
+    SIM = 2  # a simulated insole, no link

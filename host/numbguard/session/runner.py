@@ -1,0 +1,209 @@
+"""The session runner: every received frame through to alerts, the live state and the recording.
+
+`SessionRunner.on_event` is synchronous and uses only the event (its bytes and receive time),
+so the same frames give the same alerts whether they come live from insoles or from a
+recording: replay is the same runner fed from a file.
+
+Per foot: frames are placed on the insole's stream (64-bit sequence and time, resets), the
+clock aligner learns the insole's clock from frames and time-sync replies, the assembler turns
+placed frames into a time-ordered sample grid, the insole's calibration turns counts into kPa,
+and the session analyzer turns kPa into steps and alerts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult, alert_to_json
+from numbguard.analysis.types import Alert, PressureChunk
+from numbguard.calibration.insole import InsoleCalibration
+from numbguard.calibration.store import calibration_to_dict
+from numbguard.live.state import LiveState
+from numbguard.pads import PAD_IDS, Foot, pads_from_mask
+from numbguard.protocol.constants import OP_TIME_SYNC
+from numbguard.protocol.frames import (
+    DataFrame,
+    Reply,
+    StatusClock,
+    StatusFrame,
+    StatusIdentity,
+    StatusTiming,
+)
+from numbguard.protocol.stream import InsoleStream, StreamFrame
+from numbguard.recording import Channel, RecordingWriter
+from numbguard.session.assembler import SampleAssembler, SampleBlock
+from numbguard.session.clock import ClockAligner, host_time_from_token
+from numbguard.transports.base import FrameEvent
+
+AlertCallback = Callable[[Alert], None]
+ChunkCallback = Callable[[PressureChunk], None]
+
+
+@dataclass
+class FootTrack:
+    """Everything the runner keeps for the insole of one foot."""
+
+    foot: Foot
+    index: int  # insole index in the recording
+    calibration: InsoleCalibration
+    stream: InsoleStream = field(default_factory=InsoleStream)
+    assembler: SampleAssembler = field(default_factory=SampleAssembler)
+    aligner: ClockAligner = field(default_factory=ClockAligner)
+    t0_s: float | None = None  # session time of the assembler's grid sample 0
+
+
+class SessionRunner:
+    """Feed it every `FrameEvent` of a session in arrival order; `finish()` at the end.
+
+    `session_start_s` is the receive-time origin: events' `received_s` minus it is the
+    session time. `calibrations` gives each foot's insole calibration (default: the nominal
+    calibration of the chosen parts).
+    """
+
+    def __init__(
+        self,
+        *,
+        session_start_s: float = 0.0,
+        channel: Channel = Channel.SIM,
+        calibrations: Mapping[Foot, InsoleCalibration] | None = None,
+        analyzer: SessionAnalyzer | None = None,
+        recorder: RecordingWriter | None = None,
+        state: LiveState | None = None,
+        on_alert: AlertCallback | None = None,
+        on_chunk: ChunkCallback | None = None,
+    ) -> None:
+        self.session_start_s = session_start_s
+        self.channel = channel
+        self.calibrations = dict(calibrations or {})
+        self.analyzer = analyzer or SessionAnalyzer()
+        self.recorder = recorder
+        self.state = state or LiveState()
+        self.on_alert = on_alert
+        self.on_chunk = on_chunk
+        self.tracks: dict[Foot, FootTrack] = {}
+        self.alerts: list[Alert] = []
+        self._result: SessionResult | None = None
+
+    # -- events in -----------------------------------------------------------------------
+
+    def on_event(self, event: FrameEvent) -> list[Alert]:
+        """Take one received frame; return the alerts it made final."""
+        t_s = event.received_s - self.session_start_s
+        track = self._track(event.foot, event.frame)
+        if self.recorder is not None:
+            self.recorder.write_frame(track.index, self.channel, t_s, event.raw)
+        foot_state = self.state.feet[event.foot]
+        foot_state.connected = True
+        foot_state.link = foot_state.link or event.insole.link
+        foot_state.frames_received += 1
+        self.state.t_s = max(self.state.t_s, t_s)
+        frame = event.frame
+        placed: list[StreamFrame] = []
+        if isinstance(frame, DataFrame):
+            placed = track.stream.place(frame)
+        elif isinstance(frame, StatusFrame):
+            placed = track.stream.on_status(frame)
+            self._on_status(track, frame)
+        elif isinstance(frame, Reply) and frame.opcode == OP_TIME_SYNC and frame.ok:
+            self._on_time_sync(track, frame, t_s)
+        alerts: list[Alert] = []
+        for stream_frame in placed:
+            if not stream_frame.late:
+                track.aligner.add_frame(t_s, stream_frame.t_end_us / 1e6)
+            else:
+                foot_state.frames_recovered += 1
+            alerts += self._analyse(track, track.assembler.add(stream_frame, t_s))
+        foot_state.frames_missing = track.stream.missing()
+        return alerts
+
+    def finish(self) -> SessionResult:
+        """Release every held sample, close the analysis, and the session's result."""
+        if self._result is None:
+            for track in self.tracks.values():
+                self._analyse(track, track.assembler.flush())
+            self._result = self.analyzer.finish()
+        return self._result
+
+    # -- per kind ------------------------------------------------------------------------
+
+    def _track(self, foot: Foot, frame: Any) -> FootTrack:
+        track = self.tracks.get(foot)
+        if track is None:
+            calibration = self.calibrations.get(foot)
+            if calibration is None:
+                pads = pads_from_mask(getattr(frame, "pad_mask", 0)) or PAD_IDS
+                calibration = InsoleCalibration.default(pads, foot=foot)
+            track = FootTrack(foot, len(self.tracks), calibration)
+            self.tracks[foot] = track
+            self.state.feet[foot].pads = calibration.pad_ids
+            if self.recorder is not None:
+                self.recorder.add_insole(
+                    {
+                        "index": track.index,
+                        "foot": foot,
+                        "insole_tag": getattr(frame, "insole_tag", 0),
+                        "calibration": calibration_to_dict(calibration),
+                    }
+                )
+        return track
+
+    def _on_status(self, track: FootTrack, page: StatusFrame) -> None:
+        foot_state = self.state.feet[track.foot]
+        if isinstance(page, StatusIdentity) and self.recorder is not None:
+            self.recorder.write_event(
+                {
+                    "event": "identity",
+                    "foot": track.foot,
+                    "insole_id": page.insole_id,
+                    "boot_id": page.boot_id,
+                    "firmware": f"{page.fw_major}.{page.fw_minor}.{page.fw_patch}",
+                }
+            )
+        elif isinstance(page, StatusClock):
+            foot_state.battery_pct = page.battery_pct
+        elif isinstance(page, StatusTiming):
+            faulty = page.fault_open_mask | page.fault_short_mask
+            foot_state.faults = pads_from_mask(faulty)
+
+    def _on_time_sync(self, track: FootTrack, reply: Reply, t_receive_s: float) -> None:
+        device_us = track.stream.unwrap_device_time(int(reply.data["device_time_us"]))
+        if device_us is None:
+            return  # no status page 1 yet: the device clock is not tied to the stream
+        # The token is the host's monotonic send time; put it on the session timeline.
+        t_send_s = (
+            host_time_from_token(int(reply.data["host_token"]), t_receive_s + self.session_start_s)
+            - self.session_start_s
+        )
+        track.aligner.add_sync(t_send_s, t_receive_s, device_us / 1e6)
+
+    def _analyse(self, track: FootTrack, blocks: list[SampleBlock]) -> list[Alert]:
+        assembler = track.assembler
+        if not blocks or assembler.rate_hz is None:
+            return []
+        if track.t0_s is None:
+            track.t0_s = track.aligner.to_host_s(assembler.t0_us / 1e6)
+        alerts: list[Alert] = []
+        foot_state = self.state.feet[track.foot]
+        for block in blocks:
+            n = len(block.counts)
+            t_s = track.t0_s + (block.first_index + np.arange(n)) / assembler.rate_hz
+            pressure = track.calibration.convert(block.counts, assembler.pads).pressure_by_pad()
+            chunk = PressureChunk(track.foot, t_s, pressure, float(assembler.rate_hz))
+            if self.on_chunk is not None:
+                self.on_chunk(chunk)
+            for pad, values in pressure.items():
+                finite = values[np.isfinite(values)]
+                foot_state.pressure_kpa[pad] = float(finite.max()) if finite.size else float("nan")
+            for alert in self.analyzer.feed(chunk):
+                alerts.append(alert)
+                self.alerts.append(alert)
+                self.state.apply_alert(alert)
+                if self.recorder is not None:
+                    self.recorder.write_alert(alert_to_json(alert))
+                if self.on_alert is not None:
+                    self.on_alert(alert)
+        return alerts
