@@ -86,7 +86,7 @@ class ContactDetector:
         peak_fraction: float = 0.3,
         off_fraction: float = 0.15,
         min_contact_s: float = 0.15,
-        min_swing_s: float = 0.08,
+        min_swing_s: float = 0.1,
         max_contact_s: float = 3.0,
         max_stride_s: float = 4.0,
         window_s: float = 5.0,
@@ -153,6 +153,7 @@ class ContactDetector:
         self._last_valid: FloatArray = np.zeros(0)
         self._state = 0  # -1 unloaded, 1 loaded, 0 unknown
         self._last_below = -1  # global index of the last sample at or under the off level
+        self._last_fall = -1  # global index of the last end of a loaded state
         self._missing_start = -1  # global index where the current missing run began
         self._block_stats: deque[tuple[float, float]] = deque()
         self._range_kpa = 0.0
@@ -315,7 +316,10 @@ class ContactDetector:
                     / (self.on_fraction - self.off_fraction)
                 )
                 stop = base + int(i) - offset
-                start = max(0, min(local, stop - self._floor_n))
+                # The swing floor: after the last fall, at most a swing's length back.
+                fall_before = falls[falls < i]
+                last_fall = base + int(fall_before[-1]) if len(fall_before) else self._last_fall
+                start = max(0, last_fall - offset, min(local, stop - self._floor_n))
                 t_on = _onset(all_t, all_load, start, stop, rise_kpa)
                 queue.append(_Event(base + int(i), "rise", t_on, k, thr_peak[i]))
         for j in falls:
@@ -336,6 +340,8 @@ class ContactDetector:
 
         self._state = int(state[-1])
         self._last_below = int(below[-1])
+        if len(falls):
+            self._last_fall = base + int(falls[-1])
         self._n_done = base + n
         keep = self._history_n
         self._hist_t, self._hist_p = all_t[-keep:], all_p[:, -keep:]

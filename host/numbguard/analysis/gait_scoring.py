@@ -1,7 +1,7 @@
 """Scoring detected contacts against reference gait events (for validation on recorded walks).
 
-A reference event is a foot strike time, with the reference stride and stance times of the
-record. A detected contact matches a strike when the strike lies in
+A reference event is a foot strike time; the record's reference stance times give the
+contact time to compare with. A detected contact matches a strike when the strike lies in
 ``[t_on_s - late_onset_s, t_off_s]``: the contact holds the strike, or starts at most
 `late_onset_s` after it (with forefoot pads only the heel strike is invisible and the contact
 starts at foot flat). Each contact and each strike match at most once, in time order.
@@ -13,6 +13,7 @@ not steps) count.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,16 +54,19 @@ def _median(values: Sequence[float] | FloatArray) -> float:
 
 def score_contacts(
     contacts: Sequence[tuple[float, float]],
-    strides_s: Sequence[float],
     reference_strike_s: FloatArray,
-    reference_stride_s: FloatArray,
     reference_contact_s: FloatArray,
     *,
     excluded: Sequence[tuple[float, float]] = (),
     late_onset_s: float = 0.3,
     margin_s: float = 0.5,
+    max_stride_s: float = 4.0,
 ) -> ContactScore:
-    """Score detected `contacts` ((t_on_s, t_off_s), in time order) and their stride times."""
+    """Score detected `contacts` ((t_on_s, t_off_s), in time order) against reference strikes.
+
+    Stride times are compared on the same strides: consecutive strikes matched by consecutive
+    contacts, detected onset-to-onset against strike-to-strike.
+    """
     strikes = np.sort(np.asarray(reference_strike_s, dtype=np.float64))
     start, stop = strikes[0] - margin_s, strikes[-1] + margin_s
 
@@ -71,27 +75,31 @@ def score_contacts(
         return start <= t_on_s <= stop and not overlaps
 
     kept = [(on, off) for on, off in contacts if scored(on, off)]
-    kept_strides = [
-        s for (on, off), s in zip(contacts, strides_s, strict=True) if scored(on, off) and s > 0
-    ]
-    errors: list[float] = []
+    matches: list[tuple[int, int]] = []  # (strike index, contact index)
     position = 0
-    for strike in strikes:
+    for index, strike in enumerate(strikes):
         while position < len(kept) and kept[position][1] < strike:
             position += 1  # contacts that ended before this strike cannot match it any more
         if position < len(kept) and kept[position][0] - late_onset_s <= strike:
-            errors.append(kept[position][0] - strike)
+            matches.append((index, position))
             position += 1
-    matched = len(errors)
+    errors = [kept[c][0] - strikes[s] for s, c in matches]
+    strides: list[float] = []
+    reference_strides: list[float] = []
+    for (s0, c0), (s1, c1) in itertools.pairwise(matches):
+        reference = float(strikes[s1] - strikes[s0])
+        if s1 == s0 + 1 and c1 == c0 + 1 and reference <= max_stride_s:
+            strides.append(kept[c1][0] - kept[c0][0])
+            reference_strides.append(reference)
     return ContactScore(
         n_reference=len(strikes),
         n_detected=len(kept),
-        n_matched=matched,
-        recall=matched / len(strikes) if len(strikes) else float("nan"),
-        precision=matched / len(kept) if kept else float("nan"),
+        n_matched=len(matches),
+        recall=len(matches) / len(strikes) if len(strikes) else float("nan"),
+        precision=len(matches) / len(kept) if kept else float("nan"),
         onset_error_s_median=_median(errors),
-        stride_s_median=_median(kept_strides),
-        reference_stride_s_median=_median(reference_stride_s),
+        stride_s_median=_median(strides),
+        reference_stride_s_median=_median(reference_strides),
         contact_s_median=_median([off - on for on, off in kept]),
         reference_contact_s_median=_median(reference_contact_s),
     )

@@ -21,7 +21,7 @@ import numpy as np
 
 from numbguard.analysis.gait import detect_steps
 from numbguard.analysis.gait_scoring import ContactScore, score_contacts
-from numbguard.analysis.types import PressureChunk, StepMetrics
+from numbguard.analysis.types import FloatArray, PressureChunk, StepMetrics
 from numbguard.io.moticon import read_moticon, read_moticon_events
 from numbguard.io.physionet import (
     GAITPDB_PADS,
@@ -36,10 +36,18 @@ from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, Foot
 HEEL_AND_FOREFOOT: Final = "heel + forefoot"
 FOREFOOT_ONLY: Final = "forefoot only"
 WHOLE_SOLE: Final = "heel channel (whole-sole FSR)"
-# How late a contact may start after the reference strike and still hold it: with a heel
-# pad the onset is the strike; with forefoot pads only it is foot flat, up to ~30% of a slow
-# walk's stance (0.4 s) later.
-LATE_ONSET_S: Final = {WHOLE_SOLE: 0.15, HEEL_AND_FOREFOOT: 0.15, FOREFOOT_ONLY: 0.5}
+# How late a contact may start after the reference strike and still be that step: with a
+# heel pad the onset is the strike itself; with forefoot pads only it is when the forefoot
+# loads, which in slow walking is up to half the stance later.
+HEEL_LATE_ONSET_S: Final = 0.15
+FOREFOOT_LATE_STANCE_FRACTION: Final = 0.5
+
+
+def late_onset_s(layout: str, reference_contact_s: FloatArray) -> float:
+    if layout != FOREFOOT_ONLY:
+        return HEEL_LATE_ONSET_S
+    stance_s = float(np.median(reference_contact_s)) if len(reference_contact_s) else 0.0
+    return max(0.3, FOREFOOT_LATE_STANCE_FRACTION * stance_s)
 
 
 @dataclass(frozen=True)
@@ -51,11 +59,8 @@ class ValidationRow:
     score: ContactScore
 
 
-def _steps_of(
-    steps: list[StepMetrics], foot: Foot
-) -> tuple[list[tuple[float, float]], list[float]]:
-    mine = [s for s in steps if s.foot == foot]
-    return [(s.t_on_s, s.t_off_s) for s in mine], [s.stride_s or -1.0 for s in mine]
+def _contacts_of(steps: list[StepMetrics], foot: Foot) -> list[tuple[float, float]]:
+    return [(s.t_on_s, s.t_off_s) for s in steps if s.foot == foot]
 
 
 def _only(chunks: Iterable[PressureChunk], pads: tuple[str, ...]) -> Iterator[PressureChunk]:
@@ -69,14 +74,12 @@ def gaitndd_rows(root: Path) -> list[ValidationRow]:
     for header in sorted((root / "gaitndd" / "dev").glob("*.hea")):
         record = header.with_suffix("")
         events = read_gaitndd_events(record)
-        contacts, strides = _steps_of(detect_steps(read_gaitndd(record)), "left")
+        contacts = _contacts_of(detect_steps(read_gaitndd(record)), "left")
         score = score_contacts(
             contacts,
-            strides,
             events.left_heel_strike_s,
-            events.left_stride_s,
             events.left_stance_s,
-            late_onset_s=LATE_ONSET_S[WHOLE_SOLE],
+            late_onset_s=late_onset_s(WHOLE_SOLE, events.left_stance_s),
         )
         rows.append(ValidationRow("gaitndd", record.name, "left", WHOLE_SOLE, score))
     return rows
@@ -95,15 +98,13 @@ def gaitpdb_rows(root: Path) -> list[ValidationRow]:
             steps = detect_steps(read_gaitpdb(path, pads=pads))
             for foot in FOOT_IDS:
                 ref = references[foot]
-                contacts, strides = _steps_of(steps, foot)
+                contacts = _contacts_of(steps, foot)
                 score = score_contacts(
                     contacts,
-                    strides,
                     ref.strike_s,
-                    ref.stride_s(),
                     ref.contact_s,
                     excluded=ref.excluded,
-                    late_onset_s=LATE_ONSET_S[layout],
+                    late_onset_s=late_onset_s(layout, ref.contact_s),
                 )
                 rows.append(ValidationRow("gaitpdb", path.stem, foot, layout, score))
     return rows
@@ -130,14 +131,12 @@ def moticon_rows(root: Path) -> list[ValidationRow]:
                 stance = np.array(
                     [toe_offs[toe_offs > s][0] - s for s in strikes if np.any(toe_offs > s)]
                 )
-                contacts, strides = _steps_of(steps, foot)
+                contacts = _contacts_of(steps, foot)
                 score = score_contacts(
                     contacts,
-                    strides,
                     strikes,
-                    np.diff(strikes),
                     stance,
-                    late_onset_s=LATE_ONSET_S[layout],
+                    late_onset_s=late_onset_s(layout, stance),
                 )
                 rows.append(ValidationRow("moticon", name, foot, layout, score))
     return rows

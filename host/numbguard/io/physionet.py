@@ -273,7 +273,7 @@ def gaitpdb_reference_contacts(
     t_s: FloatArray,
     total_n: FloatArray,
     *,
-    threshold_fraction: float = 0.05,
+    threshold_fraction: float = 0.03,
     peak_fraction: float = 0.25,
     min_contact_s: float = 0.2,
     max_contact_ratio: float = 1.6,
@@ -281,7 +281,9 @@ def gaitpdb_reference_contacts(
     """Contacts where the 8-sensor total exceeds a fraction of its robust maximum.
 
     The total under the whole foot is the best reference these walks carry: it rises at the
-    first touch whatever part of the foot lands first. A loaded segment is a step when it
+    first touch whatever part of the foot lands first. The 3% default (20-35 N) sits just
+    above the swing baseline of every record, so the reference onset is close to first
+    touch (at 5% it comes 10-30 ms later). A loaded segment is a step when it
     lasts from `min_contact_s` to `max_contact_ratio` times the median segment and its peak
     reaches `peak_fraction` of the robust maximum; longer ones (standing, shuffling turns
     where the total never unloads) and weak ones (sensor drift) are excluded from scoring.
