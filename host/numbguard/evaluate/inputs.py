@@ -48,9 +48,9 @@ def open_session(path: Path, chunk_s: float = 10.0) -> Iterator[Iterator[Pressur
 
 
 def analyze_file(
-    path: Path, config: RiskConfig | None = None, chunk_s: float = 10.0
+    path: Path, config: RiskConfig | None = None, chunk_s: float = 60.0
 ) -> SessionResult:
-    """The whole analysis of one session file."""
+    """The whole analysis of one session file (large chunks: fewer, bigger numpy calls)."""
     analyzer = SessionAnalyzer(config)
     with open_session(path, chunk_s) as chunks:
         for chunk in chunks:
