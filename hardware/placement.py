@@ -149,12 +149,14 @@ def _draw(ax: object, size_eu: int, tongue_offset_mm: float) -> None:
 
     assert isinstance(ax, Axes)
     x, y = outline_mm(size_eu)
-    # Drawn toe up, medial to the left (a right insole seen from above).
+    # Drawn toe up, medial to the left (a right insole and tongue seen from above); the
+    # tongue stands beside the insole, shifted by tongue_offset_mm.
     ax.plot(-y, x, color="k", lw=1)
     tx, ty = tongue_mm(size_eu)
-    ax.plot(ty + tongue_offset_mm, tx, color="0.3", lw=1, ls="--")
+    ax.plot(tongue_offset_mm - ty, tx, color="0.3", lw=1, ls="--")
     for p in placements(size_eu):
-        cx, cy = (-p.y_mm, p.x_mm) if p.surface == "insole" else (p.y_mm + tongue_offset_mm, p.x_mm)
+        shift = 0.0 if p.surface == "insole" else tongue_offset_mm
+        cx, cy = shift - p.y_mm, p.x_mm
         colour = "tab:orange" if p.surface == "tongue" else "tab:blue"
         ax.add_patch(Circle((cx, cy), p.spreader_diameter_mm / 2, color=colour, alpha=0.7))
         ax.annotate(p.pad, (cx, cy), xytext=(6, 2), textcoords="offset points", fontsize=6)
