@@ -15,7 +15,8 @@ FW_VERSION = (0, 1, 0)
 
 class Insole:
     def __init__(self, pad_reads, config, insole_id, boot_id=0, battery_mv=None,
-                 ticks_us=time.ticks_us, ring_bytes=RING_BYTES, selfcheck_window_s=WINDOW_S):
+                 ticks_us=time.ticks_us, ring_bytes=RING_BYTES, selfcheck_window_s=WINDOW_S,
+                 ring_buf=None):
         self.config = config
         self.insole_id = insole_id
         self.boot_id = boot_id & 0xFFFF
@@ -28,7 +29,7 @@ class Insole:
         self._clock_us = self._clock_last & 0xFFFFFFFF
         self.sampler = Sampler(pad_reads, config.rate_hz, config.oversample, config.pad_mask,
                                ticks_us)
-        self.ring = Ring(ring_bytes)
+        self.ring = Ring(ring_bytes, ring_buf)
         self.link_mtu = p.DEFAULT_MTU
         self.packer = Packer(self.ring, self.link_mtu)
         self._selfcheck_window_s = selfcheck_window_s

@@ -3,6 +3,16 @@
 #
 # Data frames go to the BLE central when one is connected, else over USB serial. Control
 # frames are taken from both; each reply goes back on the link its request came from.
+import gc
+
+from micropython import const
+
+# The ring buffer is the one big allocation: take it before importing the rest, while the heap
+# is still in one piece. Same size as ring.RING_BYTES.
+_RING_BYTES = const(29696)
+gc.collect()
+_ring_buf = bytearray(_RING_BYTES)
+
 import asyncio
 import os
 import sys
@@ -38,7 +48,7 @@ class Firmware:
         self.board = Board()
         self.config = Config()
         self.insole = Insole(self.board.pad_reads, self.config, self.board.insole_id(),
-                             _boot_id(), self.board.battery_mv)
+                             _boot_id(), self.board.battery_mv, ring_buf=_ring_buf)
         self.serial = SerialLink(sys.stdin.buffer, sys.stdout.buffer)
         self.ble = None
         if bluetooth is not None:

@@ -1,12 +1,17 @@
-# Frame packer: collects sample sets into data frames sized for the link and hands finished
-# frames to the ring. A frame never exceeds MTU - 3 bytes (one notification) nor spans more
-# than MAX_FRAME_SPAN_MS, and a gap in the sampling grid ends the frame.
+# Frame packer: decides how sample sets become data frames for the link and writes them into
+# the ring. A frame never exceeds MTU - 3 bytes (one notification) nor spans more than
+# MAX_FRAME_SPAN_MS; a gap in the sampling grid or a new configuration ends the frame.
 import protocol as p
+from ring import BLOCK_MAX_SAMPLE_BYTES
 
 
 def sets_per_frame(mtu, n_pads, rate_hz):
     """Sample sets per data frame for a link MTU, number of pads present and rate."""
     room = min(mtu - p.ATT_OVERHEAD_BYTES, p.MAX_FRAME_BYTES) - p.DATA_OVERHEAD_BYTES
+    return _fit(room, n_pads, rate_hz)
+
+
+def _fit(room, n_pads, rate_hz):
     by_size = 1
     while p.packed_bytes((by_size + 1) * n_pads) <= room:
         by_size += 1
@@ -17,19 +22,21 @@ def sets_per_frame(mtu, n_pads, rate_hz):
 class Packer:
     def __init__(self, ring, mtu=p.DEFAULT_MTU):
         self.ring = ring
-        self.samples = bytearray(p.MAX_FRAME_BYTES)
         self.mtu = mtu
         self.pad_mask = p.ALL_PADS_MASK
         self.n_pads = p.PAD_COUNT
         self.rate_hz = p.RATE_DEFAULT_HZ
-        self.n_values = 0
-        self.n_sets = 0
-        self.t_first_us = 0
-        self.last_seq = 0
         self._resize()
 
     def _resize(self):
         self.max_sets = sets_per_frame(self.mtu, self.n_pads, self.rate_hz)
+        # A ring block holds whole frames, up to what one MTU-247 frame would.
+        block = _fit(BLOCK_MAX_SAMPLE_BYTES, self.n_pads, self.rate_hz)
+        self.block_sets = max(1, block // self.max_sets) * self.max_sets
+
+    @property
+    def last_seq(self):
+        return (self.ring.next_seq - 1) & 0xFFFF
 
     def configure(self, pad_mask, rate_hz, mtu):
         """New pads, rate or link MTU: the frame being built is finished first."""
@@ -42,21 +49,12 @@ class Packer:
 
     def add(self, values, t_us, gap):
         """Append one sample set (values[0:n_pads]) taken at device time t_us."""
+        ring = self.ring
         if gap:
-            self.flush()
-        if self.n_sets == 0:
-            self.t_first_us = t_us
-        base = self.n_values
-        for i in range(self.n_pads):
-            p.put12(self.samples, 0, base + i, values[i])
-        self.n_values = base + self.n_pads
-        self.n_sets += 1
-        if self.n_sets >= self.max_sets:
-            self.flush()
+            ring.close_block()
+        if ring._open < 0:
+            ring.begin_block(self.pad_mask, self.rate_hz, t_us, self.max_sets, self.block_sets)
+        ring.add_set(values)
 
     def flush(self):
-        if self.n_sets:
-            self.last_seq = self.ring.append(self.pad_mask, self.rate_hz, self.t_first_us,
-                                             self.samples, self.n_values)
-            self.n_values = 0
-            self.n_sets = 0
+        self.ring.close_block()

@@ -4,10 +4,10 @@ class Slices:
     def __init__(self, buf):
         self.buf = buf
         self._whole = memoryview(buf)
-        self._views = [None] * (len(buf) + 1)
+        self._views = {}
 
     def view(self, n):
-        v = self._views[n]
+        v = self._views.get(n)
         if v is None:
             v = self._views[n] = self._whole[:n]
         return v

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from conftest import MicroPython
+from fw_harness import MicroPython
 from fw_reference import check_crc, decode_data
 
 SERVICE_UUID_LE = bytes.fromhex("89860001e81f4e88a7c25607755b9b8a")[::-1]

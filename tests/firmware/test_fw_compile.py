@@ -6,8 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from conftest import FIRMWARE_DIR, require_tool
+from fw_harness import FIRMWARE_DIR, require_tool
 
 FIRMWARE_FILES = sorted(FIRMWARE_DIR.glob("*.py"))
 

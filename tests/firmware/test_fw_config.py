@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import MicroPython
+from fw_harness import MicroPython
 
 SHOW = """
 import json

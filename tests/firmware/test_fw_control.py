@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from conftest import MicroPython
+from fw_harness import MicroPython
 from fw_reference import check_crc, control_frame
 from fw_scripts import insole
 

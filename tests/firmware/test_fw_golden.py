@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import MicroPython
+from fw_harness import MicroPython
 from fw_reference import check_crc, decode_data
 
 SCRIPT = Path(__file__).resolve().parent / "golden_vectors_mpy.py"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from conftest import MicroPython
+from fw_harness import MicroPython
 from fw_reference import check_crc, control_frame, crc16_ccitt_false, decode_data, pack12
 
 
@@ -39,7 +39,8 @@ def test_data_frames_match_reference_packing(mpy: MicroPython) -> None:
         buf = bytearray(p.MAX_FRAME_BYTES)
         out = []
         for mask, tag, seq, t, rate, values in {cases!r}:
-            n = p.encode_data(buf, mask, p.foot_tag(tag & 1, tag), seq, t, rate, values, len(values))
+            tag = p.foot_tag(tag & 1, tag)
+            n = p.encode_data(buf, mask, tag, seq, t, rate, values, len(values))
             out.append(bytes(buf[:n]).hex())
         print(json.dumps(out))
     """)
@@ -54,7 +55,7 @@ def test_data_frames_match_reference_packing(mpy: MicroPython) -> None:
         assert fields["insole_tag"] == tag & 0x7F
         assert fields["seq"] == seq and fields["rate_hz"] == rate_hz
         assert fields["t_first_us"] == t_us & 0xFFFFFF
-        assert sum(fields["samples"], []) == values  # type: ignore[arg-type]
+        assert [v for s in fields["samples"] for v in s] == values  # type: ignore[attr-defined]
 
 
 def test_status_pages_fit_mtu_23_and_carry_their_fields(mpy: MicroPython) -> None:
@@ -135,8 +136,8 @@ def test_constants_match_the_protocol_document(mpy: MicroPython) -> None:
     assert got["DATA_OVERHEAD_BYTES"] == 11 and got["MAX_FRAME_SPAN_MS"] == 250
     assert got["STATUS_PERIOD_MS"] == 1000
     assert [got[f"KIND_{k}"] for k in ("DATA", "STATUS", "REPLY", "CONTROL")] == [0, 1, 2, 3]
-    opcodes = ("START STOP SET_RATE TARE TIME_SYNC RESEND IDENTIFY GET_STATUS SET_PADS SET_NAME "
-               "SET_CAL GET_CAL SET_OVERSAMPLE").split()
+    opcodes = ["START", "STOP", "SET_RATE", "TARE", "TIME_SYNC", "RESEND", "IDENTIFY",
+               "GET_STATUS", "SET_PADS", "SET_NAME", "SET_CAL", "GET_CAL", "SET_OVERSAMPLE"]
     assert [got[f"OP_{name}"] for name in opcodes] == list(range(1, 14))
     results = "OK BAD_CRC BAD_VERSION UNKNOWN_OPCODE BAD_LENGTH OUT_OF_RANGE NOT_HELD STORAGE_ERROR"
     assert [got[f"RESULT_{name}"] for name in results.split()] == list(range(8))

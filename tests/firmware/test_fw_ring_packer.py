@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import MicroPython
+from fw_harness import MicroPython
 from fw_reference import check_crc, decode_data
 
 # Fills a ring through the packer with one pad value per set equal to the set's index (mod
@@ -22,9 +21,17 @@ values = [0] * 6
 period = 1000000 // RATE
 for i in range(N_SETS):
     for k in range(n_pads):
-        values[k] = i % 4096
+        values[k] = (i + 1000 * k) % 4096
     packer.add(values, i * period, False)
 out = bytearray(p.MAX_FRAME_BYTES)
+def drain(tag=0, max_len=244):
+    frames = []
+    while True:
+        n = ring.next_frame(out, tag, max_len)
+        if not n:
+            return frames
+        frames.append(bytes(out[:n]).hex())
+        ring.sent()
 """
 
 
@@ -43,13 +50,7 @@ def fill(ring_bytes: int = 47104, live: bool = True, mtu: int = 23, pad_mask: in
 def test_sets_per_frame_fill_the_mtu_and_cap_the_span(mpy: MicroPython, mtu: int, pad_mask: int,
                                                       rate_hz: int, sets: int) -> None:
     got = mpy.json(fill(mtu=mtu, pad_mask=pad_mask, rate_hz=rate_hz, n_sets=60) + """
-lengths = []
-while True:
-    n = ring.next_frame(out, 5, 1000)
-    if not n:
-        break
-    lengths.append(n)
-    ring.sent()
+lengths = [len(f) // 2 for f in drain(5, 1000)]
 print(json.dumps([sets_per_frame(MTU, n_pads, RATE), lengths]))
 """.replace("MTU", str(mtu)).replace("RATE", str(rate_hz)))
     per_frame, lengths = got
@@ -62,14 +63,7 @@ print(json.dumps([sets_per_frame(MTU, n_pads, RATE), lengths]))
 def test_live_frames_are_consecutive_and_decode(mpy: MicroPython) -> None:
     frames = mpy.json(fill(mtu=247, n_sets=130) + """
 packer.flush()
-frames = []
-while True:
-    n = ring.next_frame(out, 0x85, 244)
-    if not n:
-        break
-    frames.append(bytes(out[:n]).hex())
-    ring.sent()
-print(json.dumps(frames))
+print(json.dumps(drain(0x85)))
 """)
     decoded = [decode_data(bytes.fromhex(f)) for f in frames]
     assert all(check_crc(bytes.fromhex(f)) for f in frames)
@@ -85,7 +79,7 @@ def test_ring_holds_30_s_at_100_hz_for_any_mtu(mpy: MicroPython, mtu: int) -> No
     got = mpy.json(fill(live=False, mtu=mtu, n_sets=100 * 40) + """
 print(json.dumps([ring.count, ring.span_ds(), ring.frames_dropped, ring.oldest_seq()]))
 """)
-    count, span_ds, dropped, _oldest = got
+    _count, span_ds, dropped, _oldest = got
     assert span_ds >= 300
     assert dropped == 0  # no link: frames are history, not a queue that overflowed
 
@@ -96,26 +90,22 @@ res = {"count": ring.count, "oldest": ring.oldest_seq(), "newest": (ring.next_se
 res["all_old"] = ring.request_resend(0, 10)
 res["partial"] = ring.request_resend((ring.oldest_seq() - 5) & 0xFFFF, ring.oldest_seq() + 2)
 res["future"] = ring.request_resend(ring.next_seq - 2, ring.next_seq + 50)
-frames = []
-while True:
-    n = ring.next_frame(out, 0, 244)
-    if not n:
-        break
-    frames.append(bytes(out[:n]).hex())
-    ring.sent()
-res["frames"] = frames
+res["frames"] = drain()
 res["resent"] = ring.frames_resent
 print(json.dumps(res))
 """)
     oldest, newest = got["oldest"], got["newest"]
-    assert newest == 299 and got["count"] == 100 and oldest == 200  # 1500 B / 15 B per frame
+    # 1500 B hold six blocks of 25 one-set frames (7 + 225 B each).
+    assert newest == 299 and got["count"] == 150 and oldest == 150
     assert got["all_old"] == [6, 0]  # NOT_HELD
     assert got["partial"] == [0, 3]
     assert got["future"] == [0, 2]
     decoded = [decode_data(bytes.fromhex(f)) for f in got["frames"]]
-    assert [d["seq"] for d in decoded] == [200, 201, 202, 298, 299]
-    # Each frame still carries the set it was built from.
-    assert [d["samples"][0][0] for d in decoded] == [200, 201, 202, 298, 299]  # type: ignore[index]
+    assert [d["seq"] for d in decoded] == [150, 151, 152, 298, 299]
+    # Each frame still carries the set it was built from, and its time.
+    assert [d["samples"][0][0] for d in decoded] == [150, 151, 152, 298, 299]  # type: ignore[index]
+    assert [d["t_first_us"] for d in decoded] == [1_500_000, 1_510_000, 1_520_000, 2_980_000,
+                                                   2_990_000]
     assert got["resent"] == 5
 
 
@@ -125,7 +115,7 @@ n = ring.next_frame(out, 0, 244)
 first = bytes(out[:n])
 print(json.dumps([ring.frames_dropped, ring.count, first[3] | first[4] << 8]))
 """)
-    assert got == [200, 100, 200]
+    assert got == [150, 150, 150]
 
 
 def test_refused_frame_is_offered_again_until_sent(mpy: MicroPython) -> None:
@@ -144,14 +134,42 @@ def test_frames_too_long_for_a_smaller_mtu_are_skipped(mpy: MicroPython) -> None
 packer.configure(PAD_MASK_ALL, 100, 23)
 for i in range(2):
     packer.add(values, 0, False)
-seqs = []
-while True:
-    n = ring.next_frame(out, 0, 20)
-    if not n:
-        break
-    seqs.append(out[3])
-    assert n <= 20
-    ring.sent()
-print(json.dumps(seqs))
+frames = drain(0, 20)
+print(json.dumps([[int(f[6:8], 16), len(f) // 2] for f in frames]))
 """.replace("PAD_MASK_ALL", "63"))
-    assert got == [3, 4]  # frames 0-1 (25 sets) and 2 (10 sets, flushed by configure) skipped
+    # Frames 0-1 (25 sets) and 2 (10 sets, ended by configure) are too long for MTU 23.
+    assert got == [[3, 20], [4, 20]]
+
+
+@pytest.mark.parametrize(("mtu", "pad_mask", "rate_hz"), [
+    (23, 0x1F, 100), (23, 0x07, 200), (23, 0x01, 25), (23, 0x15, 100), (50, 0x1F, 100),
+    (185, 0x07, 200), (247, 0x1F, 150),
+])
+def test_frames_cut_from_blocks_carry_every_set_once_with_its_time(
+        mpy: MicroPython, mtu: int, pad_mask: int, rate_hz: int) -> None:
+    n_sets = 177
+    frames = mpy.json(fill(mtu=mtu, pad_mask=pad_mask, rate_hz=rate_hz, n_sets=n_sets) + """
+packer.flush()
+print(json.dumps(drain()))
+""")
+    period_us = 1_000_000 // rate_hz
+    n_pads = bin(pad_mask).count("1")
+    index = 0
+    for seq, hex_frame in enumerate(frames):
+        frame = bytes.fromhex(hex_frame)
+        assert check_crc(frame) and len(frame) <= mtu - 3
+        fields = decode_data(frame)
+        assert fields["seq"] == seq and fields["t_first_us"] == index * period_us
+        for sample in fields["samples"]:  # type: ignore[attr-defined]
+            assert sample == [(index + 1000 * k) % 4096 for k in range(n_pads)]
+            index += 1
+    assert index == n_sets
+
+
+def test_main_allocates_the_ring_at_its_full_size(mpy: MicroPython) -> None:
+    got = mpy.json("""
+        import json, main, ring
+        fw = main.Firmware()
+        print(json.dumps([len(main._ring_buf), ring.RING_BYTES, fw.insole.ring.cap]))
+    """, stdin_open=True)
+    assert got[0] == got[1] == got[2]

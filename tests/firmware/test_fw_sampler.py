@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-
-from conftest import MicroPython
+from fw_harness import MicroPython
 from fw_scripts import insole
 
 UV_FULL_SCALE = 3_300_000

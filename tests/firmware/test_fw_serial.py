@@ -7,7 +7,7 @@ import json
 import subprocess
 import time
 
-from conftest import FIRMWARE_DIR, MicroPython
+from fw_harness import FIRMWARE_DIR, MicroPython
 from fw_reference import check_crc, cobs_decode, cobs_encode, control_frame, decode_data
 
 PAYLOADS = [b"\x00", b"\x11", b"\x00\x00", b"\x11\x00\x22\x00", bytes(range(1, 254)),
@@ -67,8 +67,8 @@ def test_main_streams_over_serial_and_resynchronises_after_garbage(mpy: MicroPyt
     frames = [cobs_decode(p) for p in out.split(b"\x00") if p]
     assert frames and all(check_crc(f) for f in frames)
     kinds = [f[1] >> 6 for f in frames]
-    replies = [(int.from_bytes(f[3:5], "little"), f[5], f[6]) for f, k in zip(frames, kinds,
-                                                                              strict=True) if k == 2]
+    replies = [(int.from_bytes(f[3:5], "little"), f[5], f[6])
+               for f, k in zip(frames, kinds, strict=True) if k == 2]
     # Garbage and cut frames get no reply; each whole control frame gets one.
     assert replies == [(1, 3, 0), (2, 8, 0), (3, 77, 3)]
     data = [decode_data(f) for f, k in zip(frames, kinds, strict=True) if k == 0]

@@ -44,10 +44,10 @@ class UUID:
         return hash(self.value)
 
     def __str__(self):
-        return "0x{:04x}".format(self.value) if isinstance(self.value, int) else self.value
+        return f"0x{self.value:04x}" if isinstance(self.value, int) else self.value
 
     def __repr__(self):
-        return "UUID({})".format(self)
+        return f"UUID({self})"
 
 
 class Radio:
@@ -167,7 +167,7 @@ class SimBLE:
         mtu = self.connections[conn]
         if len(data) > mtu - 3:
             # The real stack truncates silently; a frame cut there is lost, so fail loudly.
-            raise ValueError("notification of {} bytes over MTU {}".format(len(data), mtu))
+            raise ValueError(f"notification of {len(data)} bytes over MTU {mtu}")
         self.radio.notify(conn, handle, data)
 
     def gap_advertise(self, interval_us, adv_data=None, resp_data=None, connectable=True):
