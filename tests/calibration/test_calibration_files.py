@@ -133,3 +133,10 @@ def test_load_table_for_a_pad_the_insole_lacks_is_refused() -> None:
     table = parse_load_table("pad,load_n,counts\nheel,10,900\nheel,20,1500\n")
     with pytest.raises(InputError, match="does not have"):
         calibrate_from_loads(InsoleCalibration.default(pads=("ball_center",)), table)
+
+
+def test_load_table_with_a_preloaded_pad_is_refused() -> None:
+    table = parse_load_table("pad,load_n,counts\nheel,0,400\nheel,10,900\nheel,20,1500\n")
+    with pytest.raises(InputError, match="nothing on it") as error:
+        calibrate_from_loads(InsoleCalibration.default(), table)
+    assert "pad heel" in str(error.value) and "400 counts" in str(error.value)

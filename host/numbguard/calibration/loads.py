@@ -28,7 +28,7 @@ import numpy as np
 
 from numbguard.calibration.fit import PowerLawFit, fit_pad
 from numbguard.calibration.insole import InsoleCalibration
-from numbguard.calibration.model import FULL_SCALE_COUNTS
+from numbguard.calibration.model import ADC_FLOOR_COUNTS, FULL_SCALE_COUNTS
 from numbguard.calibration.textfile import read_text
 from numbguard.errors import InputError
 from numbguard.pads import PAD_IDS
@@ -149,9 +149,17 @@ def calibrate_from_loads(
         readings = np.asarray(table.counts[pad])
         pad_calibration = result.pads[pad]
         if np.any(loads == 0):
-            pad_calibration = pad_calibration.with_tare(
-                round(float(np.median(readings[loads == 0])))
-            )
+            zero_counts = round(float(np.median(readings[loads == 0])))
+            if zero_counts >= ADC_FLOOR_COUNTS:
+                # The known loads would add to an unknown preload and bias the fit.
+                raise InputError(
+                    "pad reads a load with nothing on it: check the spreader is not glued "
+                    "under tension, then calibrate again",
+                    expected=f"an unloaded reading below {ADC_FLOOR_COUNTS} counts",
+                    got=f"{zero_counts} counts",
+                    where=f"pad {pad}",
+                )
+            pad_calibration = pad_calibration.with_tare(zero_counts)
         pad_calibration, fits[pad] = fit_pad(pad_calibration, readings[loads > 0], loads[loads > 0])
         result = result.with_pad(pad_calibration)
     return result, fits
