@@ -35,6 +35,12 @@ U16Array = npt.NDArray[np.uint16]
 ArgValue = int | float | str
 
 
+def _are_counts(values: npt.NDArray[Any]) -> bool:
+    if values.dtype == np.uint16:  # as decoded: only the top can be out of range
+        return int(values.max()) <= MAX_VALUE
+    return values.dtype.kind in "iu" and int(values.min()) >= 0 and int(values.max()) <= MAX_VALUE
+
+
 @dataclass(frozen=True, kw_only=True)
 class FrameHeader:
     """Fields of the 5-byte header common to every kind."""
@@ -68,9 +74,7 @@ class DataFrame(InsoleFrame):
     def __post_init__(self) -> None:
         # A frame is a value: its samples must not change under whoever holds it.
         given = np.asarray(self.samples)
-        if given.size and (
-            given.dtype.kind not in "iu" or int(given.min()) < 0 or int(given.max()) > MAX_VALUE
-        ):
+        if given.size and not _are_counts(given):
             raise InputError(
                 "samples must be 12-bit ADC counts",
                 expected=f"integers 0-{MAX_VALUE}",

@@ -63,10 +63,10 @@ def unpack12(data: bytes | bytearray | memoryview) -> U16Array:
     n_values = value_count(len(data))
     raw = np.frombuffer(bytes(data) + b"\x00" * (-len(data) % 3), dtype=np.uint8)
     triples = raw.reshape(-1, 3).astype(np.uint16)
-    values = np.empty(triples.shape[0] * 2, dtype=np.uint16)
-    values[0::2] = triples[:, 0] | ((triples[:, 1] & 0x0F) << 8)
-    values[1::2] = (triples[:, 1] >> 4) | (triples[:, 2] << 4)
-    return values[:n_values]
+    values = np.empty((triples.shape[0], 2), dtype=np.uint16)
+    np.bitwise_or(triples[:, 0], (triples[:, 1] & 0x0F) << 8, out=values[:, 0])
+    np.bitwise_or(triples[:, 1] >> 4, triples[:, 2] << 4, out=values[:, 1])
+    return values.reshape(-1)[:n_values]
 
 
 def max_frame_bytes(mtu: int) -> int:
