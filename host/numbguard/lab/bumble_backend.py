@@ -73,6 +73,8 @@ class VirtualRadio:
         self._central_on = False
         # A central connects to one peer at a time (one pending LE create-connection).
         self.connect_lock = asyncio.Lock()
+        self._scan_lock = asyncio.Lock()
+        self._scan_users = 0
         # Addresses seen while scanning, so a client built from a plain address string knows
         # the address type and the advertised name.
         self.seen: dict[str, tuple[Address, str | None]] = {}
@@ -87,6 +89,42 @@ class VirtualRadio:
             address=Address(text, Address.RANDOM_DEVICE_ADDRESS),
             host=Host(controller, AsyncPipeSink(controller)),
         )
+
+    async def start_scanning(self) -> None:
+        """Scan on the central; scans by several users share one bumble scan."""
+        async with self._scan_lock:
+            await self.power_on_central()
+            if self._scan_users == 0:
+                await self.central.start_scanning(filter_duplicates=False)
+            self._scan_users += 1
+
+    async def stop_scanning(self) -> None:
+        async with self._scan_lock:
+            self._scan_users -= 1
+            if self._scan_users == 0:
+                await self.central.stop_scanning()
+
+    async def wait_for_advertiser(self, address: Address, timeout_s: float) -> None:
+        """Return once `address` advertises; `BleakError` after `timeout_s`.
+
+        A bumble central asked to connect to a silent address waits forever (its virtual
+        controller never reports the cancelled connection), so connect only to a peer heard.
+        """
+        heard: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_advertisement(advertisement: Advertisement) -> None:
+            if str(advertisement.address) == str(address) and not heard.done():
+                heard.set_result(None)
+
+        self.central.on(Device.EVENT_ADVERTISEMENT, on_advertisement)
+        await self.start_scanning()
+        try:
+            await asyncio.wait_for(heard, timeout_s)
+        except TimeoutError:
+            raise BleakError(f"{address}: not advertising (waited {timeout_s} s)") from None
+        finally:
+            self.central.remove_listener(Device.EVENT_ADVERTISEMENT, on_advertisement)
+            await self.stop_scanning()
 
     async def power_on_central(self) -> None:
         if not self._central_on:
@@ -152,12 +190,11 @@ class BumbleBleakScanner(BaseBleakScanner):
         self,
         detection_callback: AdvertisementDataCallback | None,
         service_uuids: list[str] | None,
-        scanning_mode: str = "active",
+        scanning_mode: str = "active",  # the virtual controller always scans actively
         **kwargs: Any,
     ) -> None:
         super().__init__(detection_callback, service_uuids)
         self._radio = _radio_from(kwargs)
-        self._active = scanning_mode != "passive"
         self._scanning = False
 
     def _on_advertisement(self, advertisement: Advertisement) -> None:
@@ -175,7 +212,7 @@ class BumbleBleakScanner(BaseBleakScanner):
         await self._radio.power_on_central()
         self.seen_devices = {}
         self._radio.central.on(Device.EVENT_ADVERTISEMENT, self._on_advertisement)
-        await self._radio.central.start_scanning(active=self._active, filter_duplicates=False)
+        await self._radio.start_scanning()
         self._scanning = True
 
     async def stop(self) -> None:
@@ -183,7 +220,7 @@ class BumbleBleakScanner(BaseBleakScanner):
             return
         self._scanning = False
         self._radio.central.remove_listener(Device.EVENT_ADVERTISEMENT, self._on_advertisement)
-        await self._radio.central.stop_scanning()
+        await self._radio.stop_scanning()
 
 
 def _properties(flags: int) -> list[Any]:
@@ -250,9 +287,12 @@ class BumbleBleakClient(BaseBleakClient):
         self._closing = False
         try:
             async with radio.connect_lock:
+                await radio.wait_for_advertiser(self._peer_address, self._timeout)
                 connection = await radio.central.connect(
                     self._peer_address, timeout=self._timeout
                 )
+        except BleakError:
+            raise
         except Exception as error:
             raise BleakError(f"{self.address}: connection failed: {error!r}") from error
         self._connection = connection

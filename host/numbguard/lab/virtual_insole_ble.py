@@ -34,6 +34,8 @@ from numbguard.protocol.constants import (
 
 # How often the peripheral asks the emulator for due frames; well under one sample period.
 TICK_S: Final = 0.004
+# Fast advertising, so a central that scans finds the insole within tens of milliseconds.
+ADVERTISING_INTERVAL_MS: Final = 20
 _LE_GENERAL_DISCOVERABLE_NO_BR_EDR: Final = 0x06
 _REMOTE_USER_TERMINATED: Final = 0x13
 
@@ -172,7 +174,10 @@ class VirtualInsoleBle:
         if self.device.is_advertising or not self._advertising_allowed:
             return
         await self.device.start_advertising(
-            advertising_data=advertising_data(self.name), auto_restart=False
+            advertising_data=advertising_data(self.name),
+            auto_restart=False,
+            advertising_interval_min=ADVERTISING_INTERVAL_MS,
+            advertising_interval_max=ADVERTISING_INTERVAL_MS,
         )
 
     async def drop_link(self, down_s: float) -> None:

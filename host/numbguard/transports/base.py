@@ -108,6 +108,7 @@ class Transport(abc.ABC):
         self._events: asyncio.Queue[FrameEvent | _EndOfEvents | BaseException] = asyncio.Queue()
         self._failure: BaseException | None = None
         self._closed = False
+        self.control_retries = 0  # control frames sent again after a reply timed out
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -205,7 +206,9 @@ class Transport(abc.ABC):
         frame = encode_frame(make_control(opcode, request_id, **cast(dict[str, Any], args)))
         future = self.requests.expect(link, request_id)
         try:
-            for _ in range(attempts):
+            for attempt in range(attempts):
+                if attempt:
+                    self.control_retries += 1
                 await self._send(link, frame)
                 try:
                     return await asyncio.wait_for(asyncio.shield(future), timeout_s)

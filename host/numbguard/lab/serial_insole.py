@@ -1,0 +1,86 @@
+"""An insole on a serial line: the CPython emulator speaking COBS frames on stdin/stdout.
+
+Run as ``python -m numbguard.lab.serial_insole --foot left --insole-id 0x1234ABCD`` with stdin
+and stdout on one end of a pty; the host opens the other end with pyserial, as it would a USB
+serial port. ``--garbage-every-s`` writes a burst of random bytes (ended by a delimiter, as line
+noise between frames) at that period, to show the host resynchronises and loses nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import select
+import sys
+import time
+from typing import Final
+
+from numbguard.lab.insole_emulator import InsoleEmulator
+from numbguard.protocol.cobs import DELIMITER, encode_serial
+from numbguard.protocol.constants import RATE_DEFAULT_HZ
+from numbguard.protocol.decoder import SerialFrameDecoder
+
+TICK_S: Final = 0.005
+GARBAGE_BYTES: Final = 40
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--foot", choices=("left", "right"), default="left")
+    parser.add_argument("--insole-id", type=lambda text: int(text, 0), default=0x1234ABCD)
+    parser.add_argument("--rate-hz", type=int, default=RATE_DEFAULT_HZ)
+    parser.add_argument("--duration-s", type=float, default=3.0,
+                        help="stream this long, then exit (the host sees the line go away)")
+    parser.add_argument("--garbage-every-s", type=float, default=0.0,
+                        help="inject random bytes on the line at this period (0 = never)")
+    parser.add_argument("--drop-controls", type=int, default=0,
+                        help="ignore this many control frames first, as if lost on the line")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def run(args: argparse.Namespace) -> int:
+    emulator = InsoleEmulator(foot=args.foot, insole_id=args.insole_id, rate_hz=args.rate_hz)
+    emulator.host_connected = True
+    rng = random.Random(args.seed)
+    fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
+    decoder = SerialFrameDecoder()
+    to_drop = args.drop_controls
+    start_s = time.monotonic()
+    next_garbage_s = start_s + args.garbage_every_s
+    # A leading delimiter ends whatever a previous user left half-written on the line.
+    _write_all(fd_out, DELIMITER)
+    while (now_s := time.monotonic()) - start_s < args.duration_s:
+        out = emulator.poll(now_s)
+        readable, _, _ = select.select([fd_in], [], [], TICK_S)
+        if readable:
+            chunk = os.read(fd_in, 4096)
+            if not chunk:
+                break  # the host hung up
+            for decoded in decoder.feed_raw(chunk):
+                if to_drop > 0:
+                    to_drop -= 1
+                    continue
+                out += emulator.handle_control(decoded.raw, time.monotonic())
+        for item in out:
+            _write_all(fd_out, encode_serial(item.frame))
+        if args.garbage_every_s and now_s >= next_garbage_s:
+            next_garbage_s += args.garbage_every_s
+            _write_all(fd_out, rng.randbytes(GARBAGE_BYTES) + DELIMITER)
+    return 0
+
+
+def main() -> int:
+    return run(build_parser().parse_args())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""One insole's link, whatever carries it: frames in, identity, replies, gaps and resends.
+
+Both the serial and the BLE transport hand every decoded frame to `InsoleLink.on_frame`. It
+resolves replies to waiting control requests, learns the insole's identity from status page
+0, feeds data frames to the stream reassembler (which says whether a frame is late, i.e.
+recovered, and which sequence numbers are missing), asks the insole to RESEND the missing
+ones, and emits a `FrameEvent` per frame as the stream places it (a duplicate is not emitted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import replace
+from typing import TYPE_CHECKING, Final
+
+from numbguard.errors import DeviceError
+from numbguard.protocol.constants import (
+    OP_GET_STATUS,
+    OP_RESEND,
+    OP_TIME_SYNC,
+    RESULT_NOT_HELD,
+    RESULT_OK,
+)
+from numbguard.protocol.decoder import Decoded
+from numbguard.protocol.frames import DataFrame, Frame, Reply, StatusFrame, StatusIdentity
+from numbguard.protocol.stream import (
+    MAX_EVIDENCE_FRAMES,
+    MAX_WAITING_FRAMES,
+    InsoleStream,
+    StreamFrame,
+)
+from numbguard.session.clock import token_from_host_time
+from numbguard.transports.base import FrameEvent, InsoleIdentity
+
+if TYPE_CHECKING:
+    from numbguard.transports.base import Transport
+
+IDENTIFY_TIMEOUT_S: Final = 3.0
+# Resend requests are batched: a burst of lost notifications becomes one RESEND.
+RESEND_DELAY_S: Final = 0.05
+# Frames still missing this long after their request are asked for again.
+RESEND_RETRY_S: Final = 0.5
+MAX_HELD_FRAMES: Final = MAX_WAITING_FRAMES + MAX_EVIDENCE_FRAMES
+
+
+class InsoleLink:
+    """The host's side of one insole link. `link` names it (port path or BLE address)."""
+
+    def __init__(self, transport: Transport, link: str, *, name: str | None = None) -> None:
+        self.transport = transport
+        self.link = link
+        self.name = name
+        self.identity: InsoleIdentity | None = None
+        self.stream = InsoleStream()
+        self.frames_received = 0
+        self.resend_requests = 0
+        self.att_mtu: int | None = None  # BLE only: the negotiated ATT MTU
+        self._identified = asyncio.Event()
+        # Data frames the stream holds back (after a reconnection, or as evidence of a reset),
+        # with their bytes and arrival time, until it places them.
+        self._held: deque[tuple[DataFrame, bytes, float]] = deque(maxlen=MAX_HELD_FRAMES)
+        self._resend_task: asyncio.Task[None] | None = None
+        self._retry_task: asyncio.Task[None] | None = None
+
+    # -- frames in -------------------------------------------------------------------------
+
+    def on_frame(self, decoded: Decoded, received_s: float) -> None:
+        frame = decoded.frame
+        self.frames_received += 1
+        identity = self.identity
+        if identity is None or (identity.foot, identity.insole_tag) != (
+            frame.foot,
+            frame.insole_tag,
+        ):
+            self.identity = InsoleIdentity(
+                link=self.link, foot=frame.foot, insole_tag=frame.insole_tag, name=self.name
+            )
+        if isinstance(frame, DataFrame):
+            self._place(self.stream.place(frame), frame, decoded.raw, received_s)
+            if self.stream.missing():
+                self._schedule_resend()
+            return
+        if isinstance(frame, Reply):
+            self.transport.requests.resolve(self.link, frame)
+        self._emit(frame, decoded.raw, received_s, late=False)
+        if isinstance(frame, StatusFrame):
+            if isinstance(frame, StatusIdentity):
+                self._learn_identity(frame)
+            self._place(self.stream.on_status(frame), None, b"", received_s)
+
+    def _place(
+        self, placed: list[StreamFrame], frame: DataFrame | None, raw: bytes, received_s: float
+    ) -> None:
+        """Emit the frames the stream placed; keep `frame` if the stream held it back."""
+        for item in placed:
+            if item.frame is frame:
+                self._emit(item.frame, raw, received_s, late=item.late)
+                frame = None
+                continue
+            for index, (held, held_raw, held_s) in enumerate(self._held):
+                if held is item.frame:
+                    del self._held[index]
+                    self._emit(held, held_raw, held_s, late=item.late)
+                    break
+        if frame is not None:
+            self._held.append((frame, raw, received_s))  # held, or a duplicate that ages out
+
+    def _emit(self, frame: Frame, raw: bytes, received_s: float, *, late: bool) -> None:
+        assert self.identity is not None
+        self.transport._emit(FrameEvent(self.identity, frame, raw, received_s, late))
+
+    def _learn_identity(self, page: StatusIdentity) -> None:
+        assert self.identity is not None
+        self.identity = replace(self.identity, insole_id=page.insole_id, boot_id=page.boot_id)
+        self._identified.set()
+
+    # -- requests out ----------------------------------------------------------------------
+
+    def reconnected(self) -> None:
+        """The link is back: hold data until page 0 says whether the insole restarted."""
+        self.stream.hold_until_identity()
+        self._identified.clear()
+
+    async def identify(self, timeout_s: float = IDENTIFY_TIMEOUT_S) -> InsoleIdentity:
+        """Ask for every status page and wait for page 0: the insole's id and boot id."""
+        self._identified.clear()
+        try:
+            await self.transport.control(self.link, OP_GET_STATUS)
+            await asyncio.wait_for(self._identified.wait(), timeout_s)
+        except (TimeoutError, DeviceError) as error:
+            # Do not keep data waiting for a page that does not come.
+            self._place(self.stream.release_waiting(), None, b"", 0.0)
+            raise DeviceError(f"{self.link}: no identity page ({error})") from error
+        assert self.identity is not None
+        return self.identity
+
+    async def time_sync(self) -> Reply:
+        """One TIME_SYNC round trip; the token is the host send time (see session.clock)."""
+        return await self.transport.control(
+            self.link, OP_TIME_SYNC, host_token=token_from_host_time(time.monotonic())
+        )
+
+    def _schedule_resend(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._resend_task is None or self._resend_task.done():
+            self._resend_task = loop.create_task(self._request_resends(again=False))
+        if self._retry_task is None or self._retry_task.done():
+            self._retry_task = loop.create_task(self._retry_resends())
+
+    async def _request_resends(self, *, again: bool) -> None:
+        await asyncio.sleep(RESEND_DELAY_S)  # let a burst of losses become one range
+        for first_seq, last_seq in self.stream.resend_ranges(again=again):
+            self.resend_requests += 1
+            try:
+                reply = await self.transport.control(
+                    self.link, OP_RESEND, first_seq=first_seq, last_seq=last_seq
+                )
+            except DeviceError:
+                return  # link down: the retry loop asks again once it is back
+            if reply.result == RESULT_NOT_HELD:
+                self.stream.give_up(first_seq, last_seq)
+            elif reply.result == RESULT_OK:
+                self.stream.resend_refused_before(int(reply.data["oldest_seq_held"]))
+
+    async def _retry_resends(self) -> None:
+        """Ask again for frames still missing (a lost resend, a link that was down)."""
+        while self.stream.missing():
+            await asyncio.sleep(RESEND_RETRY_S)
+            if self.stream.missing() and (self._resend_task is None or self._resend_task.done()):
+                self._resend_task = asyncio.get_running_loop().create_task(
+                    self._request_resends(again=True)
+                )
+
+    def cancel(self) -> None:
+        for task in (self._resend_task, self._retry_task):
+            if task is not None:
+                task.cancel()

@@ -1,0 +1,155 @@
+"""USB-serial transport: pyserial ports, one insole each, COBS frames both ways.
+
+A reader thread per port hands the bytes to the event loop, where `SerialFrameDecoder`
+reassembles frames from any cut and drops garbage up to the next delimiter. A port that goes
+away (board unplugged, peer process gone) ends the transport with `DeviceError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from typing import Final
+from urllib.parse import parse_qs, urlsplit
+
+import serial
+
+from numbguard.errors import DeviceError, InputError
+from numbguard.protocol.cobs import encode_serial
+from numbguard.protocol.decoder import SerialFrameDecoder
+from numbguard.transports.base import InsoleIdentity, Transport
+from numbguard.transports.link import InsoleLink
+
+DEFAULT_BAUD: Final = 115200
+READ_TIMEOUT_S: Final = 0.05  # how long a reader thread blocks before checking for close
+URL_FORMS: Final = (
+    "serial:///dev/ttyUSB0",
+    "serial:///dev/ttyUSB0,/dev/ttyUSB1 (both insoles)",
+    "serial:///dev/ttyACM0?baud=921600",
+)
+
+
+class _Port:
+    """One open port: its pyserial object, reader thread, decoder and insole."""
+
+    def __init__(self, path: str, handle: serial.SerialBase, link: InsoleLink) -> None:
+        self.path = path
+        self.handle = handle
+        self.link = link
+        self.decoder = SerialFrameDecoder()
+        self.write_lock = asyncio.Lock()
+        self.thread: threading.Thread | None = None
+
+
+class SerialTransport(Transport):
+    """Insoles on serial ports (real USB, a pty, or any pyserial URL such as ``loop://``)."""
+
+    def __init__(self, url: str, paths: list[str], *, baud: int = DEFAULT_BAUD) -> None:
+        super().__init__(url)
+        if not paths:
+            raise InputError("no serial port given", expected=" or ".join(URL_FORMS), got=url)
+        self.paths = paths
+        self.baud = baud
+        self._ports: dict[str, _Port] = {}
+        self._stopping = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def insoles(self) -> tuple[InsoleIdentity, ...]:
+        return tuple(port.link.identity for port in self._ports.values() if port.link.identity)
+
+    @property
+    def decoders(self) -> dict[str, SerialFrameDecoder]:
+        """Each port's decoder, for its counters of frames decoded and rejected."""
+        return {path: port.decoder for path, port in self._ports.items()}
+
+    async def _open(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        try:
+            for path in self.paths:
+                handle = await asyncio.to_thread(self._open_port, path)
+                port = _Port(path, handle, InsoleLink(self, path))
+                self._ports[path] = port
+                port.thread = threading.Thread(
+                    target=self._read_forever, args=(port,), name=f"serial {path}", daemon=True
+                )
+                port.thread.start()
+            for port in self._ports.values():
+                await port.link.identify()
+        except BaseException:
+            await self._close()
+            raise
+
+    def _open_port(self, path: str) -> serial.SerialBase:
+        try:
+            return serial.serial_for_url(path, baudrate=self.baud, timeout=READ_TIMEOUT_S)
+        except (serial.SerialException, OSError, ValueError) as error:
+            raise DeviceError(f"{path}: cannot open serial port: {error}") from error
+
+    async def _close(self) -> None:
+        self._stopping.set()
+        for port in self._ports.values():
+            with contextlib.suppress(Exception):
+                port.handle.cancel_read()
+            if port.thread is not None:
+                await asyncio.to_thread(port.thread.join, 1.0)
+            with contextlib.suppress(Exception):
+                port.handle.close()
+
+    def _read_forever(self, port: _Port) -> None:
+        """Reader thread: pass every chunk to the loop, stamped with its arrival time."""
+        loop = self._loop
+        assert loop is not None
+        try:
+            while not self._stopping.is_set():
+                chunk = port.handle.read(max(1, port.handle.in_waiting))
+                if chunk:
+                    loop.call_soon_threadsafe(self._on_chunk, port, chunk, time.monotonic())
+        except (serial.SerialException, OSError, TypeError) as error:
+            # pyserial raises TypeError from a read racing close(); either way the line is gone.
+            if not self._stopping.is_set():
+                with contextlib.suppress(RuntimeError):  # the loop itself may be closing
+                    loop.call_soon_threadsafe(self._on_lost, port, error)
+
+    def _on_chunk(self, port: _Port, chunk: bytes, received_s: float) -> None:
+        for decoded in port.decoder.feed_raw(chunk):
+            port.link.on_frame(decoded, received_s)
+
+    def _on_lost(self, port: _Port, error: BaseException) -> None:
+        port.decoder.flush()
+        lost = DeviceError(f"{port.path}: serial link lost ({error})")
+        self.requests.fail_link(port.path, lost)
+        self._fail(lost)
+
+    async def _send(self, link: str, frame: bytes) -> None:
+        port = self._ports.get(link)
+        if port is None:
+            raise DeviceError(f"{self.url}: no serial port {link!r} open")
+        if self._failure is not None:
+            raise self._failure
+        async with port.write_lock:
+            try:
+                await asyncio.to_thread(port.handle.write, encode_serial(frame))
+            except (serial.SerialException, OSError) as error:
+                raise DeviceError(f"{link}: serial write failed: {error}") from error
+
+
+def from_url(url: str) -> SerialTransport:
+    """``serial://PATH[,PATH2][?baud=N]``; PATH is a device path or a pyserial URL."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    baud_text = query.pop("baud", [str(DEFAULT_BAUD)])[-1]
+    if query:
+        raise InputError("unknown serial option", expected="baud", got=", ".join(query), where=url)
+    try:
+        baud = int(baud_text)
+    except ValueError:
+        raise InputError("baud rate is not a number", expected="e.g. baud=115200",
+                         got=repr(baud_text), where=url) from None  # fmt: skip
+    body = (parts.netloc + parts.path) if parts.netloc else parts.path
+    paths = [path for path in body.split(",") if path]
+    if not paths:
+        raise InputError("no serial port given", expected=" or ".join(URL_FORMS), got=url)
+    return SerialTransport(url, paths, baud=baud)

@@ -1,0 +1,113 @@
+"""The serial transport end to end: the host's pyserial on a pty, a protocol-speaking peer on
+the other side (the CPython insole emulator in its own process)."""
+
+from __future__ import annotations
+
+import pytest
+
+from numbguard.errors import DeviceError, InputError
+from numbguard.lab.checks import altered, missing_or_doubled
+from numbguard.lab.pty_peer import PtyPeer, emulator_argv
+from numbguard.protocol.constants import OP_IDENTIFY, OP_TIME_SYNC, RESULT_OK
+from numbguard.protocol.frames import DataFrame, Reply, StatusIdentity
+from numbguard.transports import open_transport
+from numbguard.transports.base import FrameEvent
+from numbguard.transports.serial import SerialTransport
+
+INSOLE_ID = 0x5EED0042
+
+
+def data_frames(events: list[FrameEvent]) -> list[DataFrame]:
+    return [event.frame for event in events if isinstance(event.frame, DataFrame)]
+
+
+def assert_whole(frames: list[DataFrame]) -> None:
+    """Every frame from the first received to the last, once each, with the samples taken."""
+    assert frames, "no data frames arrived"
+    assert missing_or_doubled(frames) == ([], [])
+    assert altered(frames) == []
+
+
+async def _run_until_peer_exits(transport: SerialTransport) -> tuple[list[FrameEvent], DeviceError]:
+    events: list[FrameEvent] = []
+    with pytest.raises(DeviceError) as raised:
+        async for event in transport:
+            events.append(event)
+    return events, raised.value
+
+
+async def test_whole_run_arrives_in_order_and_the_end_of_the_line_is_a_device_error() -> None:
+    argv = emulator_argv("--foot", "right", "--insole-id", hex(INSOLE_ID), "--duration-s", "1.5")
+    with PtyPeer(argv) as peer:
+        async with open_transport(f"serial://{peer.path}") as transport:
+            assert isinstance(transport, SerialTransport)
+            (insole,) = transport.insoles
+            assert (insole.foot, insole.insole_id, insole.link) == ("right", INSOLE_ID, peer.path)
+            reply = await transport.control(peer.path, OP_TIME_SYNC, host_token=1234)
+            assert reply.result == RESULT_OK and reply.data["host_token"] == 1234
+            events, error = await _run_until_peer_exits(transport)
+            assert peer.path in str(error)
+        assert peer.wait(5) == 0, peer.stderr_text
+    frames = data_frames(events)
+    assert len(frames) >= 4  # 1.5 s at 100 Hz, 25 sets a frame
+    assert_whole(frames)
+    assert not any(event.late for event in events)
+    assert any(isinstance(event.frame, StatusIdentity) for event in events)
+    assert all(event.insole.insole_id == INSOLE_ID for event in events[-3:])
+
+
+async def test_garbage_on_the_line_is_dropped_and_no_valid_frame_is_lost() -> None:
+    argv = emulator_argv("--duration-s", "1.5", "--garbage-every-s", "0.02", "--seed", "7")
+    with PtyPeer(argv) as peer:
+        async with open_transport(f"serial://{peer.path}") as transport:
+            assert isinstance(transport, SerialTransport)
+            events, _ = await _run_until_peer_exits(transport)
+            decoder = transport.decoders[peer.path]
+    assert decoder.rejected_total >= 20, decoder.reject_counts  # the garbage reached the decoder
+    assert_whole(data_frames(events))
+    status = [e for e in events if not isinstance(e.frame, Reply)]
+    assert status
+
+
+async def test_a_lost_control_frame_is_sent_again_and_answered_once() -> None:
+    argv = emulator_argv("--duration-s", "3", "--drop-controls", "1")
+    with PtyPeer(argv) as peer:
+        # The first control (GET_STATUS while opening) is dropped by the peer: the retry counts.
+        async with open_transport(f"serial://{peer.path}") as transport:
+            assert transport.control_retries == 1
+            reply = await transport.control(peer.path, OP_IDENTIFY, seconds=2, timeout_s=0.5)
+            assert reply.ok and reply.opcode == OP_IDENTIFY
+            assert transport.control_retries == 1
+            await transport.close()
+            queued = [event async for event in transport]  # what came before the close, then end
+            assert all(event.insole.link == peer.path for event in queued)
+            assert await transport.next_event() is None
+
+
+async def test_control_after_the_peer_is_gone_raises_device_error() -> None:
+    with PtyPeer(emulator_argv("--duration-s", "0.6")) as peer:
+        async with open_transport(f"serial://{peer.path}") as transport:
+            await _run_until_peer_exits(transport)
+            with pytest.raises(DeviceError):
+                await transport.control(peer.path, OP_IDENTIFY, seconds=1, timeout_s=0.2)
+
+
+async def test_a_port_that_does_not_exist_is_a_device_error_naming_it() -> None:
+    with pytest.raises(DeviceError, match="/dev/numbguard-no-such-port"):
+        async with open_transport("serial:///dev/numbguard-no-such-port"):
+            pass
+
+
+@pytest.mark.parametrize(
+    "url", ["serial://", "serial:///dev/ttyUSB0?baud=fast", "serial:///dev/ttyUSB0?parity=E"]
+)
+def test_bad_serial_urls_say_what_was_expected(url: str) -> None:
+    with pytest.raises(InputError, match="expected"):
+        open_transport(url)
+
+
+@pytest.mark.parametrize("url", ["/dev/ttyUSB0", "usb://x", "bluetooth://", ""])
+def test_an_unknown_url_lists_every_form(url: str) -> None:
+    with pytest.raises(InputError) as raised:
+        open_transport(url)
+    assert "serial:///dev/ttyUSB0" in str(raised.value) and "ble://" in str(raised.value)
