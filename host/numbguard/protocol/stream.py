@@ -53,7 +53,7 @@ class StreamFrame:
     seq64: int
     t_first_us: int  # stream timeline: the device clock, continued across resets
     boot: int  # resets seen before this frame
-    late: bool  # it filled a gap noticed earlier: recovered, not lost
+    late: bool  # it came after a newer frame, into a gap: recovered, not lost
 
     @property
     def t_end_us(self) -> float:
@@ -82,7 +82,7 @@ class Gap:
 @dataclass
 class StreamStats:
     frames: int = 0  # placed in order
-    late: int = 0  # placed after their gap was noticed
+    late: int = 0  # placed into a gap, after newer frames
     duplicates: int = 0
     lost: int = 0  # given up, expired from the window, or cut by a reset
     resets: int = 0
@@ -264,11 +264,11 @@ class InsoleStream:
         if bound is not None and bound[0] < seq64:
             lower = max(lower, bound[1] - frame.span_us)
         t_us = unwrap_at_least(frame.t_first_us, T_FIRST_MODULO, lower - TIME_SLACK_US)
-        late = self._missing.pop(seq64, None) is not None  # announced missing by page 1
+        self._missing.pop(seq64, None)  # announced missing by page 1, yet in order
         self._requested.discard(seq64)
         if skipped:
             self._note_missing(self._hi + 1, seq64 - 1, anchor=(self._hi, self._hi_end_us))
-        placed = self._advance(frame, seq64, t_us, late=late)
+        placed = self._advance(frame, seq64, t_us)
         self._expire()
         return placed
 
@@ -283,16 +283,11 @@ class InsoleStream:
         self._remember(seq64, frame.t_first_us, t_us)
         return StreamFrame(frame, seq64, t_us, self._boot_index, late=True)
 
-    def _advance(
-        self, frame: DataFrame, seq64: int, t_us: int, *, late: bool = False
-    ) -> StreamFrame:
+    def _advance(self, frame: DataFrame, seq64: int, t_us: int) -> StreamFrame:
         self._hi, self._hi_end_us, self._hi_span_us = seq64, t_us + frame.span_us, frame.span_us
-        if late:
-            self.stats.late += 1
-        else:
-            self.stats.frames += 1
+        self.stats.frames += 1
         self._remember(seq64, frame.t_first_us, t_us)
-        return StreamFrame(frame, seq64, t_us, self._boot_index, late=late)
+        return StreamFrame(frame, seq64, t_us, self._boot_index, late=False)
 
     def _remember(self, seq64: int, t24: int, t_us: int) -> None:
         self._recent[seq64] = (t24, t_us)
