@@ -134,6 +134,7 @@ class ContactDetector:
         self.sample_rate_hz_: float = 0.0
         self.n_steps_ = 0
         self._plantar_rows: IntArray = np.zeros(0, dtype=np.int64)
+        self._swing_rows: IntArray = np.zeros(0, dtype=np.int64)  # lace and forefoot pads
         self._block_n = 0
         self._window_blocks = 0
         self._max_gap_n = 0
@@ -247,6 +248,10 @@ class ContactDetector:
         self.pads_ = pads
         self.sample_rate_hz_ = float(sample_rate_hz)
         self._plantar_rows = np.asarray(plantar, dtype=np.int64)
+        swing_pads = [
+            row for row, pad in enumerate(pads) if pad in LACE_PADS or pad in FOREFOOT_PADS
+        ]
+        self._swing_rows = np.asarray(swing_pads, dtype=np.int64)
         self._block_n = max(1, round(self.block_s * sample_rate_hz))
         self._window_blocks = max(1, round(self.window_s / self.block_s))
         self._max_gap_n = max(1, round(self.max_gap_s * sample_rate_hz))
@@ -475,26 +480,38 @@ class ContactDetector:
             stride_s = on - self._prev[0]
             swing = slice(*np.searchsorted(t_all, (self._prev[1], on)).tolist())
         stance = slice(*np.searchsorted(t_all, (on, off), side="right").tolist())
+        # All pads at once: per-pad numpy calls per step would dominate the stage's cost.
+        during = p_all[:, stance]
+        valid = ~np.isnan(during)
+        counts = valid.sum(axis=1)
+        means = np.where(valid, during, 0.0).sum(axis=1) / np.maximum(counts, 1)
+        peaks = np.where(valid, during, -np.inf).max(axis=1, initial=-np.inf)
         peak: dict[str, float] = {}
         pti: dict[str, float] = {}
         dorsal_stance: dict[str, float] = {}
+        for row, pad in enumerate(self.pads_):
+            if counts[row]:
+                peak[pad] = float(peaks[row])
+                pti[pad] = float(means[row]) * (off - on)
+                if pad in LACE_PADS:
+                    dorsal_stance[pad] = float(means[row])
         dorsal_swing: dict[str, float] = {}
         forefoot_swing: dict[str, float] = {}
-        for row, pad in enumerate(self.pads_):
-            during = p_all[row, stance]
-            during = during[~np.isnan(during)]
-            if len(during):
-                peak[pad] = float(during.max())
-                mean = float(during.mean())
-                pti[pad] = mean * (off - on)
-                if pad in LACE_PADS:
-                    dorsal_stance[pad] = mean
-            if swing is not None and (pad in LACE_PADS or pad in FOREFOOT_PADS):
-                between = p_all[row, swing]
-                between = between[~np.isnan(between)]
-                if len(between):
+        if swing is not None and len(self._swing_rows):
+            between = p_all[self._swing_rows, swing]
+            medians: list[float | None]
+            if between.shape[1] and not np.isnan(between).any():
+                medians = list(_row_medians(between))
+            else:  # rare: gaps in the swing; per pad, without the missing samples
+                medians = [
+                    float(np.median(r[~np.isnan(r)])) if (~np.isnan(r)).any() else None
+                    for r in between
+                ]
+            for row, median in zip(self._swing_rows.tolist(), medians, strict=True):
+                pad = self.pads_[row]
+                if median is not None:
                     target = dorsal_swing if pad in LACE_PADS else forefoot_swing
-                    target[pad] = float(np.median(between))
+                    target[pad] = float(median)
         forefoot_pti = sum(pti.get(pad, 0.0) for pad in FOREFOOT_PADS)
         forefoot_share: float | None = None
         if "heel" in pti and any(pad in pti for pad in FOREFOOT_PADS):
@@ -520,6 +537,15 @@ class ContactDetector:
             dorsal_stance_kpa=dorsal_stance,
             forefoot_swing_kpa=forefoot_swing,
         )
+
+
+def _row_medians(values: FloatArray) -> list[float]:
+    """Median of each row (no NaN), by one sort: cheaper than np.median's generic path."""
+    ordered = np.sort(values, axis=1)
+    n = ordered.shape[1]
+    middle = (ordered[:, (n - 1) // 2] + ordered[:, n // 2]) / 2.0
+    result: list[float] = middle.tolist()
+    return result
 
 
 def _onset(t_s: FloatArray, load: FloatArray, start: int, stop: int, rise_kpa: float) -> float:
