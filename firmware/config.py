@@ -133,7 +133,11 @@ class Config:
         try:
             with open(tmp, "w") as f:
                 json.dump(self.values, f)
-            os.rename(tmp, self.path)
+            try:
+                os.rename(tmp, self.path)
+            except OSError:  # FAT will not rename over an existing file
+                os.remove(self.path)
+                os.rename(tmp, self.path)
         except OSError:
             return p.RESULT_STORAGE_ERROR
         return p.RESULT_OK

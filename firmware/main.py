@@ -26,6 +26,7 @@ from config import Config
 from insole import Insole
 from seriallink import SerialLink
 from slices import Slices
+from status import battery_pct
 
 try:
     import bluetooth
@@ -126,8 +127,6 @@ class Firmware:
             self.status_page = (self.status_page + 1) % p.STATUS_PAGES
             self._send_control_path(frame, self._ble_up(), keep=True)
             if self.ble is not None:
-                from status import battery_pct
-
                 self.ble.set_battery(battery_pct(insole.battery_mv()))
             await asyncio.sleep_ms(p.STATUS_PERIOD_MS)
 

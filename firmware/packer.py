@@ -52,7 +52,7 @@ class Packer:
         ring = self.ring
         if gap:
             ring.close_block()
-        if ring._open < 0:
+        if ring.open_off < 0:
             ring.begin_block(self.pad_mask, self.rate_hz, t_us, self.max_sets, self.block_sets)
         ring.add_set(values)
 

@@ -45,7 +45,7 @@ class Ring:
         self.blocks = 0
         self.first_seq = 0
         self.held_dms = 0  # history in closed blocks, in 0.1 ms
-        self._open = -1  # offset of the block being filled, or -1
+        self.open_off = -1  # offset of the block being filled, or -1
         self._open_pads = 0
         self._open_max = 0
         self.live_seq = 0
@@ -79,13 +79,13 @@ class Ring:
             self.tail = off
             self.first_seq = self.next_seq
         self.blocks += 1
-        self._open = off
+        self.open_off = off
         self._open_pads = n_pads
         self._open_max = max_sets
 
     def add_set(self, values):
         """Append one sample set (values[0:n_pads]) to the open block; True if it closed."""
-        off = self._open
+        off = self.open_off
         b = self.buf
         n_sets = b[off]
         n_pads = self._open_pads
@@ -103,7 +103,7 @@ class Ring:
         return False
 
     def close_block(self):
-        off = self._open
+        off = self.open_off
         if off < 0:
             return
         b = self.buf
@@ -111,7 +111,7 @@ class Ring:
             self._frame_done()  # the last, short frame
         self.head = off + BLOCK_HEAD_BYTES + p.packed_bytes(b[off] * self._open_pads)
         self.held_dms += self._block_dms(off)
-        self._open = -1
+        self.open_off = -1
 
     def _frame_done(self):
         self.count += 1
@@ -134,7 +134,7 @@ class Ring:
 
     def _frames_in(self, off):
         b = self.buf
-        if off == self._open:
+        if off == self.open_off:
             return b[off] // b[off + 1]
         return (b[off] + b[off + 1] - 1) // b[off + 1]
 
@@ -162,9 +162,12 @@ class Ring:
                 self._wrapped = False
                 self._limit = self.cap
             self.tail = nxt
+        for cursor in range(2):
+            if self._cache_off[cursor] == off:
+                self._cache_off[cursor] = -1
         gone = (self.live_seq - first) & _SEQ_MASK
         if self.live_enabled and gone < n:
-            self.frames_dropped += n - gone
+            self.frames_dropped = (self.frames_dropped + n - gone) & _SEQ_MASK
             self.live_seq = self.first_seq
         gone = (self._rs_seq - first) & _SEQ_MASK
         if self._rs_left and gone < n:
@@ -255,8 +258,8 @@ class Ring:
 
     def span_ds(self):
         dms = self.held_dms
-        if self._open >= 0:
-            dms += self._block_dms(self._open)
+        if self.open_off >= 0:
+            dms += self._block_dms(self.open_off)
         return dms // 1000
 
     def oldest_seq(self):
@@ -297,10 +300,10 @@ class Ring:
     def sent(self):
         """The frame from the last next_frame() went out."""
         if self._pending == 1:
-            self.frames_sent += 1
+            self.frames_sent = (self.frames_sent + 1) & _SEQ_MASK
             self.live_seq = (self.live_seq + 1) & _SEQ_MASK
         elif self._pending == 2:
-            self.frames_resent += 1
+            self.frames_resent = (self.frames_resent + 1) & _SEQ_MASK
             self._rs_left -= 1
             self._rs_seq = (self._rs_seq + 1) & _SEQ_MASK
         self._pending = 0

@@ -96,7 +96,7 @@ class Sampler:
         gap = False
         if late_us >= period:
             missed = late_us // period
-            self.late_samples += missed
+            self.late_samples = (self.late_samples + missed) & 0xFFFF
             self.deadline = time.ticks_add(self.deadline, missed * period)
             late_us -= missed * period
             gap = True
@@ -109,7 +109,7 @@ class Sampler:
         if late_us > self.jitter_max_us:
             self.jitter_max_us = late_us
         self.deadline = time.ticks_add(t_us, period)
-        self.samples_taken += 1
+        self.samples_taken = (self.samples_taken + 1) & 0x3FFFFFFF  # stays a small int
         if self.gap:
             self.gap = False
             gap = True

@@ -1,46 +1,23 @@
 """Runs firmware modules under the real MicroPython unix port, with simulated `machine` and
 `bluetooth` from tests/firmware/sim first on the path.
 
-Without a `micropython` binary the tests skip and say so; in CI (CI=true) they fail instead.
+The binaries are found (and missing ones skipped or failed) by tests/firmware/conftest.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE_DIR = ROOT / "firmware"
 SIM_DIR = Path(__file__).resolve().parent / "sim"
 MICROPYPATH = f"{SIM_DIR}:{FIRMWARE_DIR}:.frozen"
 RUN_TIMEOUT_S = 120
-
-
-def find_tool(name: str) -> str | None:
-    """A command from PATH or from the running interpreter's bin directory (the venv)."""
-    found = shutil.which(name)
-    if found:
-        return found
-    beside = Path(sys.executable).parent / name
-    return str(beside) if beside.exists() else None
-
-
-def require_tool(name: str) -> str:
-    path = find_tool(name)
-    if path is None:
-        reason = f"`{name}` not found on PATH or next to {sys.executable}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the firmware tests", pytrace=False)
-        pytest.skip(reason)
-    return path
 
 
 class MicroPython:
