@@ -122,6 +122,22 @@ def test_rate_change_inside_a_gap() -> None:
     assert placed.t_first_us == T0_US % (1 << 24) + 5 * SPAN_US + 5 * 125_000
 
 
+def test_short_frames_inside_a_gap() -> None:
+    # Late samples end frames early: the 20 lost frames held 1 set each, not 25 (4.8 s less
+    # than the sequence suggests).
+    stream = InsoleStream()
+    a = place_one(stream, frame(0, T0_US))
+    b = place_one(stream, frame(21, T0_US + SPAN_US + 20 * 10_000))
+    assert b.t_first_us - a.t_first_us == SPAN_US + 20 * 10_000
+
+
+def test_short_stop_without_a_page_is_placed_by_the_sequence_alone() -> None:
+    stream = InsoleStream()
+    a = place_one(stream, frame(0, T0_US))
+    b = place_one(stream, frame(1, T0_US + SPAN_US + 12_000_000))  # STOP, 12 s, START
+    assert b.t_first_us - a.t_first_us == SPAN_US + 12_000_000
+
+
 def test_duplicates_are_dropped() -> None:
     stream = InsoleStream()
     for seq in range(5):

@@ -4,12 +4,13 @@ The wire carries a 16-bit frame number and the low 24 bits of the device clock (
 `InsoleStream` turns them into monotonic 64-bit values:
 
 - `seq64`: the frame number nearest the newest one seen (frames never arrive 2^15 out of order).
-- `t_first_us` (the stream timeline, microseconds): the 24-bit time is unwrapped to the
-  smallest value not before what the sequence allows (the newest frame's end plus the missing
-  frames' spans, at the shorter of the two frames' sample periods), and not before the full
-  32-bit clock of the latest status page 1 when the frame is newer than that page. So a gap in
-  the data of any length is placed right while the device kept sampling, and a stop of
-  streaming is placed right once a page 1 came during it (pages come every 5 s).
+- `t_first_us` (the stream timeline, microseconds): the 24-bit time is unwrapped to the value
+  nearest to where the sequence puts the frame (the newest frame's end plus the missing
+  frames at the same length), never before the newest frame's end, and never before the full
+  32-bit clock of the latest status page 1 when the frame is newer than that page. So a loss
+  of any length is placed right while the device kept sampling (within 8 s of error from
+  shorter frames in the gap), and a stop of streaming is placed right once a page 1 came
+  during it (pages come every 5 s), or if it was shorter than 15 s.
 
 Frames missing between two received ones are gaps: `resend_ranges()` gives the RESEND ranges
 that fill them, a frame that fills one is placed as `late` (recovered, not lost), and
@@ -257,13 +258,19 @@ class InsoleStream:
     def _place_newer(self, frame: DataFrame, seq64: int) -> StreamFrame:
         assert self._hi is not None
         skipped = seq64 - self._hi - 1
-        # Time cannot run slower than the sequence: each skipped frame took at least the
-        # shorter of the two spans (the rate may have changed in the gap).
-        lower = self._hi_end_us + skipped * min(frame.span_us, self._hi_span_us)
+        # The skipped frames most likely held as many sets as their neighbours (the shorter
+        # of the two: the rate may have changed in the gap) ...
+        expected = self._hi_end_us + skipped * min(frame.span_us, self._hi_span_us)
+        # ... and time never runs backwards; a frame newer than status page 1 began at most
+        # one frame before the page was built (later if streaming stopped meanwhile).
+        floor = self._hi_end_us - TIME_SLACK_US
         bound = self._boot.page_bound
         if bound is not None and bound[0] < seq64:
-            lower = max(lower, bound[1] - frame.span_us)
-        t_us = unwrap_at_least(frame.t_first_us, T_FIRST_MODULO, lower - TIME_SLACK_US)
+            floor = max(floor, bound[1] - frame.span_us - TIME_SLACK_US)
+            expected = max(expected, floor + TIME_SLACK_US)
+        t_us = unwrap_near(frame.t_first_us, T_FIRST_MODULO, expected)
+        if t_us < floor:
+            t_us = unwrap_at_least(t_us, T_FIRST_MODULO, floor)
         self._missing.pop(seq64, None)  # announced missing by page 1, yet in order
         self._requested.discard(seq64)
         if skipped:
