@@ -344,3 +344,7 @@ def test_any_loss_pattern_is_recovered_exactly(
     assert sorted(by_seq) == list(range(N_FRAMES))
     assert {i for i, p in by_seq.items() if p.late} == {i for i in lost if i < newest}
     assert all(by_seq[i].t_first_us - by_seq[0].t_first_us == i * span_us for i in range(N_FRAMES))
+    # Answers to repeated requests bring frames twice: the second copy is dropped.
+    for i in sorted(lost)[:10]:
+        assert stream.place(frames[i]) == []
+    assert stream.stats.duplicates == min(10, len(lost))
