@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, TypedDict
 
@@ -71,6 +72,7 @@ STRIDE_MS: Final = 720  # one stride of the synthetic gait (about 167 steps/min 
 STANCE_MS: Final = 260
 
 Channel = Literal["data", "status"]
+SampleSource = Callable[[int, int, int], list[int]]  # (sample index, rate_hz, pad mask) -> counts
 
 
 class _Head(TypedDict):
@@ -130,6 +132,7 @@ class InsoleEmulator:
         boot_id: int | None = None,
         ring_frames: int = DEFAULT_RING_FRAMES,
         streaming: bool = True,
+        sample_source: SampleSource | None = None,
     ) -> None:
         self.foot: Foot = foot
         self.insole_id = insole_id & 0xFFFFFFFF
@@ -139,6 +142,9 @@ class InsoleEmulator:
         self.clock_offset_us = clock_offset_us
         self.boot_id = random.randrange(1 << 16) if boot_id is None else boot_id
         self.streaming = streaming
+        # Counts of every present pad for a sample index; the synthetic gait by default, a
+        # simulated session's pressures for the `sim` transport.
+        self.sample_source: SampleSource = sample_source or sample_set
         self.host_connected = False
         self.battery_pct = 87
         self.name = ""
@@ -203,7 +209,7 @@ class InsoleEmulator:
         while self._next_sample < due:
             if not self._pending:
                 self._pending_first = self._next_sample
-            self._pending.append(sample_set(self._next_sample, self.rate_hz, self.pad_mask))
+            self._pending.append(self.sample_source(self._next_sample, self.rate_hz, self.pad_mask))
             self._next_sample += 1
             self.samples_taken += 1
             if len(self._pending) >= per_frame:
