@@ -179,6 +179,7 @@ def test_page_1_reports_a_cut_tail_for_resending() -> None:
     placed = [place_one(stream, frame(seq, T0_US + seq * SPAN_US)) for seq in (10, 11, 13)]
     assert [(p.seq64, p.late) for p in placed] == [(10, False), (11, False), (13, False)]
     assert stream.resend_ranges(again=True) == [(12, 12)]
+    assert stream.gaps == [Gap("missing", 12, 12, float(T0_US % (1 << 24) + 12 * SPAN_US))]
     assert place_one(stream, frame(12, T0_US + 12 * SPAN_US)).late
     assert stream.missing() == 0
 

@@ -205,7 +205,10 @@ class InsoleStream:
             boot.page_bound = (page_seq64, t_stream)
             # Frames the insole sent after our newest one are missing too (a cut tail).
             if self._hi is not None and page_seq64 > self._hi:
-                self._note_missing(self._hi + 1, page_seq64, anchor=(self._hi, self._hi_end_us))
+                # They may still be in flight: a gap is recorded only when a newer frame
+                # arrives first.
+                anchor = (self._hi, self._hi_end_us)
+                self._note_missing(self._hi + 1, page_seq64, anchor=anchor, record_gap=False)
 
     # -- data ----------------------------------------------------------------------------
 
@@ -305,7 +308,12 @@ class InsoleStream:
     # -- gaps and resends ----------------------------------------------------------------
 
     def _note_missing(
-        self, first_seq64: int, last_seq64: int, *, anchor: tuple[int, float]
+        self,
+        first_seq64: int,
+        last_seq64: int,
+        *,
+        anchor: tuple[int, float],
+        record_gap: bool = True,
     ) -> None:
         """Frames first..last are missing; `anchor` is (seq64, end time) of the frame before."""
         # Frames already beyond the window are lost at once; memory stays bounded.
@@ -313,7 +321,8 @@ class InsoleStream:
         self.stats.lost += oldest - first_seq64
         for seq64 in range(oldest, last_seq64 + 1):
             self._missing.setdefault(seq64, anchor)
-        self.gaps.append(Gap("missing", first_seq64, last_seq64, anchor[1]))
+        if record_gap:
+            self.gaps.append(Gap("missing", first_seq64, last_seq64, anchor[1]))
 
     def _expire(self) -> None:
         assert self._hi is not None
