@@ -15,6 +15,11 @@ class Board:
         self._led = Pin(pinout.LED_PIN, Pin.OUT, value=0)
         self._wdt = None
 
+    @staticmethod
+    def stay_in_repl():
+        """The wake button (active low) held at boot: do not start, leave the REPL usable."""
+        return Pin(pinout.WAKE_PIN, Pin.IN, Pin.PULL_UP).value() == 0
+
     def insole_id(self):
         """32-bit id from the chip's unique id (the low four bytes of the MAC)."""
         uid = unique_id()

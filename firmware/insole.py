@@ -67,11 +67,15 @@ class Insole:
         self.selfcheck.window = self._selfcheck_window_s * c.rate_hz
         self.selfcheck.restart(c.pad_mask)
 
-    def set_link(self, connected, mtu):
-        """A link came up or went down, or its MTU changed: size frames for it from now on."""
+    def set_link(self, connected, mtu, live=None):
+        """A link came up or went down, or its MTU changed: size frames for it from now on.
+
+        live: whether frames are queued for sending (default: connected). A serial port is
+        live while no host is known to listen.
+        """
         self.connected = connected
         self.link_mtu = mtu
-        self.ring.set_live(connected)
+        self.ring.set_live(connected if live is None else live)
         self.packer.configure(self.sampler.pad_mask, self.sampler.rate_hz, mtu)
 
     def start(self):

@@ -60,6 +60,7 @@ class Firmware:
                                   self.config.name, "%08x" % self.insole.insole_id, fw)
         self.out = Slices(bytearray(p.MAX_FRAME_BYTES))
         self.status_page = 0
+        self.serial_host_seen = False
         self._use_link()
 
     def _ble_up(self):
@@ -69,8 +70,10 @@ class Firmware:
         if self._ble_up():
             self.insole.set_link(True, min(self.ble.mtu, _SERIAL_MTU))
         else:
-            # Serial cannot tell whether a host listens: it is always the fallback link.
-            self.insole.set_link(True, _SERIAL_MTU if self.ble is None else p.DEFAULT_MTU)
+            # Serial cannot tell whether a host listens: it is always the fallback link, and
+            # counts as connected once a control frame came over it.
+            self.insole.set_link(self.serial_host_seen,
+                                 _SERIAL_MTU if self.ble is None else p.DEFAULT_MTU, live=True)
 
     async def sample_task(self):
         insole = self.insole
@@ -135,6 +138,9 @@ class Firmware:
         while not self.serial.closed:
             n = self.serial.receive()
             if n:
+                if not self.serial_host_seen and not self._ble_up():
+                    self.serial_host_seen = True
+                    insole.connected = True
                 for frame in insole.control(self.serial.frame, n):
                     self._send_control_path(frame, False)
             while self.ble is not None and self.ble.inbox:
@@ -158,7 +164,11 @@ class Firmware:
 
 
 def main():
-    # Serial frames are binary: a 0x03 byte must not raise KeyboardInterrupt.
+    if Board.stay_in_repl():
+        print("numbguard: wake button held at boot, staying in the REPL")
+        return
+    # Serial frames are binary: a 0x03 byte must not raise KeyboardInterrupt (so Ctrl-C does
+    # not stop the firmware either: hold the wake button while resetting to get the REPL).
     micropython.kbd_intr(-1)
     asyncio.run(Firmware().run())
 

@@ -173,3 +173,22 @@ def test_main_allocates_the_ring_at_its_full_size(mpy: MicroPython) -> None:
         print(json.dumps([len(main._ring_buf), ring.RING_BYTES, fw.insole.ring.cap]))
     """, stdin_open=True)
     assert got[0] == got[1] == got[2]
+
+
+def test_sequence_numbers_wrap_and_resend_spans_the_wrap(mpy: MicroPython) -> None:
+    # 65,586 one-set frames (MTU 23): seq wraps past 65535. The ring holds five closed blocks
+    # of 25 frames and the open one (11 so far): seqs 65450-65535 and 0-49.
+    got = mpy.json(fill(ring_bytes=1500, live=False, n_sets=65_586) + """
+res = {"oldest": ring.oldest_seq(), "next": ring.next_seq, "count": ring.count}
+res["gone"] = ring.request_resend(60000, 60010)
+res["across"] = ring.request_resend(65530, 5)
+res["frames"] = drain()
+print(json.dumps(res))
+""")
+    assert (got["oldest"], got["next"], got["count"]) == (65_450, 50, 136)
+    assert got["gone"] == [6, 0]  # NOT_HELD
+    assert got["across"] == [0, 12]
+    decoded = [decode_data(bytes.fromhex(f)) for f in got["frames"]]
+    assert [d["seq"] for d in decoded] == [*range(65_530, 65_536), *range(6)]
+    assert [d["samples"][0][0] for d in decoded] == [  # type: ignore[index]
+        (65_530 + i) % 4096 for i in range(12)]

@@ -77,4 +77,18 @@ def test_main_streams_over_serial_and_resynchronises_after_garbage(mpy: MicroPyt
     rates = [d["rate_hz"] for d in data]
     assert rates[0] == 100 and rates[-1] == 200 and rates == sorted(rates)
     assert all(s[0] == 1234 and s[1] in (0, 4095) for d in data for s in d["samples"])  # type: ignore[attr-defined]
-    assert sum(1 for k in kinds if k == 1) >= 5  # periodic status plus the GET_STATUS pages
+    status = [f for f, k in zip(frames, kinds, strict=True) if k == 1]
+    assert len(status) >= 5  # periodic status plus the GET_STATUS pages
+    identity = [f for f in status if f[5] == 0]
+    assert identity[0][16] & 0x02 == 0  # before any control frame: no host known
+    assert identity[-1][16] & 0x03 == 0x03  # streaming, and a host spoke over serial
+
+
+def test_wake_button_held_at_boot_keeps_the_repl(mpy: MicroPython) -> None:
+    out = mpy.run("""
+        import machine, main
+        machine.press(4)
+        main.main()
+        print("returned")
+    """)
+    assert "staying in the REPL" in out and out.strip().endswith("returned")

@@ -58,6 +58,14 @@ def counts_to_uv(counts):
     return (counts * _UV_FULL_SCALE + _MAX_COUNT - 1) // _MAX_COUNT
 
 
+_pressed = set()  # pins held low from boot (buttons), see press()
+
+
+def press(pin):
+    """Hold the button on `pin` pressed (reads 0) from now on, e.g. before main.main()."""
+    _pressed.add(pin)
+
+
 class Pin:
     IN = 1
     OUT = 3
@@ -67,7 +75,14 @@ class Pin:
     def __init__(self, id, mode=-1, pull=-1, value=None):
         self.id = id
         self.mode = mode
-        self._value = 0 if value is None else value
+        # An input with a pull-up reads high until something pulls it down (a test, via
+        # press()).
+        if value is not None:
+            self._value = value
+        else:
+            self._value = 1 if pull == Pin.PULL_UP else 0
+        if id in _pressed:
+            self._value = 0
 
     def value(self, v=None):
         if v is None:
