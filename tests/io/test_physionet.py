@@ -61,8 +61,11 @@ def test_format_212_round_trip_and_scaling(tmp_path: Path) -> None:
     assert [c.foot for c in chunks[:2]] == ["left", "right"]
     assert [len(c.t_s) for c in chunks[::2]] == [300, 300, 300, 1]
     heel = np.concatenate([c.pressure_kpa["heel"] for c in chunks if c.foot == "right"])
-    np.testing.assert_allclose(heel, (right + 2048) * GAITNDD_KPA_PER_UNIT)
-    assert chunks[0].pressure_kpa["heel"][0] == 0.0  # the ADC floor is unloaded, not missing
+    # Tared: the 2nd percentile of the record reads 0 kPa, nothing is negative or missing.
+    np.testing.assert_allclose(
+        heel, np.maximum(right - np.percentile(right, 2), 0) * GAITNDD_KPA_PER_UNIT
+    )
+    assert chunks[0].pressure_kpa["heel"][0] == 0.0
 
 
 def test_a_corrupt_signal_fails_its_checksum(tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
 """Readers for the PhysioNet gait recordings used to validate step detection.
 
 - ``gaitndd`` (Gait in Neurodegenerative Disease): one force-sensitive resistor under each
-  foot, WFDB format 212 at 300 Hz, arbitrary units where -2048 is the unloaded ADC floor. The
-  sensor sits under the sole and reads the whole foot's load, so it maps to our ``heel``
-  channel (a heel + forefoot sum), scaled by `GAITNDD_KPA_PER_UNIT` above the floor.
+  foot, WFDB format 212 at 300 Hz, arbitrary units where -2048 is the ADC floor. The sensor
+  sits under the sole and reads the whole foot's load, so it maps to our ``heel`` channel (a
+  heel + forefoot sum). The unloaded foot reads well above the ADC floor (its baseline,
+  -1700 to -1300 units, varies by record), so the reader tares each foot like an insole's
+  re-zero: the record's `GAITNDD_TARE_PERCENTILE` percentile becomes 0 kPa, and units above
+  it are scaled by `GAITNDD_KPA_PER_UNIT` (clipped at 0).
 - ``gaitpdb`` (Gait in Parkinson's Disease): eight force sensors per foot in newtons at 100 Hz.
   Sensor 1 is the heel, 6 the lateral and 7 the medial forefoot (both feet). A force is turned
   into a pressure over `GAITPDB_SENSOR_AREA_CM2`; 1 N/cm2 = 10 kPa.
@@ -29,10 +32,10 @@ from numbguard.pads import Foot
 
 IntArray = npt.NDArray[np.int32]
 
-# Full scale of the 12-bit FSR reading (4095 units above the floor) maps to ~410 kPa, the
+# The 2000-2600 units from the unloaded baseline to the walking peak map to 200-260 kPa, the
 # range of heel and forefoot peaks in walking.
 GAITNDD_KPA_PER_UNIT: Final = 0.1
-GAITNDD_FLOOR: Final = -2048
+GAITNDD_TARE_PERCENTILE: Final = 2.0
 # Effective area of one gaitpdb sensor: peaks of 250-450 N per sensor in walking become
 # 250-450 kPa, the range of in-shoe plantar peaks.
 GAITPDB_SENSOR_AREA_CM2: Final = 10.0
@@ -157,7 +160,8 @@ def read_gaitndd(record: Path | str, *, chunk_s: float = 10.0) -> Iterator[Press
     rate_hz = 0.0
     for foot in ("left", "right"):
         rate_hz, raw = read_gaitndd_signal(record, foot)
-        feet[foot] = (raw - GAITNDD_FLOOR).astype(np.float64) * GAITNDD_KPA_PER_UNIT
+        baseline = float(np.percentile(raw, GAITNDD_TARE_PERCENTILE))
+        feet[foot] = np.maximum(raw - baseline, 0.0) * GAITNDD_KPA_PER_UNIT
     n = min(len(v) for v in feet.values())
     t_s = np.arange(n) / rate_hz
     per_chunk = chunk_samples(chunk_s, rate_hz)
