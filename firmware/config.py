@@ -10,9 +10,10 @@ import os
 import protocol as p
 
 CONFIG_PATH = "config.json"
-GAIN_MAX = 1e6
-EXPONENT_MIN = 0.1
-EXPONENT_MAX = 10.0
+GAIN_MIN = 1e-13  # a little wider than the host accepts (float32 rounding)
+GAIN_MAX = 1e13
+EXPONENT_MIN = 0.2
+EXPONENT_MAX = 5.0
 FEET = ("left", "right")
 
 
@@ -46,7 +47,7 @@ def valid_name(name):
 
 
 def valid_cal(gain, exponent):
-    return (_is_number(gain) and _is_number(exponent) and 0 < gain <= GAIN_MAX
+    return (_is_number(gain) and _is_number(exponent) and GAIN_MIN <= gain <= GAIN_MAX
             and EXPONENT_MIN <= exponent <= EXPONENT_MAX)
 
 
