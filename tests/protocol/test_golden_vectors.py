@@ -9,15 +9,12 @@ host's codec in CPython agree byte for byte, in both directions.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import struct
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mpy_runner import ROOT, run_micropython
 
 from numbguard.protocol import (
     DataFrame,
@@ -48,31 +45,7 @@ from numbguard.protocol.control import pack_reply_data
 from numbguard.protocol.frames import STATUS_PAGE_CLASSES
 from numbguard.protocol.packing import sets_per_frame
 
-ROOT = Path(__file__).resolve().parents[2]
 VECTORS_SCRIPT = ROOT / "tests" / "firmware" / "golden_vectors_mpy.py"
-MICROPYPATH = f"{ROOT / 'tests' / 'firmware' / 'sim'}:{ROOT / 'firmware'}:.frozen"
-TIMEOUT_S = 60
-
-
-def micropython_binary() -> str:
-    found = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
-    if not Path(found).exists():
-        reason = f"`micropython` not found on PATH or next to {sys.executable}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the golden vectors", pytrace=False)
-        pytest.skip(reason)
-    return found
-
-
-def run_micropython(script: str, tmp_path: Path) -> list[str]:
-    path = tmp_path / "script.py"
-    path.write_text(script)
-    done = subprocess.run(
-        [micropython_binary(), str(path)], capture_output=True, text=True, cwd=tmp_path,
-        env=dict(os.environ, MICROPYPATH=MICROPYPATH), timeout=TIMEOUT_S, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout.splitlines()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,45 @@
+"""Runs code under the real MicroPython unix port with the firmware and its simulated hardware.
+
+Without the `micropython` binary the caller skips, saying why; in CI (CI=true) it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE_DIR = ROOT / "firmware"
+MICROPYPATH = f"{ROOT / 'tests' / 'firmware' / 'sim'}:{FIRMWARE_DIR}:.frozen"
+TIMEOUT_S = 60
+
+
+def micropython_binary() -> str:
+    found = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
+    if not Path(found).exists():
+        reason = f"`micropython` not found on PATH or next to {sys.executable}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must run the firmware side of the protocol", pytrace=False)
+        pytest.skip(reason)
+    return found
+
+
+def micropython_env() -> dict[str, str]:
+    return dict(os.environ, MICROPYPATH=MICROPYPATH)
+
+
+def run_micropython(script: str, workdir: Path) -> list[str]:
+    """Run `script` with cwd `workdir`; return its stdout lines (a failure shows stderr)."""
+    path = workdir / "script.py"
+    path.write_text(script)
+    done = subprocess.run(
+        [micropython_binary(), str(path)], capture_output=True, text=True, cwd=workdir,
+        env=micropython_env(), timeout=TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.splitlines()
