@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig, is_clearing
 from numbguard.analysis.types import Alert, FloatArray, PressureChunk
 from numbguard.errors import InputError
@@ -266,3 +267,39 @@ def test_config_rejects_nonsense() -> None:
         RiskConfig(persist_s=-1.0)
     with pytest.raises(InputError, match="at least one window"):
         RiskConfig(window_s=5.0, persist_s=2.0)
+
+
+def analyse_pair(
+    left: dict[str, Signal], right: dict[str, Signal], duration_s: float
+) -> list[Alert]:
+    """Both feet through the session analyzer (the asymmetry rule pairs them)."""
+    analyzer = SessionAnalyzer()
+    alerts: list[Alert] = []
+    for start in range(0, round(duration_s * RATE_HZ), 500):
+        t = np.arange(start, start + 500) / RATE_HZ
+        for foot, signals in (("left", left), ("right", right)):
+            pressure = {pad: make(t) for pad, make in signals.items()}
+            alerts += analyzer.feed(PressureChunk(foot, t, pressure, RATE_HZ))
+    return list(analyzer.finish().alerts)
+
+
+def test_asymmetry_names_the_heavier_foot() -> None:
+    favoured = run_signals(**forefoot_scaled(90.0, 0.5))  # the left foot is spared from 90 s
+    alerts = raised(analyse_pair(favoured, run_signals(), 180.0))
+    assert [(a.kind, a.foot) for a in alerts] == [("asymmetry", "right")]
+    assert 90 < alerts[0].t_s <= 120
+    assert alerts[0].evidence["asymmetry_index"] >= 0.45
+
+
+def test_asymmetry_from_overload_is_left_to_forefoot_overload() -> None:
+    overloaded = run_signals(**forefoot_scaled(90.0, 1.7))
+    alerts = raised(analyse_pair(run_signals(), overloaded, 180.0))
+    assert [(a.kind, a.foot) for a in alerts] == [("forefoot_overload", "right")]
+
+
+def test_a_faulty_pad_on_one_foot_is_not_asymmetry() -> None:
+    def open_center(t: FloatArray) -> FloatArray:
+        return np.where(t < 60, 310 * stance(t), 0.0)
+
+    alerts = raised(analyse_pair(run_signals(ball_center=open_center), run_signals(), 180.0))
+    assert [(a.kind, a.foot) for a in alerts] == [("sensor_fault", "left")]

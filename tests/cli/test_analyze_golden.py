@@ -68,7 +68,7 @@ def test_golden_files_show_the_labelled_conditions() -> None:
             assert kinds == {"sensor_fault"}, name
         elif name in ("tight_lacing", "tight_lacing_both", "tight_lacing_packet_loss"):
             assert kinds == {"tight_lacing"}, name
-        elif name.startswith(("forefoot_overload", "metatarsal_hotspot", "unrelieved")):
+        elif name.startswith(("forefoot_overload", "metatarsal_hotspot", "unrelieved", "asym")):
             assert kinds == {name.removesuffix("_no_heel")}, name
         else:
             assert kinds == set(), name

@@ -90,6 +90,7 @@ def test_every_simulated_condition_is_detected_within_30_s_without_false_alerts(
         "metatarsal_hotspot",
         "unrelieved_pressure",
         "sensor_fault",
+        "asymmetry",
     }
     for kind, row in kinds.items():
         assert row["misses"] == 0, (kind, row["missed_in"])

@@ -19,6 +19,7 @@ import numpy as np
 
 from numbguard.analysis.gait import ContactDetector
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig
+from numbguard.analysis.risk.asymmetry import BilateralAsymmetry
 from numbguard.analysis.types import Alert, PressureChunk, StepMetrics
 from numbguard.errors import InputError
 from numbguard.pads import FOOT_IDS, Foot
@@ -148,6 +149,7 @@ class SessionAnalyzer:
         self._last_t_s = -math.inf
         self._sample_rate_hz: float | None = None
         self._finished = False
+        self._asymmetry = BilateralAsymmetry(self.config)
 
     def feed(self, chunk: PressureChunk) -> list[Alert]:
         """Consume one chunk; return the alert events that became final."""
@@ -182,6 +184,7 @@ class SessionAnalyzer:
             )
         foot = chunk.foot
         self._risk[foot] = FootRiskEngine(foot, self.config)
+        self._risk[foot].window_listener = self._asymmetry
         self._gait[foot] = ContactDetector(foot)
         self._summary[foot] = FootSummary(foot, pads=tuple(chunk.pressure_kpa))
 

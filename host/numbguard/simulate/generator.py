@@ -55,6 +55,7 @@ _TIGHT_STANCE_ADD_KPA = {"lace_lower": 6.0, "lace_upper": 10.0}
 _OVERLOAD_SCALE = 1.7
 _HOTSPOT_SCALE = {"ball_medial": 0.45, "ball_center": 0.45, "ball_lateral": 2.1}
 _HOTSPOT_SWING_KPA = 18.0
+_FAVOURED_SCALE = 0.55  # the other foot's forefoot load when one foot is favoured
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,16 @@ class FootSimulator:
             factor *= _OVERLOAD_SCALE
         if self._active("metatarsal_hotspot", t_s):
             factor *= _HOTSPOT_SCALE.get(pad, 1.0)
+        if pad != "heel" and self._other_foot_favoured(t_s):
+            factor *= _FAVOURED_SCALE
         return factor
+
+    def _other_foot_favoured(self, t_s: float) -> bool:
+        # An asymmetry overlay names the heavier foot; the other foot is unloaded.
+        return any(
+            o.kind == "asymmetry" and self.foot not in o.feet and o.onset_s <= t_s < o.end_s
+            for o in self.scenario.overlays
+        )
 
     def _overlay_mask(self, t: FloatArray, kind: str) -> BoolArray:
         mask = np.zeros(len(t), dtype=bool)

@@ -225,6 +225,12 @@ def _(d: float) -> Scenario:
     return Scenario("metatarsal_hotspot", "", d, _run(d), (overlay,))
 
 
+@_scenario("asymmetry", "the runner starts favouring the left foot: the right carries more")
+def _(d: float) -> Scenario:
+    overlay = Overlay("asymmetry", ("right",), _at(d, 0.4), d)
+    return Scenario("asymmetry", "", d, _run(d), (overlay,))
+
+
 @_scenario("unrelieved_pressure", "warm-up run, then an elliptical trainer")
 def _(d: float) -> Scenario:
     segments = _elliptical(d)

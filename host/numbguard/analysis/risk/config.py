@@ -105,6 +105,17 @@ class RiskConfig:
     unrelieved_severe_kpa: float = 53.0
     """Never below 53 kPa (400 mmHg, the top of the conduction range in the brief): `alert`."""
 
+    # --- asymmetry (both feet) ---
+    asymmetry_on: float = 0.45
+    """Left/right difference of forefoot load over their mean, (L - R) / ((L + R) / 2), in
+    windows where both feet load cyclically. Judgement: plantar load asymmetry of healthy
+    gait stays well under this; configurable."""
+    asymmetry_off: float = 0.35
+    """Hold level (hysteresis). Judgement."""
+    asymmetry_rise: float = 0.3
+    """Rise of the index over the runner's own baseline that counts on its own (with at
+    least `asymmetry_off`). Judgement."""
+
     # --- sensor_fault ---
     fault_flat_range_kpa: float = 0.05
     """A pad whose window range is below this, away from zero, is stuck: a live FSR always

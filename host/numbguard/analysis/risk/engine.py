@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from numbguard.analysis.risk.alerting import AlertTracker
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.forefoot_overload import ForefootOverload
@@ -10,9 +12,11 @@ from numbguard.analysis.risk.rule import Rule
 from numbguard.analysis.risk.sensor_fault import SensorFault
 from numbguard.analysis.risk.tight_lacing import TightLacing
 from numbguard.analysis.risk.unrelieved_pressure import UnrelievedPressure
-from numbguard.analysis.risk.windows import FootWindower, WindowBatch, cyclic_loading
+from numbguard.analysis.risk.windows import BoolArray, FootWindower, WindowBatch, cyclic_loading
 from numbguard.analysis.types import Alert, PressureChunk
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS, Foot
+
+WindowListener = Callable[[Foot, WindowBatch, BoolArray], list[Alert]]
 
 # What each rule needs, to say what an insole without those pads cannot assess.
 REQUIRED_PADS: dict[str, tuple[tuple[str, ...], int]] = {
@@ -58,6 +62,8 @@ class FootRiskEngine:
         self.cannot_assess: list[str] = []
         self.active_s = 0.0
         self.assessed_s = 0.0
+        # Rules across both feet (asymmetry) see each screened batch through this.
+        self.window_listener: WindowListener | None = None
 
     @property
     def pads(self) -> tuple[str, ...]:
@@ -107,5 +113,7 @@ class FootRiskEngine:
         events = self._fault_tracker.update(fault_verdict)
         for rule, tracker in self._rules:
             events += tracker.update(rule.assess(masked, active))
+        if self.window_listener is not None:
+            events += self.window_listener(self.foot, masked, active)
         events.sort(key=lambda alert: alert.t_s)
         return events
