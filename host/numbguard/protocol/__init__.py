@@ -3,12 +3,14 @@
 - `frames`: one immutable class per frame kind; `codec`: `encode_frame` / `decode_frame`;
 - `control`: checked control builders (`make_control`) and argument layouts;
 - `decoder`: `SerialFrameDecoder` (COBS over USB serial) and `NotificationDecoder` (BLE);
-- `stream`: per-insole reassembly: 64-bit sequence and time, gaps, resends, resets.
+- `stream`: per-insole reassembly: 64-bit sequence and time, gaps, resends, resets;
+- `counters`: running totals of the status pages' wrapping counters.
 """
 
 from numbguard.protocol.cobs import cobs_decode, cobs_encode, encode_serial
 from numbguard.protocol.codec import decode_frame, encode_control, encode_frame
 from numbguard.protocol.control import make_control
+from numbguard.protocol.counters import CounterTotals
 from numbguard.protocol.decoder import (
     Decoded,
     NotificationDecoder,
@@ -35,6 +37,7 @@ from numbguard.protocol.stream import Gap, InsoleStream, StreamFrame
 __all__ = [
     "REJECT_REASONS",
     "Control",
+    "CounterTotals",
     "DataFrame",
     "Decoded",
     "Frame",
