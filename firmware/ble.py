@@ -144,10 +144,12 @@ class Peripheral:
     def send_data(self, frame):
         return self._notify(self.data_handle, frame)
 
-    def send_status(self, frame, keep=False):
-        """Status pages are also kept as the characteristic's value for reads; replies not."""
-        if keep:
-            self._ble.gatts_write(self.status_handle, frame)
+    def keep_status(self, frame):
+        """The status characteristic's value for reads: the latest status page."""
+        self._ble.gatts_write(self.status_handle, frame)
+
+    def send_status(self, frame):
+        """Notify a reply or status page; False if refused (kept by the caller)."""
         return self._notify(self.status_handle, frame)
 
     def set_battery(self, pct):

@@ -61,6 +61,7 @@ class Firmware:
         self.out = Slices(bytearray(p.MAX_FRAME_BYTES))
         self.status_page = 0
         self.serial_host_seen = False
+        self._ble_outbox = []
         self._use_link()
 
     def _ble_up(self):
@@ -119,9 +120,20 @@ class Firmware:
 
     def _send_control_path(self, frame, via_ble, keep=False):
         if via_ble:
-            self.ble.send_status(frame, keep)
+            if keep:
+                self.ble.keep_status(frame)
+            self._ble_outbox.append(frame)
+            self._flush_ble_outbox()
         else:
             self.serial.send(frame, len(frame))
+
+    def _flush_ble_outbox(self):
+        """Replies and status pages in order; one refused (back-pressure) is retried later."""
+        outbox = self._ble_outbox
+        if not self._ble_up():
+            outbox.clear()  # the central that asked is gone
+        while outbox and self.ble.send_status(outbox[0]):
+            outbox.pop(0)
 
     async def status_task(self):
         insole = self.insole
@@ -146,6 +158,8 @@ class Firmware:
             while self.ble is not None and self.ble.inbox:
                 for frame in insole.control(self.ble.inbox.pop(0)):
                     self._send_control_path(frame, True)
+            if self._ble_outbox:
+                self._flush_ble_outbox()
             if insole.renamed and self.ble is not None:
                 insole.renamed = False
                 self.ble.set_gap_name(self.config.name)

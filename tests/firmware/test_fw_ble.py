@@ -49,8 +49,12 @@ async def scenario():
     radio.enomem = 4
     await asyncio.sleep_ms(700)
     mark("get_status")
+    radio.enomem = 3  # the radio refuses the reply (twice) and a page: they must still come
+    radio.enomem_handle = status_h
     control(500, p.OP_GET_STATUS)
     await asyncio.sleep_ms(300)
+    report["refusals_left"] = radio.enomem
+    radio.enomem_handle = None
     report["status_value"] = ble.gatts_read(status_h).hex()
     mark("disconnect")
     report["ring_at_disconnect"] = fw.insole.ring.next_seq
@@ -126,13 +130,15 @@ def test_back_pressure_keeps_every_frame(flow: dict[str, Any]) -> None:
     assert int.from_bytes(counters[12:14], "little") >= 4  # notify_retries
 
 
-def test_control_write_gets_reply_and_status_pages(flow: dict[str, Any]) -> None:
+def test_control_write_gets_reply_and_status_pages_despite_back_pressure(
+        flow: dict[str, Any]) -> None:
     on_status = frames(flow, 2, "get_status", "disconnect")
     replies = [f for f in on_status if f[1] >> 6 == 2]
     assert [(int.from_bytes(f[3:5], "little"), f[5], f[6]) for f in replies] == [(500, 8, 0)]
     index = on_status.index(replies[0])
     assert [f[5] for f in on_status[index + 1:index + 6]] == [0, 1, 2, 3, 4]
     assert bytes.fromhex(flow["status_value"])[1] >> 6 == 1  # the characteristic holds a page
+    assert flow["refusals_left"] == 0
 
 
 def test_disconnected_time_stays_in_the_ring_and_is_resent(flow: dict[str, Any]) -> None:

@@ -51,18 +51,20 @@ class UUID:
 
 
 class Radio:
-    """Records what goes on air; refuses notifications while `enomem` > 0 (back-pressure)."""
+    """Records what goes on air; refuses notifications while `enomem` > 0 (back-pressure),
+    only those on `enomem_handle` when that is set."""
 
     def __init__(self):
         self.advertising = None  # (interval_us, adv_data) while advertising
         self.notifications = []  # (conn, value handle, bytes)
         self.enomem = 0
+        self.enomem_handle = None
 
     def advertise(self, interval_us, adv_data):
         self.advertising = None if interval_us is None else (interval_us, adv_data)
 
     def notify(self, conn, handle, data):
-        if self.enomem > 0:
+        if self.enomem > 0 and self.enomem_handle in (None, handle):
             self.enomem -= 1
             raise OSError(errno.ENOMEM)
         self.notifications.append((conn, handle, bytes(data)))
