@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from numbguard.protocol.constants import (
@@ -26,6 +27,9 @@ from numbguard.protocol.frames import (
     StatusTiming,
 )
 from numbguard.protocol.packing import packed_bytes
+
+# No deadline and no slowness check: a loaded CI machine must not turn these into failures.
+PROPERTY_SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 u8 = st.integers(0, 0xFF)
 u16 = st.integers(0, 0xFFFF)

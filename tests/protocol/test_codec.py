@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from protocol_strategies import controls, data_frames, replies, status_frames
+from protocol_strategies import PROPERTY_SETTINGS, controls, data_frames, replies, status_frames
 
 from numbguard.errors import InputError
 from numbguard.protocol import (
@@ -64,7 +64,7 @@ def test_crc_is_ccitt_false() -> None:
 
 
 @pytest.mark.parametrize("kind", [data_frames, status_frames, replies, controls])
-@settings(max_examples=FRAME_EXAMPLES, deadline=None)
+@settings(PROPERTY_SETTINGS, max_examples=FRAME_EXAMPLES)
 @given(data=st.data())
 def test_every_kind_round_trips(
     kind: Callable[[], st.SearchStrategy[Frame]], data: st.DataObject

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from protocol_strategies import any_frames
+from protocol_strategies import PROPERTY_SETTINGS, any_frames
 
 from numbguard.errors import NumbguardError
 from numbguard.protocol import (
@@ -37,7 +37,7 @@ def segments(stream: bytes) -> int:
     return sum(1 for run in stream.split(b"\x00") if run)
 
 
-@settings(max_examples=EXAMPLES, deadline=None)
+@settings(PROPERTY_SETTINGS, max_examples=EXAMPLES)
 @given(st.binary(max_size=2000), st.lists(st.integers(0, 4000), max_size=8))
 def test_arbitrary_bytes_never_raise_and_every_frame_is_accounted(
     stream: bytes, cuts: list[int]
@@ -50,7 +50,7 @@ def test_arbitrary_bytes_never_raise_and_every_frame_is_accounted(
     assert all(r.message and r.reason in REJECT_REASONS for r in decoder.rejections)
 
 
-@settings(max_examples=EXAMPLES, deadline=None)
+@settings(PROPERTY_SETTINGS, max_examples=EXAMPLES)
 @given(st.binary(max_size=300))
 def test_decode_frame_raises_only_frame_errors(raw: bytes) -> None:
     try:
@@ -62,7 +62,7 @@ def test_decode_frame_raises_only_frame_errors(raw: bytes) -> None:
     assert notifications.frames_decoded + notifications.rejected_total == 1
 
 
-@settings(max_examples=EXAMPLES, deadline=None)
+@settings(PROPERTY_SETTINGS, max_examples=EXAMPLES)
 @given(
     st.binary(max_size=600),
     st.lists(any_frames, min_size=1, max_size=6),
@@ -79,7 +79,7 @@ def test_valid_frames_after_garbage_are_never_lost(
     assert len(got) + decoder.rejected_total == segments(stream)
 
 
-@settings(max_examples=EXAMPLES, deadline=None)
+@settings(PROPERTY_SETTINGS, max_examples=EXAMPLES)
 @given(
     st.lists(any_frames, min_size=2, max_size=8),
     st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 255)), min_size=1, max_size=6),
@@ -111,7 +111,7 @@ def test_mutated_streams_lose_only_the_touched_frames(
     assert len(got) + decoder.rejected_total == segments(bytes(stream))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(PROPERTY_SETTINGS, max_examples=300)
 @given(
     st.integers(0, 3),
     st.integers(0, 0x3F),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from protocol_strategies import PROPERTY_SETTINGS
 
 from numbguard.errors import InputError
 from numbguard.protocol.packing import (
@@ -28,7 +29,7 @@ def pack12_by_the_rule(values: list[int]) -> bytes:
     return bytes(out)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(PROPERTY_SETTINGS, max_examples=200)
 @given(st.lists(st.integers(0, 4095), max_size=160))
 def test_pack_matches_the_rule_and_unpacks(values: list[int]) -> None:
     packed = pack12(values)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from protocol_strategies import PROPERTY_SETTINGS
 
 from numbguard.protocol import DataFrame, StatusClock, StatusIdentity
 from numbguard.protocol.stream import (
@@ -317,7 +318,7 @@ def test_sample_times(n_sets: int) -> None:
     assert placed.t_end_us == 1000 + 10_000 * n_sets
 
 
-@settings(max_examples=40, deadline=None)
+@settings(PROPERTY_SETTINGS, max_examples=40)
 @given(
     first_seq=st.integers(0, 65535),
     t0_us=st.integers(0, (1 << 32) - 1),
