@@ -1,12 +1,59 @@
-"""BLE transport over bleak."""
+"""BLE transport over bleak: scan, connect both insoles, subscribe, control, reconnect.
+
+- Scan for the numbguard service UUID; the name ``NGL-xxxx`` / ``NGR-xxxx`` tells the foot and
+  the low 16 bits of the insole id. A device without the service UUID is ignored whatever its
+  name.
+- Paired insoles (`PairingRegistry`) are remembered by identity: only a remembered address is
+  connected, and once connected the insole id it reports (status page 0) must be the
+  remembered one. With no pairing yet, the first left and right found are paired.
+- Both insoles are connected at once. Control frames are written without response when they
+  fit `max_write_without_response_size` (the reliable size on every platform), else with.
+- A lost link is reconnected with exponential backoff; the insole's stream then holds data
+  until page 0 says whether it restarted, and the frames missed meanwhile are asked for with
+  RESEND (see `link.InsoleLink`). Time sync runs on connecting and then periodically.
+
+Tests inject a virtual radio with ``backend=`` (see `numbguard.lab.bumble_backend`); the host
+itself never imports the lab.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import re
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
+from urllib.parse import parse_qs, urlsplit
 
+from bleak import BleakClient, BleakScanner
+from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
-from bleak.backends.scanner import BaseBleakScanner
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
+from bleak.exc import BleakError
+
+from numbguard.errors import DeviceError, InputError
+from numbguard.pads import FOOT_IDS, Foot
+from numbguard.protocol.constants import (
+    CONTROL_UUID,
+    DATA_UUID,
+    OP_START,
+    SERVICE_UUID,
+    STATUS_UUID,
+)
+from numbguard.protocol.decoder import NotificationDecoder
+from numbguard.transports.base import InsoleIdentity, Transport
+from numbguard.transports.link import InsoleLink
+from numbguard.transports.pairing import PairedInsole, PairingRegistry, default_registry_path
+
+NAME_PATTERN: Final = re.compile(r"^NG([LR])-([0-9A-F]{4})$")
+DEFAULT_SCAN_TIMEOUT_S: Final = 10.0
+DEFAULT_CONNECT_TIMEOUT_S: Final = 10.0
+DEFAULT_RECONNECT_FOR_S: Final = 60.0  # give up on a link that stays away this long
+DEFAULT_TIME_SYNC_PERIOD_S: Final = 10.0
+FIRST_BACKOFF_S: Final = 0.05
+MAX_BACKOFF_S: Final = 2.0
 
 
 @dataclass(frozen=True)
@@ -20,3 +67,340 @@ class BleakBackend:
     scanner: type[BaseBleakScanner] | None = None
     client: type[BaseBleakClient] | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An advertiser that may be an insole: what its advertisement claims."""
+
+    device: BLEDevice
+    foot: Foot
+    id_low16: int
+    name: str
+
+
+def parse_insole_name(name: str | None) -> tuple[Foot, int] | None:
+    """(foot, low 16 bits of the insole id) from ``NGL-xxxx`` / ``NGR-xxxx``, else None."""
+    match = NAME_PATTERN.match(name or "")
+    if match is None:
+        return None
+    return ("left" if match[1] == "L" else "right"), int(match[2], 16)
+
+
+class _BleLink:
+    """One connected (or reconnecting) insole."""
+
+    def __init__(self, candidate: Candidate, link: InsoleLink) -> None:
+        self.candidate = candidate
+        self.link = link
+        self.client: BleakClient | None = None
+        self.control_char: BleakGATTCharacteristic | None = None
+        self.max_write_bytes = 20
+        self.data_decoder = NotificationDecoder()
+        self.status_decoder = NotificationDecoder()
+        self.connected = asyncio.Event()
+        self.reconnect_task: asyncio.Task[None] | None = None
+        self.reconnects = 0
+
+    @property
+    def address(self) -> str:
+        return self.candidate.device.address
+
+
+class BleTransport(Transport):
+    """Both insoles over BLE (or the feet named in `feet`)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        addresses: list[str] | None = None,
+        pair: bool = False,
+        feet: tuple[Foot, ...] = FOOT_IDS,
+        backend: BleakBackend | None = None,
+        registry: PairingRegistry | None = None,
+        scan_timeout_s: float = DEFAULT_SCAN_TIMEOUT_S,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        reconnect_for_s: float = DEFAULT_RECONNECT_FOR_S,
+        time_sync_period_s: float = DEFAULT_TIME_SYNC_PERIOD_S,
+    ) -> None:
+        super().__init__(url)
+        self.addresses = [address.upper() for address in addresses or []]
+        self.pair = pair
+        self.feet = feet
+        self.backend = backend or BleakBackend()
+        self.registry = (
+            registry if registry is not None else PairingRegistry(default_registry_path())
+        )
+        self.scan_timeout_s = scan_timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.reconnect_for_s = reconnect_for_s
+        self.time_sync_period_s = time_sync_period_s
+        self.ignored: dict[str, str] = {}  # address -> why an advertiser was not used
+        self._links: dict[str, _BleLink] = {}
+        self._closing = False
+        self._sync_task: asyncio.Task[None] | None = None
+
+    @property
+    def insoles(self) -> tuple[InsoleIdentity, ...]:
+        return tuple(ble.link.identity for ble in self._links.values() if ble.link.identity)
+
+    @property
+    def links(self) -> dict[str, InsoleLink]:
+        return {address: ble.link for address, ble in self._links.items()}
+
+    def reconnects(self, link: str) -> int:
+        return self._links[link].reconnects
+
+    # -- opening -----------------------------------------------------------------------------
+
+    async def _open(self) -> None:
+        if self.pair:
+            self.registry.forget_all()
+        candidates = await self._scan()
+        try:
+            await asyncio.gather(*(self._connect_new(candidate) for candidate in candidates))
+        except BaseException:
+            await self._close()
+            raise
+        self._sync_task = asyncio.get_running_loop().create_task(self._sync_forever())
+
+    def _judge(self, device: BLEDevice, adv: AdvertisementData) -> Candidate | str:
+        """The candidate an advertisement offers, or why it is not one."""
+        if SERVICE_UUID not in adv.service_uuids:
+            return "no numbguard service in its advertisement"
+        parsed = parse_insole_name(adv.local_name)
+        if parsed is None:
+            return f"name {adv.local_name!r} is not NGL-xxxx / NGR-xxxx"
+        foot, id_low16 = parsed
+        if foot not in self.feet:
+            return f"a {foot} insole; looking for {', '.join(self.feet)}"
+        if self.addresses:
+            if device.address.upper() not in self.addresses:
+                return "not one of the addresses asked for"
+        elif (paired := self.registry.get(foot)) is not None and (
+            device.address.upper() != paired.address.upper()
+            or id_low16 != paired.insole_id & 0xFFFF
+        ):
+            return (
+                f"advertises as {adv.local_name} but is not the paired {foot} insole "
+                f"({paired.name} at {paired.address})"
+            )
+        return Candidate(device, foot, id_low16, adv.local_name or "")
+
+    async def _scan(self) -> list[Candidate]:
+        found: dict[Foot, Candidate] = {}
+        all_found = asyncio.Event()
+
+        def on_advertisement(device: BLEDevice, adv: AdvertisementData) -> None:
+            verdict = self._judge(device, adv)
+            if isinstance(verdict, str):
+                self.ignored[device.address] = verdict
+            elif verdict.foot not in found:
+                found[verdict.foot] = verdict
+                if all(foot in found for foot in self.feet):
+                    all_found.set()
+
+        scanner = BleakScanner(
+            on_advertisement,
+            service_uuids=[SERVICE_UUID],
+            backend=self.backend.scanner,
+            **self.backend.kwargs,
+        )
+        try:
+            async with scanner:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(all_found.wait(), self.scan_timeout_s)
+        except BleakError as error:
+            raise DeviceError(f"{self.url}: cannot scan for insoles: {error}") from error
+        missing = [foot for foot in self.feet if foot not in found]
+        if missing:
+            heard = "; ".join(f"{a}: {why}" for a, why in self.ignored.items()) or "nothing"
+            raise DeviceError(
+                f"{self.url}: no {' or '.join(missing)} insole found in {self.scan_timeout_s} s "
+                f"(heard: {heard})"
+            )
+        return [found[foot] for foot in self.feet]
+
+    async def _connect_new(self, candidate: Candidate) -> None:
+        link = InsoleLink(self, candidate.device.address, name=candidate.name)
+        ble = _BleLink(candidate, link)
+        self._links[ble.address] = ble
+        await self._connect(ble)
+        identity = link.identity
+        assert identity is not None and identity.insole_id is not None
+        paired = self.registry.get(candidate.foot)
+        problem = ""
+        if identity.foot != candidate.foot or identity.insole_id & 0xFFFF != candidate.id_low16:
+            problem = f"reports insole {identity.insole_id:#010x} ({identity.foot})"
+        elif paired is not None and not self.addresses and paired.insole_id != identity.insole_id:
+            problem = (
+                f"is insole {identity.insole_id:#010x}, not the paired {paired.insole_id:#010x}"
+            )
+        if problem:
+            await self._disconnect(ble)
+            raise DeviceError(f"{candidate.name} at {ble.address} {problem}: not used")
+        if paired is None:
+            self.registry.remember(
+                PairedInsole(candidate.foot, identity.insole_id, ble.address, candidate.name)
+            )
+        await self.control(ble.address, OP_START)
+        await link.time_sync()
+
+    async def _connect(self, ble: _BleLink) -> None:
+        """Connect, discover, subscribe, and learn the insole's identity."""
+        if ble.client is None:
+            ble.client = BleakClient(
+                ble.candidate.device,
+                lambda _client: self._on_disconnect(ble),
+                timeout=self.connect_timeout_s,
+                backend=self.backend.client,
+                **self.backend.kwargs,
+            )
+        client = ble.client
+        try:
+            await client.connect()
+            ble.link.att_mtu = client.mtu_size
+            control = client.services.get_characteristic(CONTROL_UUID)
+            if control is None:
+                raise DeviceError(f"{ble.address}: no numbguard control characteristic")
+            ble.control_char = control
+            ble.max_write_bytes = control.max_write_without_response_size
+            await client.start_notify(DATA_UUID, self._notify_handler(ble, ble.data_decoder))
+            await client.start_notify(STATUS_UUID, self._notify_handler(ble, ble.status_decoder))
+        except BleakError as error:
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+            raise DeviceError(f"{ble.address}: cannot connect: {error}") from error
+        ble.connected.set()
+        await ble.link.identify()
+
+    def _notify_handler(
+        self, ble: _BleLink, decoder: NotificationDecoder
+    ) -> Any:  # a bleak notification callback
+        def on_notification(_char: BleakGATTCharacteristic, data: bytearray) -> None:
+            received_s = time.monotonic()
+            for decoded in decoder.feed_raw(data):
+                ble.link.on_frame(decoded, received_s)
+
+        return on_notification
+
+    # -- losing and regaining a link ---------------------------------------------------------
+
+    def _on_disconnect(self, ble: _BleLink) -> None:
+        if self._closing or not ble.connected.is_set():
+            return
+        ble.connected.clear()
+        self.requests.fail_link(ble.address, DeviceError(f"{ble.address}: link lost"))
+        ble.reconnect_task = asyncio.get_running_loop().create_task(self._reconnect(ble))
+
+    async def _reconnect(self, ble: _BleLink) -> None:
+        deadline_s = time.monotonic() + self.reconnect_for_s
+        backoff_s = FIRST_BACKOFF_S
+        before = ble.link.identity
+        while not self._closing:
+            ble.link.reconnected()
+            try:
+                await self._connect(ble)
+            except DeviceError as error:
+                if time.monotonic() + backoff_s > deadline_s:
+                    self._fail(DeviceError(
+                        f"{ble.address}: link lost and not back within {self.reconnect_for_s} s "
+                        f"({error})"
+                    ))  # fmt: skip
+                    return
+                await asyncio.sleep(backoff_s)
+                backoff_s = min(MAX_BACKOFF_S, backoff_s * 2)
+                continue
+            after = ble.link.identity
+            if before is not None and after is not None and after.insole_id != before.insole_id:
+                await self._disconnect(ble)
+                self._fail(DeviceError(
+                    f"{ble.address}: came back as insole {after.insole_id}, "
+                    f"not {before.insole_id}"
+                ))  # fmt: skip
+                return
+            ble.reconnects += 1
+            with contextlib.suppress(DeviceError):
+                await self.control(ble.address, OP_START)
+                await ble.link.time_sync()
+            return
+
+    async def _sync_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.time_sync_period_s)
+            for ble in list(self._links.values()):
+                if ble.connected.is_set():
+                    with contextlib.suppress(DeviceError):
+                        await ble.link.time_sync()
+
+    # -- sending and closing -----------------------------------------------------------------
+
+    async def _send(self, link: str, frame: bytes) -> None:
+        ble = self._links.get(link)
+        if ble is None:
+            raise DeviceError(f"{self.url}: no insole at {link!r}")
+        if not ble.connected.is_set() or ble.client is None or ble.control_char is None:
+            raise DeviceError(f"{link}: link down")
+        try:
+            await ble.client.write_gatt_char(
+                ble.control_char, frame, response=len(frame) > ble.max_write_bytes
+            )
+        except BleakError as error:
+            raise DeviceError(f"{link}: control write failed: {error}") from error
+
+    async def _disconnect(self, ble: _BleLink) -> None:
+        ble.connected.clear()
+        if ble.client is not None:
+            with contextlib.suppress(Exception):
+                await ble.client.disconnect()
+
+    async def _close(self) -> None:
+        self._closing = True
+        tasks = [self._sync_task] + [ble.reconnect_task for ble in self._links.values()]
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        for ble in self._links.values():
+            ble.link.cancel()
+            await self._disconnect(ble)
+
+
+URL_FORMS: Final = (
+    "ble://",
+    "ble://AA:BB:CC:DD:EE:FF,11:22:33:44:55:66",
+    "ble://?pair=1",
+    "ble://?feet=left",
+)
+
+
+def from_url(url: str, **options: Any) -> BleTransport:
+    """``ble://[ADDRESS[,ADDRESS]][?pair=1][&feet=left,right]``; `options` as `BleTransport`."""
+    parts = urlsplit(url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    unknown = set(query) - {"pair", "feet"}
+    if unknown:
+        raise InputError("unknown ble option", expected="pair, feet", got=", ".join(unknown),
+                         where=url)  # fmt: skip
+    feet_text = tuple(query.get("feet", "left,right").split(","))
+    feet = tuple(foot for foot in FOOT_IDS if foot in feet_text)
+    if len(feet) != len(feet_text):
+        raise InputError("bad feet", expected="left, right or left,right", got=query["feet"],
+                         where=url)  # fmt: skip
+    pair = query.get("pair", "0")
+    if pair not in ("0", "1"):
+        raise InputError("bad pair option", expected="pair=0 or pair=1", got=pair, where=url)
+    addresses = [a for a in (parts.netloc + parts.path).split(",") if a]
+    for address in addresses:
+        if not re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f-]{36}", address):
+            raise InputError("not a BLE address", expected=" or ".join(URL_FORMS),
+                             got=repr(address), where=url)  # fmt: skip
+    return BleTransport(
+        url,
+        addresses=addresses,
+        pair=pair == "1",
+        feet=feet,
+        **options,
+    )

@@ -173,6 +173,12 @@ class InsoleLink:
                     self._request_resends(again=True)
                 )
 
+    async def settle(self) -> None:
+        """Wait until the resend requested so far has been answered (simulated links use
+        this so their virtual clock does not run ahead of the host's requests)."""
+        if self._resend_task is not None and not self._resend_task.done():
+            await asyncio.shield(self._resend_task)
+
     def cancel(self) -> None:
         for task in (self._resend_task, self._retry_task):
             if task is not None:

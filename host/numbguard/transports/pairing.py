@@ -1,0 +1,83 @@
+"""The insoles this host has paired with, remembered by identity (insole id from status page 0).
+
+A small JSON file, one entry per foot: ``{"left": {"insole_id": ..., "address": ..., "name":
+...}, ...}``. The BLE transport connects only to a remembered insole's address and, once
+connected, checks the insole id it reports, so a device that merely advertises the right
+name is never used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from numbguard.errors import InputError
+from numbguard.pads import FOOT_IDS, Foot
+
+
+@dataclass(frozen=True)
+class PairedInsole:
+    foot: Foot
+    insole_id: int
+    address: str
+    name: str
+
+
+def default_registry_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "numbguard" / "paired-insoles.json"
+
+
+class PairingRegistry:
+    """Paired insoles by foot, kept in `path` (None: in memory only)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._by_foot: dict[Foot, PairedInsole] = {}
+        if path is not None and path.exists():
+            self._load(path)
+
+    def _load(self, path: Path) -> None:
+        try:
+            entries = json.loads(path.read_text())
+            for foot, entry in entries.items():
+                if foot not in FOOT_IDS:
+                    raise ValueError(f"unknown foot {foot!r}")
+                self._by_foot[foot] = PairedInsole(
+                    foot=foot, insole_id=int(entry["insole_id"]), address=str(entry["address"]),
+                    name=str(entry["name"]),
+                )  # fmt: skip
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise InputError(
+                "unreadable paired-insoles file",
+                expected='{"left": {"insole_id": N, "address": "...", "name": "..."}, ...}',
+                got=str(error),
+                where=str(path),
+            ) from error
+
+    def get(self, foot: Foot) -> PairedInsole | None:
+        return self._by_foot.get(foot)
+
+    def __bool__(self) -> bool:
+        return bool(self._by_foot)
+
+    def remember(self, insole: PairedInsole) -> None:
+        self._by_foot[insole.foot] = insole
+        self._save()
+
+    def forget_all(self) -> None:
+        self._by_foot.clear()
+        self._save()
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({foot: asdict(p) for foot, p in self._by_foot.items()}, indent=2)
+        temporary = self.path.with_suffix(".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(temporary, self.path)
