@@ -4,7 +4,9 @@
 # a test drives the central side through the `central_*` methods, which raise the same IRQs
 # (with the same data tuples) as the ESP32 port. Everything the radio would do goes through
 # one Radio object, so another radio (e.g. one that forwards to a bumble controller over a
-# socket) can be put in its place with set_radio() without touching the firmware.
+# socket) can be put in its place with set_radio() without touching the firmware: it gets the
+# GATT table (register), value updates (value_written), advertising and notifications, and
+# reports the central's actions back through the BLE object's central_* methods (attach).
 import errno
 
 FLAG_BROADCAST = 0x0001
@@ -59,6 +61,17 @@ class Radio:
         self.notifications = []  # (conn, value handle, bytes)
         self.enomem = 0
         self.enomem_handle = None
+        self.ble = None
+
+    def attach(self, ble):
+        """The BLE object whose central_* methods report what the central does."""
+        self.ble = ble
+
+    def register(self, services):
+        """The GATT table: [(service UUID, [(char UUID, flags, value handle), ...]), ...]."""
+
+    def value_written(self, handle, data):
+        """A characteristic's value changed (gatts_write)."""
 
     def advertise(self, interval_us, adv_data):
         self.advertising = None if interval_us is None else (interval_us, adv_data)
@@ -84,6 +97,7 @@ def BLE():
 class SimBLE:
     def __init__(self):
         self.radio = Radio()
+        self.radio.attach(self)
         self.calls = []
         self._active = False
         self._config = {"gap_name": "MPY", "mtu": 23, "mac": (0, b"\x24\x0a\xc4\xa1\xb2\xc3")}
@@ -133,6 +147,7 @@ class SimBLE:
                 table.append((uuid, flags, handle))
             self.services.append((service_uuid, table))
             result.append(tuple(handles))
+        self.radio.register(self.services)
         self.calls.append(("gatts_register_services", len(services)))
         return tuple(result)
 
@@ -151,6 +166,7 @@ class SimBLE:
 
     def gatts_write(self, handle, data, send_update=False):
         self.values[handle] = bytes(data)
+        self.radio.value_written(handle, self.values[handle])
         if send_update:
             for conn in self.connections:
                 self.radio.notify(conn, handle, data)
@@ -206,4 +222,8 @@ class SimBLE:
 
 def set_radio(radio):
     """Put another radio (same methods as Radio) behind the BLE object."""
-    BLE().radio = radio
+    ble = BLE()
+    ble.radio = radio
+    radio.attach(ble)
+    if ble.services:
+        radio.register(ble.services)
