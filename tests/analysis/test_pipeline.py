@@ -38,9 +38,11 @@ def test_same_alerts_from_tenth_of_a_second_and_minute_chunks(name: str) -> None
 
 
 def test_same_result_whatever_order_the_feet_come_in() -> None:
-    interleaved = analyse("forefoot_overload", 2.0)
-    foot_by_foot = analyse("forefoot_overload", 7.0, order="foot_by_foot")
-    assert interleaved.to_json() == foot_by_foot.to_json()
+    for name in ("forefoot_overload", "asymmetry"):
+        interleaved = analyse(name, 2.0)
+        foot_by_foot = analyse(name, 7.0, order="foot_by_foot")
+        assert interleaved.alerts
+        assert interleaved.to_json() == foot_by_foot.to_json()
 
 
 def test_streamed_alerts_are_the_final_alerts() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig, is_clearing
+from numbguard.analysis.risk.windows import FootWindower
 from numbguard.analysis.types import Alert, FloatArray, PressureChunk
 from numbguard.errors import InputError
 
@@ -303,3 +304,21 @@ def test_a_faulty_pad_on_one_foot_is_not_asymmetry() -> None:
 
     alerts = raised(analyse_pair(run_signals(ball_center=open_center), run_signals(), 180.0))
     assert [(a.kind, a.foot) for a in alerts] == [("sensor_fault", "left")]
+
+
+def test_dose_escalates_a_warning_to_an_alert() -> None:
+    config = RiskConfig(lace_dose_alert_kpa_min=10.0)  # 20 kPa reaches 10 kPa·min in 30 s
+    alerts = raised(analyse(run_signals(lace_upper=lambda t: 20 + 0 * t), 90, config))
+    assert [a.severity for a in alerts] == ["warning", "alert"]
+    assert alerts[1].evidence["dose_kpa_min"] >= 10.0
+    assert alerts[1].t_s - alerts[0].t_s <= 20
+
+
+def test_a_window_ends_after_its_last_sample_even_across_a_jump_in_time() -> None:
+    windower = FootWindower("left", 2.0, saturation_kpa=1000.0, min_kpa=-20.0, max_kpa=1500.0)
+    t = np.concatenate([np.arange(150) / RATE_HZ, 100.0 + np.arange(60) / RATE_HZ])
+    batch = windower.feed(PressureChunk("left", t, {"heel": np.ones(len(t))}, RATE_HZ))
+    assert batch is not None and len(batch) == 1
+    assert batch.t_start_s[0] == 0.0
+    assert batch.t_end_s[0] == pytest.approx(100.5)
+    assert windower.flush() is None  # 10 samples left: less than half a window

@@ -173,11 +173,12 @@ class FootWindower:
         self._t_parts = [t_all[take:]]
         self._buffered = len(t_all) - take
         period_s = 1.0 / (self.sample_rate_hz or 1.0)
-        starts = t_windows[::n]
+        # A window ends one period after its last sample (a jump in time stays inside it).
+        last_s = np.fmax.reduce(t_windows.reshape(rows, n), axis=1)
         return WindowBatch(
             foot=self.foot,
-            t_start_s=starts,
-            t_end_s=starts + n * period_s,
+            t_start_s=t_windows[::n],
+            t_end_s=last_s + period_s,
             pads=pads,
         )
 
