@@ -1,7 +1,8 @@
 """Firmware sampling cost under the MicroPython unix port (run by hand, prints a table).
 
-- CPU time (best of five runs) to sample and pack one second of data at 200 Hz x 6 pads (scripted clock, simulated
-  ADC), as a ratio to a bare loop doing the same 1200 simulated ADC reads;
+- CPU time (best of five runs) to sample and pack one second of data at 200 Hz x 6 pads
+  (scripted clock, simulated ADC), as a ratio to a bare loop doing the same 1200 simulated ADC
+  reads;
 - heap allocated per frame in steady state (target 0 bytes);
 - peak heap of the whole firmware (main.py's objects, 47 KB ring filled, simulated radio) in a
   MicroPython heap of an ESP32's size, to show it fits.
