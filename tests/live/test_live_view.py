@@ -35,7 +35,7 @@ def _screen(state: LiveState) -> str:
 
 
 def test_view_shows_pressures_gait_links_and_the_alert_with_its_top_suggestion() -> None:
-    state = LiveState(t_s=75.9, cadence_spm=168.0, activity="running")
+    state = LiveState(t_s=75.9, cadence_spm=168.0)
     left = state.feet["left"]
     left.connected, left.link, left.battery_pct = True, "ble NGL-1a2b", 81
     left.pads = ("ball_center", "lace_upper")

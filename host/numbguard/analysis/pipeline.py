@@ -1,7 +1,10 @@
 """The session analyzer: pad pressures in; contacts, gait summary and risk alerts out.
 
-`SessionAnalyzer` chains, per foot, the contact detector (`numbguard.analysis.gait`) and the
-risk engine (`numbguard.analysis.risk`). Feed it `PressureChunk`s of both feet (the feet may
+`SessionAnalyzer` chains, per foot, the contact detector (`numbguard.analysis.gait`), the
+activity classifier (`numbguard.analysis.activity`, time per activity in the summary) and the
+risk engine (`numbguard.analysis.risk`, plus the asymmetry rule across both feet). The risk
+rules judge cyclic loading on their own windows, after faulty pads are screened out: a
+shorted pad must not make a window look loaded. Feed it `PressureChunk`s of both feet (the feet may
 interleave in any way; each foot's chunks come in time order); `feed` returns the alert events
 that became final. `finish` returns a `SessionResult` whose `to_json()` is the exact object of
 `numbguard analyze --json`. Every stage cuts its input by sample count, so the alerts do not
@@ -17,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from numbguard.analysis.activity import ActivityClassifier, ActivityWindow
 from numbguard.analysis.gait import ContactDetector
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig
 from numbguard.analysis.risk.asymmetry import BilateralAsymmetry
@@ -70,6 +74,12 @@ class FootSummary:
     forefoot_share: StreamingMedian = field(default_factory=lambda: StreamingMedian(1.0, 0.001))
     cannot_assess: list[str] = field(default_factory=list)
     active_s: float = 0.0
+    activity_s: dict[str, float] = field(default_factory=dict)
+
+    def add_activity(self, windows: list[ActivityWindow]) -> None:
+        for window in windows:
+            span_s = window.t_end_s - window.t_start_s
+            self.activity_s[window.activity] = self.activity_s.get(window.activity, 0.0) + span_s
 
     def add(self, step: StepMetrics, keep_contacts: bool) -> None:
         self.steps += 1
@@ -95,6 +105,7 @@ class FootSummary:
             },
             "forefoot_share_median": _round(self.forefoot_share.median(), 3),
             "active_s": round(self.active_s, 1),
+            "activity_s": {k: round(v, 1) for k, v in sorted(self.activity_s.items())},
             "cannot_assess": list(self.cannot_assess),
         }
 
@@ -142,6 +153,7 @@ class SessionAnalyzer:
         self.config = config or RiskConfig()
         self._keep_contacts = keep_contacts
         self._gait: dict[Foot, ContactDetector] = {}
+        self._activity: dict[Foot, ActivityClassifier] = {}
         self._risk: dict[Foot, FootRiskEngine] = {}
         self._summary: dict[Foot, FootSummary] = {}
         self._alerts: list[Alert] = []
@@ -149,6 +161,7 @@ class SessionAnalyzer:
         self._last_t_s = -math.inf
         self._sample_rate_hz: float | None = None
         self._finished = False
+        self.last_steps: list[StepMetrics] = []
         self._asymmetry = BilateralAsymmetry(self.config)
 
     def feed(self, chunk: PressureChunk) -> list[Alert]:
@@ -165,8 +178,11 @@ class SessionAnalyzer:
                 got=f"{chunk.sample_rate_hz} Hz",
             )
         events = self._risk[foot].feed(chunk)
-        for step in self._gait[foot].update(chunk):
+        # Kept for live displays (cadence, contact time): the steps this chunk made final.
+        self.last_steps = self._gait[foot].update(chunk)
+        for step in self.last_steps:
             self._summary[foot].add(step, self._keep_contacts)
+        self._summary[foot].add_activity(self._activity[foot].update(chunk))
         if len(chunk.t_s):
             self._first_t_s = min(self._first_t_s, float(chunk.t_s[0]))
             self._last_t_s = max(self._last_t_s, float(chunk.t_s[-1]))
@@ -186,6 +202,7 @@ class SessionAnalyzer:
         self._risk[foot] = FootRiskEngine(foot, self.config)
         self._risk[foot].window_listener = self._asymmetry
         self._gait[foot] = ContactDetector(foot)
+        self._activity[foot] = ActivityClassifier(foot)
         self._summary[foot] = FootSummary(foot, pads=tuple(chunk.pressure_kpa))
 
     def finish(self) -> SessionResult:
@@ -196,6 +213,7 @@ class SessionAnalyzer:
                 self._alerts += engine.finish()
                 for step in self._gait[foot].finish():
                     self._summary[foot].add(step, self._keep_contacts)
+                self._summary[foot].add_activity(self._activity[foot].finish())
                 self._summary[foot].cannot_assess = engine.cannot_assess
                 self._summary[foot].active_s = engine.active_s
         rate = self._sample_rate_hz

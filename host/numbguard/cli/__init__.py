@@ -16,7 +16,15 @@ from numbguard import __version__
 from numbguard.errors import NumbguardError
 
 # Module names under numbguard.cli, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("demo", "analyze", "simulate", "evaluate")
+COMMANDS: tuple[str, ...] = (
+    "demo",
+    "replay",
+    "analyze",
+    "report",
+    "export",
+    "simulate",
+    "evaluate",
+)
 
 
 def _load(name: str) -> ModuleType:

@@ -28,7 +28,6 @@ class FootLiveState:
 class LiveState:
     t_s: float = 0.0
     cadence_spm: float | None = None
-    activity: str = "unknown"
     feet: dict[Foot, FootLiveState] = field(
         default_factory=lambda: {foot: FootLiveState() for foot in FOOT_IDS}
     )

@@ -59,10 +59,7 @@ def render(state: LiveState) -> RenderableType:
     feet.add_row(*(_foot_panel(foot, state.feet[foot]) for foot in FOOT_IDS))
     cadence = "--" if state.cadence_spm is None else f"{state.cadence_spm:.0f} steps/min"
     minutes, seconds = divmod(int(state.t_s), 60)
-    header = Text.from_markup(
-        f"[bold]numbguard[/]  {minutes:02d}:{seconds:02d}  cadence {cadence}  "
-        f"activity {state.activity}"
-    )
+    header = Text.from_markup(f"[bold]numbguard[/]  {minutes:02d}:{seconds:02d}  cadence {cadence}")
     alerts = Table(show_header=False, box=None, expand=True)
     if not state.active_alerts:
         alerts.add_row(Text("no alerts", style="green"))

@@ -12,12 +12,15 @@ and the session analyzer turns kPa into steps and alerts.
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from numbguard.analysis.cadence import CadenceTracker
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult, alert_to_json
 from numbguard.analysis.types import Alert, PressureChunk
 from numbguard.calibration.insole import InsoleCalibration
@@ -39,6 +42,8 @@ from numbguard.session.assembler import SampleAssembler, SampleBlock
 from numbguard.session.clock import ClockAligner, host_time_from_token
 from numbguard.transports.base import FrameEvent
 
+PEAK_HOLD_S = 1.0
+
 AlertCallback = Callable[[Alert], None]
 ChunkCallback = Callable[[PressureChunk], None]
 
@@ -54,6 +59,8 @@ class FootTrack:
     assembler: SampleAssembler = field(default_factory=SampleAssembler)
     aligner: ClockAligner = field(default_factory=ClockAligner)
     t0_s: float | None = None  # session time of the assembler's grid sample 0
+    # (session time, per-pad peak) of recent chunks: the live view shows the last second's peak
+    recent_peaks: deque[tuple[float, dict[str, float]]] = field(default_factory=deque)
 
 
 class SessionRunner:
@@ -85,6 +92,7 @@ class SessionRunner:
         self.on_alert = on_alert
         self.on_chunk = on_chunk
         self.tracks: dict[Foot, FootTrack] = {}
+        self.cadence = CadenceTracker()
         self.alerts: list[Alert] = []
         self._result: SessionResult | None = None
 
@@ -187,7 +195,6 @@ class SessionRunner:
         if track.t0_s is None:
             track.t0_s = track.aligner.to_host_s(assembler.t0_us / 1e6)
         alerts: list[Alert] = []
-        foot_state = self.state.feet[track.foot]
         for block in blocks:
             n = len(block.counts)
             t_s = track.t0_s + (block.first_index + np.arange(n)) / assembler.rate_hz
@@ -195,9 +202,7 @@ class SessionRunner:
             chunk = PressureChunk(track.foot, t_s, pressure, float(assembler.rate_hz))
             if self.on_chunk is not None:
                 self.on_chunk(chunk)
-            for pad, values in pressure.items():
-                finite = values[np.isfinite(values)]
-                foot_state.pressure_kpa[pad] = float(finite.max()) if finite.size else float("nan")
+            self._show_peaks(track, chunk)
             for alert in self.analyzer.feed(chunk):
                 alerts.append(alert)
                 self.alerts.append(alert)
@@ -206,4 +211,27 @@ class SessionRunner:
                     self.recorder.write_alert(alert_to_json(alert))
                 if self.on_alert is not None:
                     self.on_alert(alert)
+            self._show_steps(track, float(t_s[-1]))
         return alerts
+
+    def _show_peaks(self, track: FootTrack, chunk: PressureChunk) -> None:
+        """Per pad, the peak of the last `PEAK_HOLD_S`: steady bars, not one chunk's flicker."""
+        with np.errstate(all="ignore"):
+            peaks = {
+                pad: float(np.nanmax(v)) if np.isfinite(v).any() else math.nan
+                for pad, v in chunk.pressure_kpa.items()
+            }
+        end_s = float(chunk.t_s[-1])
+        track.recent_peaks.append((end_s, peaks))
+        while track.recent_peaks[0][0] < end_s - PEAK_HOLD_S:
+            track.recent_peaks.popleft()
+        shown = self.state.feet[track.foot].pressure_kpa
+        for pad in peaks:
+            values = [p[pad] for _, p in track.recent_peaks if math.isfinite(p[pad])]
+            shown[pad] = max(values) if values else math.nan
+
+    def _show_steps(self, track: FootTrack, now_s: float) -> None:
+        steps = self.analyzer.last_steps
+        if steps:
+            self.state.feet[track.foot].contact_s = steps[-1].contact_s
+        self.state.cadence_spm = self.cadence.update(steps, now_s)

@@ -26,17 +26,29 @@ class Scheme:
 SCHEMES: Final[dict[str, Scheme]] = {
     "ble": Scheme(
         "numbguard.transports.ble",
-        ("ble://  (the paired insoles, or the first left and right found)",
-         "ble://AA:BB:CC:DD:EE:FF,11:22:33:44:55:66  (these addresses)",
-         "ble://?pair=1  (pair new insoles and remember them)"),
+        (
+            "ble://  (the paired insoles, or the first left and right found)",
+            "ble://AA:BB:CC:DD:EE:FF,11:22:33:44:55:66  (these addresses)",
+            "ble://?pair=1  (pair new insoles and remember them)",
+        ),
     ),
     "serial": Scheme(
         "numbguard.transports.serial",
-        ("serial:///dev/ttyUSB0", "serial:///dev/ttyUSB0,/dev/ttyUSB1  (both insoles)",
-         "serial:///dev/ttyACM0?baud=921600"),
+        (
+            "serial:///dev/ttyUSB0",
+            "serial:///dev/ttyUSB0,/dev/ttyUSB1  (both insoles)",
+            "serial:///dev/ttyACM0?baud=921600",
+        ),
     ),
-    # "replay": Scheme("numbguard.transports.replay", ("replay://session.ngrec", ...)),
-    # "sim": Scheme("numbguard.transports.sim", ("sim://scenario", ...)),
+    "replay": Scheme(
+        "numbguard.transports.replay",
+        ("replay://session.ngrec  (as recorded)", "replay://session.ngrec?speed=10  (or speed=max)"),
+    ),
+    "sim": Scheme(
+        "numbguard.transports.sim",
+        ("sim://normal_run  (a simulated pair of insoles; any scenario of `numbguard simulate`)",
+         "sim://tight_lacing?speed=20&seed=0&duration_s=120&loss=0.1"),
+    ),
 }
 
 

@@ -1,0 +1,91 @@
+"""Running a session from a transport: events into the runner, the live view, sound, JSON."""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from numbguard.analysis.pipeline import SessionResult
+from numbguard.analysis.types import Alert
+from numbguard.live.json_events import JsonEventSink
+from numbguard.live.sound import AlertSound
+from numbguard.live.view import LiveView
+from numbguard.session.runner import SessionRunner
+from numbguard.transports.base import Transport
+
+VIEW_PERIOD_S: Final = 0.25  # wall time between redraws of the live view
+STATE_EVENT_PERIOD_S: Final = 1.0  # session time between `state` JSON events
+
+
+class SessionSinks:
+    """Where a running session's news goes: the live view, the alert sound, JSON lines."""
+
+    def __init__(
+        self,
+        *,
+        view: LiveView | None = None,
+        sound: AlertSound | None = None,
+        json_sink: JsonEventSink | None = None,
+    ) -> None:
+        self.view = view
+        self.sound = sound
+        self.json_sink = json_sink
+
+    def alert(self, alert: Alert) -> None:
+        if self.sound is not None:
+            self.sound.announce(alert)
+        if self.json_sink is not None:
+            self.json_sink.alert(alert)
+
+
+async def run_session(
+    transport: Transport,
+    runner: SessionRunner,
+    sinks: SessionSinks,
+    *,
+    duration_s: float | None = None,
+) -> SessionResult:
+    """Feed every event of `transport` to `runner` until the transport ends or `duration_s`
+    of session time has passed; returns the session's result. The runner's `on_alert` should
+    be `sinks.alert`."""
+    last_view_s = 0.0
+    next_state_s = 0.0
+    async with transport:
+        while (event := await transport.next_event()) is not None:
+            runner.on_event(event)
+            session_s = event.received_s - runner.session_start_s
+            if sinks.json_sink is not None and session_s >= next_state_s:
+                next_state_s = session_s + STATE_EVENT_PERIOD_S
+                _state_event(runner, sinks.json_sink, session_s)
+            if sinks.view is not None and time.monotonic() - last_view_s >= VIEW_PERIOD_S:
+                last_view_s = time.monotonic()
+                sinks.view.update(runner.state)
+            if duration_s is not None and session_s >= duration_s:
+                break
+    result = runner.finish()
+    if sinks.view is not None:
+        sinks.view.update(runner.state)
+    if sinks.json_sink is not None:
+        sinks.json_sink.emit("summary", result.duration_s, result=result.to_json())
+    return result
+
+
+def _state_event(runner: SessionRunner, sink: JsonEventSink, t_s: float) -> None:
+    state = runner.state
+    sink.emit(
+        "state",
+        t_s,
+        cadence_spm=state.cadence_spm,
+        feet={
+            foot: {
+                "connected": foot_state.connected,
+                "battery_pct": foot_state.battery_pct,
+                "pressure_kpa": {pad: round(v, 1) for pad, v in foot_state.pressure_kpa.items()},
+                "frames_received": foot_state.frames_received,
+                "frames_missing": foot_state.frames_missing,
+                "frames_recovered": foot_state.frames_recovered,
+            }
+            for foot, foot_state in state.feet.items()
+            if foot_state.connected
+        },
+    )

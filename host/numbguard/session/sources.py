@@ -1,0 +1,69 @@
+"""Any session file as a stream of `PressureChunk`s: recordings, CSV interchange, Moticon."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
+from numbguard.analysis.types import PressureChunk
+from numbguard.errors import InputError
+from numbguard.evaluate.inputs import open_session
+from numbguard.recording.format import MAGIC
+from numbguard.session.replay import recording_chunks, replay_recording
+
+
+def is_recording(path: str | os.PathLike[str]) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(MAGIC)) == MAGIC
+    except OSError as error:
+        raise InputError(
+            "cannot open file", expected="a readable session file", got=str(error), where=str(path)
+        ) from None
+
+
+@contextmanager
+def session_chunks(
+    path: str | os.PathLike[str], chunk_s: float = 10.0
+) -> Iterator[Iterator[PressureChunk]]:
+    """Chunks of both feet from a recording, an interchange CSV or a Moticon text export."""
+    if is_recording(path):
+        chunks = recording_chunks(path)
+        try:
+            yield chunks
+        finally:
+            chunks.close()  # type: ignore[attr-defined]  # a generator
+        return
+    with open_session(Path(path), chunk_s) as chunks:
+        yield chunks
+
+
+def analyse_session(
+    path: str | os.PathLike[str], *, on_chunk: Callable[[PressureChunk], None] | None = None
+) -> tuple[SessionResult, str | None]:
+    """The analysis of any session file, and a warning if the file is damaged.
+
+    A recording goes through the live session's runner, so it gives the alerts the live
+    session gave; a damaged one is analysed up to the damage, and the warning says where.
+    """
+    if is_recording(path):
+        result, reader, stats = replay_recording(path, on_chunk=on_chunk)
+        warning = None
+        if reader.damage is not None:
+            warning = f"{path}: {reader.damage}; analysed what came before it"
+        elif not reader.ended_cleanly:
+            warning = f"{path}: the recording has no end record (the session was cut short)"
+        if stats.undecodable:
+            note = f"{stats.undecodable} recorded frame(s) did not decode and were skipped"
+            warning = f"{warning}; {note}" if warning else f"{path}: {note}"
+        return result, warning
+    analyzer = SessionAnalyzer()
+    with open_session(Path(path), 60.0) as chunks:
+        for chunk in chunks:
+            if on_chunk is not None:
+                on_chunk(chunk)
+            analyzer.feed(chunk)
+    return analyzer.finish(), None

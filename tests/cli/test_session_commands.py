@@ -1,0 +1,89 @@
+"""The commands a runner and a tester use: demo, replay, report, export."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from numbguard.cli import main
+
+
+def _numbguard(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "numbguard", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("session") / "demo.ngrec"
+    result = _numbguard(
+        "demo", "--no-view", "--speed", "0", "--duration-s", "90", "--record", str(path)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "tight_lacing" in result.stdout or "lace" in result.stdout
+    return path
+
+
+def test_demo_prints_the_summary_with_the_lacing_alert(recording: Path) -> None:
+    assert recording.stat().st_size > 10_000
+
+
+def test_replay_json_is_the_same_byte_for_byte_twice(recording: Path) -> None:
+    first = _numbguard("replay", str(recording), "--json")
+    second = _numbguard("replay", str(recording), "--json")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    events = [json.loads(line) for line in first.stdout.splitlines()]
+    assert events[-1]["event"] == "summary"
+    alerts = [e for e in events if e["event"] == "alert"]
+    assert any(a["kind"] == "tight_lacing" and a["foot"] == "left" for a in alerts)
+    assert any(e["event"] == "state" for e in events)
+
+
+def test_truncated_recording_replays_up_to_the_damage_and_says_where(
+    recording: Path, tmp_path: Path
+) -> None:
+    cut = tmp_path / "cut.ngrec"
+    data = recording.read_bytes()
+    cut.write_bytes(data[: len(data) // 2 + 7])
+    result = _numbguard("replay", str(cut), "--no-view")
+    assert result.returncode == 1
+    assert "recording damaged at byte" in result.stderr
+    assert "steps" in result.stdout  # the part before the damage was analysed
+
+
+def test_report_of_a_recording_writes_html(recording: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    assert main(["report", str(recording), "-o", str(out)]) == 0
+    page = out.read_text()
+    assert "tight_lacing" in page and page.count("data:image/png;base64,") == 4
+
+
+def test_export_csv_and_steps_of_a_recording(recording: Path, tmp_path: Path) -> None:
+    csv_path = tmp_path / "pressures.csv"
+    steps_path = tmp_path / "steps.csv"
+    assert main(["export", str(recording), "--csv", str(csv_path)]) == 0
+    assert main(["export", str(recording), "--steps", str(steps_path)]) == 0
+    header = csv_path.read_text().splitlines()
+    assert header[0] == "# sample_rate_hz=100"
+    assert header[2].startswith("time_s,left.heel,")
+    # The exported CSV analyses like the recording.
+    analysed = _numbguard("analyze", str(csv_path), "--json")
+    assert analysed.returncode == 0, analysed.stderr
+    assert any(a["kind"] == "tight_lacing" for a in json.loads(analysed.stdout)["alerts"])
+    assert len(steps_path.read_text().splitlines()) > 100
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = _numbguard("report", str(tmp_path / "nope.ngrec"))
+    assert result.returncode == 2
+    assert "cannot open file" in result.stderr and "expected" in result.stderr

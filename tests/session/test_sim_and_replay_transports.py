@@ -1,0 +1,65 @@
+"""The sim and replay transports through the session runner: same alerts at any pace."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from numbguard.errors import InputError
+from numbguard.recording import Channel, RecordingWriter
+from numbguard.session.live import SessionSinks, run_session
+from numbguard.session.runner import SessionRunner
+from numbguard.transports import open_transport
+
+
+def _run(url: str, recorder: RecordingWriter | None = None) -> SessionRunner:
+    runner = SessionRunner(recorder=recorder, channel=Channel.SIM)
+    asyncio.run(run_session(open_transport(url), runner, SessionSinks()))
+    return runner
+
+
+def test_simulated_insoles_lose_packets_and_get_every_sample_back() -> None:
+    runner = _run("sim://normal_run?speed=max&duration_s=40&loss=0.1&seed=3")
+    for track in runner.tracks.values():
+        assert track.stream.stats.late > 0  # packets were lost and resent
+        assert track.assembler.stats.samples_missing == 0
+        # 40 s at 100 Hz; only the insole's last, unfinished frame (25 sets) is never sent.
+        assert track.assembler.stats.samples_released >= 4000 - 25
+    assert runner.finish().alerts == ()  # a normal run raises nothing
+
+
+def test_simulated_tight_lacing_is_flagged_on_the_left_foot() -> None:
+    result = _run("sim://tight_lacing?speed=max&duration_s=120").finish()
+    kinds = {(alert.foot, alert.kind) for alert in result.alerts}
+    assert ("left", "tight_lacing") in kinds
+
+
+def test_replay_gives_the_live_alerts_at_any_speed(tmp_path: Path) -> None:
+    path = tmp_path / "sim.ngrec"
+    with RecordingWriter(path, {"source": "sim"}) as recorder:
+        live = _run("sim://tight_lacing?speed=max&duration_s=90&loss=0.05", recorder).finish()
+    fast = _run(f"replay://{path}?speed=max").finish()
+    paced = _run(f"replay://{path}?speed=400").finish()
+    expected = json.dumps(live.to_json(), sort_keys=True)
+    assert json.dumps(fast.to_json(), sort_keys=True) == expected
+    assert json.dumps(paced.to_json(), sort_keys=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sim://no_such_scenario", "unknown simulated scenario"),
+        ("sim://normal_run?speed=fast", "bad sim:// option value"),
+        ("sim://normal_run?loss=1.5", "out of range"),
+        ("sim://normal_run?colour=red", "unknown sim:// option"),
+        ("replay://", "replay needs a file"),
+        ("carrier-pigeon://left", "not a transport URL"),
+    ],
+)
+def test_bad_urls_say_what_was_expected(url: str, message: str) -> None:
+    with pytest.raises(InputError, match=message) as raised:
+        open_transport(url)
+    assert "expected" in str(raised.value)
