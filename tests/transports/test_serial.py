@@ -3,11 +3,16 @@ the other side (the CPython insole emulator in its own process)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from pathlib import Path
+
 import pytest
 
 from numbguard.errors import DeviceError, InputError
 from numbguard.lab.checks import altered, missing_or_doubled
-from numbguard.lab.pty_peer import PtyPeer, emulator_argv
+from numbguard.lab.pty_peer import LineNoise, PtyPeer, emulator_argv
 from numbguard.protocol.constants import OP_IDENTIFY, OP_TIME_SYNC, RESULT_OK
 from numbguard.protocol.frames import DataFrame, Reply, StatusIdentity
 from numbguard.transports import open_transport
@@ -57,13 +62,15 @@ async def test_whole_run_arrives_in_order_and_the_end_of_the_line_is_a_device_er
 
 
 async def test_garbage_on_the_line_is_dropped_and_no_valid_frame_is_lost() -> None:
-    argv = emulator_argv("--duration-s", "1.5", "--garbage-every-s", "0.02", "--seed", "7")
-    with PtyPeer(argv) as peer:
+    noise = LineNoise(every_s=0.02, seed=7)
+    with PtyPeer(emulator_argv("--duration-s", "1.5"), noise=noise) as peer:
         async with open_transport(f"serial://{peer.path}") as transport:
             assert isinstance(transport, SerialTransport)
             events, _ = await _run_until_peer_exits(transport)
             decoder = transport.decoders[peer.path]
-    assert decoder.rejected_total >= 20, decoder.reject_counts  # the garbage reached the decoder
+    # A burst goes in after a frame at most every 20 ms: about one per frame at 25 sets a frame.
+    assert peer.relay is not None and peer.relay.bursts >= 5
+    assert decoder.rejected_total >= 5, decoder.reject_counts  # the garbage reached the decoder
     assert_whole(data_frames(events))
     status = [e for e in events if not isinstance(e.frame, Reply)]
     assert status
@@ -111,3 +118,61 @@ def test_an_unknown_url_lists_every_form(url: str) -> None:
     with pytest.raises(InputError) as raised:
         open_transport(url)
     assert "serial:///dev/ttyUSB0" in str(raised.value) and "ble://" in str(raised.value)
+
+
+# -- the real firmware, under the MicroPython unix port, on the far end of the pty ------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _firmware_peer(workdir: Path, noise: LineNoise | None = None) -> PtyPeer:
+    binary = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
+    if not Path(binary).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("`micropython` not found; CI must run the firmware end to end")
+        pytest.skip("`micropython` not found on PATH or next to the interpreter")
+    micropypath = f"{REPO / 'tests' / 'firmware' / 'sim'}:{REPO / 'firmware'}:.frozen"
+    return PtyPeer(
+        [binary, str(REPO / "firmware" / "main.py")],
+        env=dict(os.environ, MICROPYPATH=micropypath), cwd=str(workdir), noise=noise,
+    )  # fmt: skip
+
+
+async def _stream_then_unplug(peer: PtyPeer, frames_wanted: int) -> tuple[
+    list[FrameEvent], SerialTransport
+]:
+    async with open_transport(f"serial://{peer.path}") as transport:
+        assert isinstance(transport, SerialTransport)
+        (insole,) = transport.insoles
+        assert insole.insole_id is not None and insole.boot_id is not None
+        reply = await transport.control(peer.path, OP_TIME_SYNC, host_token=77)
+        assert reply.ok and reply.data["host_token"] == 77
+        events: list[FrameEvent] = []
+        while len(data_frames(events)) < frames_wanted:
+            event = await transport.next_event(timeout_s=5)
+            assert event is not None
+            events.append(event)
+        peer.stop()  # the board is unplugged
+        with pytest.raises(DeviceError, match="serial link lost"):
+            while await transport.next_event(timeout_s=5):
+                pass
+    return events, transport
+
+
+@pytest.mark.micropython
+async def test_the_real_firmware_streams_whole_over_the_pty(tmp_path: Path) -> None:
+    with _firmware_peer(tmp_path) as peer:
+        events, _ = await _stream_then_unplug(peer, 120)
+    frames = data_frames(events)
+    assert missing_or_doubled(frames) == ([], [])
+    assert all(frame.foot == "left" and frame.rate_hz == 100 for frame in frames)
+    assert any(isinstance(event.frame, StatusIdentity) for event in events)
+
+
+@pytest.mark.micropython
+async def test_the_real_firmware_through_line_noise_loses_no_frame(tmp_path: Path) -> None:
+    with _firmware_peer(tmp_path, LineNoise(every_s=0.01, seed=11)) as peer:
+        events, transport = await _stream_then_unplug(peer, 150)
+    assert peer.relay is not None and peer.relay.bursts >= 20
+    assert transport.decoders[peer.path].rejected_total >= 20
+    assert missing_or_doubled(data_frames(events)) == ([], [])

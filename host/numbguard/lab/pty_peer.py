@@ -4,28 +4,94 @@
 line discipline would echo the peer's frames back to it), runs `argv` with stdin and stdout
 on the master side, and offers `path`, the slave's device name, for ``serial.Serial``. When the
 peer exits its master closes, and reads on the slave fail as they do when a board is unplugged.
+
+With `LineNoise`, the peer's output passes through a relay thread that puts bursts of random
+bytes on the line between frames (after a 0x00 delimiter, each burst ended by one), as
+electrical noise on a cable would: a receiver must drop them and lose no frame.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import random
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import tty
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
+
+
+@dataclass(frozen=True)
+class LineNoise:
+    """Random bursts on the line towards the host: `burst_bytes` every `every_s` seconds."""
+
+    every_s: float
+    burst_bytes: int = 40
+    seed: int = 0
+
+
+class _NoiseRelay:
+    """Copies the peer's stdout to the pty master, adding noise bursts at frame boundaries."""
+
+    def __init__(self, source_fd: int, master_fd: int, noise: LineNoise) -> None:
+        self.source_fd = source_fd
+        self.master_fd = master_fd
+        self.noise = noise
+        self.bursts = 0
+        self._random = random.Random(noise.seed)
+        self._thread = threading.Thread(target=self._run, name="pty noise relay", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        next_burst_s = time.monotonic() + self.noise.every_s
+        try:
+            while chunk := os.read(self.source_fd, 4096):
+                cut = chunk.find(0)
+                if cut >= 0 and time.monotonic() >= next_burst_s:
+                    next_burst_s += self.noise.every_s
+                    self.bursts += 1
+                    burst = self._random.randbytes(self.noise.burst_bytes) + b"\x00"
+                    chunk = chunk[: cut + 1] + burst + chunk[cut + 1 :]
+                _write_all(self.master_fd, chunk)
+        except OSError:
+            pass  # the host side went away; the peer is stopped by PtyPeer
+        finally:
+            # The peer is gone: drop the master so the host's reads fail, as on unplugging.
+            with contextlib.suppress(OSError):
+                os.close(self.master_fd)
+            with contextlib.suppress(OSError):
+                os.close(self.source_fd)
+
+    def join(self, timeout_s: float) -> None:
+        self._thread.join(timeout_s)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class PtyPeer:
     """Run `argv` on the master side of a fresh pty; use as a (sync) context manager."""
 
     def __init__(
-        self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | None = None
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        noise: LineNoise | None = None,
     ) -> None:
         self.argv = list(argv)
+        self.noise = noise
+        self.relay: _NoiseRelay | None = None
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
@@ -39,14 +105,29 @@ class PtyPeer:
         tty.setraw(slave_fd)
         self._slave_fd = slave_fd
         self.path = os.ttyname(slave_fd)
+        if self.noise is None:
+            try:
+                self.process = subprocess.Popen(
+                    self.argv, stdin=master_fd, stdout=master_fd, stderr=self._stderr,
+                    env=self.env, cwd=self.cwd, close_fds=True,
+                )  # fmt: skip
+            finally:
+                # Only the peer holds the master: when it exits, the host's reads fail.
+                os.close(master_fd)
+            return self
+        read_fd, write_fd = os.pipe()
         try:
             self.process = subprocess.Popen(
-                self.argv, stdin=master_fd, stdout=master_fd, stderr=self._stderr,
+                self.argv, stdin=master_fd, stdout=write_fd, stderr=self._stderr,
                 env=self.env, cwd=self.cwd, close_fds=True,
             )  # fmt: skip
-        finally:
-            # Only the peer holds the master: when it exits, the host's reads fail.
+        except BaseException:
+            os.close(read_fd)
             os.close(master_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        self.relay = _NoiseRelay(read_fd, master_fd, self.noise)
         return self
 
     def __exit__(
@@ -69,6 +150,8 @@ class PtyPeer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.relay is not None:
+            self.relay.join(2.0)
         if self._slave_fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._slave_fd)

@@ -1,16 +1,14 @@
 """An insole on a serial line: the CPython emulator speaking COBS frames on stdin/stdout.
 
 Run as ``python -m numbguard.lab.serial_insole --foot left --insole-id 0x1234ABCD`` with stdin
-and stdout on one end of a pty; the host opens the other end with pyserial, as it would a USB
-serial port. ``--garbage-every-s`` writes a burst of random bytes (ended by a delimiter, as line
-noise between frames) at that period, to show the host resynchronises and loses nothing.
+and stdout on one end of a pty (see `pty_peer`); the host opens the other end with pyserial,
+as it would a USB serial port.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import select
 import sys
 import time
@@ -22,7 +20,6 @@ from numbguard.protocol.constants import RATE_DEFAULT_HZ
 from numbguard.protocol.decoder import SerialFrameDecoder
 
 TICK_S: Final = 0.005
-GARBAGE_BYTES: Final = 40
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,11 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rate-hz", type=int, default=RATE_DEFAULT_HZ)
     parser.add_argument("--duration-s", type=float, default=3.0,
                         help="stream this long, then exit (the host sees the line go away)")
-    parser.add_argument("--garbage-every-s", type=float, default=0.0,
-                        help="inject random bytes on the line at this period (0 = never)")
     parser.add_argument("--drop-controls", type=int, default=0,
                         help="ignore this many control frames first, as if lost on the line")
-    parser.add_argument("--seed", type=int, default=1)
     return parser
 
 
@@ -50,12 +44,10 @@ def _write_all(fd: int, data: bytes) -> None:
 def run(args: argparse.Namespace) -> int:
     emulator = InsoleEmulator(foot=args.foot, insole_id=args.insole_id, rate_hz=args.rate_hz)
     emulator.host_connected = True
-    rng = random.Random(args.seed)
     fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
     decoder = SerialFrameDecoder()
     to_drop = args.drop_controls
     start_s = time.monotonic()
-    next_garbage_s = start_s + args.garbage_every_s
     # A leading delimiter ends whatever a previous user left half-written on the line.
     _write_all(fd_out, DELIMITER)
     while (now_s := time.monotonic()) - start_s < args.duration_s:
@@ -72,9 +64,6 @@ def run(args: argparse.Namespace) -> int:
                 out += emulator.handle_control(decoded.raw, time.monotonic())
         for item in out:
             _write_all(fd_out, encode_serial(item.frame))
-        if args.garbage_every_s and now_s >= next_garbage_s:
-            next_garbage_s += args.garbage_every_s
-            _write_all(fd_out, rng.randbytes(GARBAGE_BYTES) + DELIMITER)
     return 0
 
 
