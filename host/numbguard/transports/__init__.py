@@ -42,7 +42,10 @@ SCHEMES: Final[dict[str, Scheme]] = {
     ),
     "replay": Scheme(
         "numbguard.transports.replay",
-        ("replay://session.ngrec  (as recorded)", "replay://session.ngrec?speed=10  (or speed=max)"),
+        (
+            "replay://session.ngrec  (as recorded)",
+            "replay://session.ngrec?speed=10  (or speed=max)",
+        ),
     ),
     "sim": Scheme(
         "numbguard.transports.sim",
