@@ -4,10 +4,11 @@ while garbage, cut frames and control frames arrive."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 
-from fw_harness import FIRMWARE_DIR, MicroPython
+from fw_harness import FIRMWARE_DIR, SIM_DIR, MicroPython
 from fw_reference import check_crc, cobs_decode, cobs_encode, control_frame, decode_data
 
 PAYLOADS = [b"\x00", b"\x11", b"\x00\x00", b"\x11\x00\x22\x00", bytes(range(1, 254)),
@@ -92,3 +93,21 @@ def test_wake_button_held_at_boot_keeps_the_repl(mpy: MicroPython) -> None:
         print("returned")
     """)
     assert "staying in the REPL" in out and out.strip().endswith("returned")
+
+
+def test_without_a_radio_frames_fill_mtu_247_over_serial(mpy: MicroPython) -> None:
+    # A port with no `bluetooth` module: only the simulated machine on the path.
+    board_dir = mpy.workdir / "board"
+    board_dir.mkdir()
+    shutil.copy(SIM_DIR / "machine.py", board_dir / "machine.py")
+    proc = subprocess.Popen(
+        [mpy.binary, str(FIRMWARE_DIR / "main.py")], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=mpy.workdir,
+        env=mpy.env({"MICROPYPATH": f"{board_dir}:{FIRMWARE_DIR}:.frozen"}),
+    )
+    time.sleep(0.7)
+    out, err = proc.communicate(b"", timeout=30)
+    assert proc.returncode == 0, err.decode()
+    frames = [cobs_decode(p) for p in out.split(b"\x00") if p]
+    data = [f for f in frames if f[1] >> 6 == 0]
+    assert data and all(check_crc(f) and len(f) == 236 for f in data)
