@@ -62,6 +62,8 @@ def test_json_has_the_exact_shape_of_the_issue() -> None:
     assert list(result["feet"]) == ["left", "right"]
     for foot in result["feet"].values():
         assert {"pads", "contacts", "stride_s_median", "contact_s_median"} <= set(foot)
+        assert foot["activity_s"]["running"] > 170
+        assert foot["cannot_assess"] == []
         assert foot["pads"] == list(PAD_IDS)
         assert all(len(c) == 2 and c[0] < c[1] for c in foot["contacts"])
         assert 0.68 <= foot["stride_s_median"] <= 0.73
@@ -80,6 +82,14 @@ def test_json_has_the_exact_shape_of_the_issue() -> None:
     assert alert["foot"] == "left" and alert["kind"] == "tight_lacing"
     assert alert["severity"] in ("info", "warning", "alert")
     assert alert["pads"] == ["lace_upper"]
+
+
+def test_time_per_activity_shows_the_stops() -> None:
+    feet = analyse("crossing_stops", 10.0).to_json()["feet"]
+    for foot in feet.values():
+        activity = foot["activity_s"]
+        assert activity["standing"] > 30 and activity["running"] > 100
+        assert sum(activity.values()) == pytest.approx(180.0, abs=5.0)
 
 
 def test_feeding_after_finish_is_an_error() -> None:

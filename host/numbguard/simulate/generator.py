@@ -32,7 +32,7 @@ FULL_SCALE_KPA = 1000.0  # what a shorted pad reads (RiskConfig.fault_saturation
 _RUN_PEAKS = {"heel": 170.0, "ball_medial": 210.0, "ball_center": 300.0, "ball_lateral": 165.0}
 _WALK_PEAKS = {"heel": 210.0, "ball_medial": 150.0, "ball_center": 180.0, "ball_lateral": 105.0}
 _RUN_SPAN = {"heel": (0.0, 0.45), "forefoot": (0.12, 1.0)}
-_WALK_SPAN = {"heel": (0.0, 0.55), "forefoot": (0.3, 1.0)}
+_WALK_SPAN = {"heel": (0.0, 0.6), "forefoot": (0.25, 1.0)}
 _LACE_STATIC_KPA = {"lace_lower": 3.0, "lace_upper": 4.5}
 _LACE_STANCE_KPA = {"lace_lower": 7.0, "lace_upper": 11.0}
 _STAND_KPA = {"heel": 75.0, "ball_medial": 38.0, "ball_center": 46.0, "ball_lateral": 26.0}
@@ -66,9 +66,11 @@ class _Step:
     scale: dict[str, float]  # per-pad peak factor of this step
 
 
-def _bump(u: FloatArray) -> FloatArray:
+def _bump(u: FloatArray, power: float = 2.0) -> FloatArray:
+    """sin^power over 0..1, zero outside: power 2 for the sharp loads of running, 1 for the
+    broad, flat-topped loads of walking."""
     inside = (u >= 0.0) & (u <= 1.0)
-    return np.where(inside, np.sin(np.pi * np.clip(u, 0.0, 1.0)) ** 2, 0.0)
+    return np.where(inside, np.sin(np.pi * np.clip(u, 0.0, 1.0)) ** power, 0.0)
 
 
 class FootSimulator:
@@ -106,7 +108,7 @@ class FootSimulator:
             while True:
                 this_stride_s = stride_s * (1.0 + rng.normal(0.0, 0.015))
                 contact_s = (
-                    min(0.66, 0.6 * this_stride_s)
+                    min(0.72, 0.62 * this_stride_s)
                     if walking
                     else 0.235 * (170.0 / segment.cadence_spm) ** 0.5
                 ) * (1.0 + rng.normal(0.0, 0.03))
@@ -198,7 +200,8 @@ class FootSimulator:
                     continue
                 lo, hi = spans["heel" if pad == "heel" else "forefoot"]
                 factor = self._pattern_factor(pad, step.t_on_s)
-                pressure[pad] += peak * step.scale[pad] * factor * _bump((u - lo) / (hi - lo))
+                shape = _bump((u - lo) / (hi - lo), 1.0 if step.walking else 2.0)
+                pressure[pad] += peak * step.scale[pad] * factor * shape
             for pad, rise in _LACE_STANCE_KPA.items():
                 extra = self._tight(step.t_on_s) * _TIGHT_STANCE_ADD_KPA[pad]
                 pressure[pad] += (rise + extra) * step.scale["lace"] * _bump(u)
