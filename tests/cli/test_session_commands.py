@@ -87,3 +87,30 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = _numbguard("report", str(tmp_path / "nope.ngrec"))
     assert result.returncode == 2
     assert "cannot open file" in result.stderr and "expected" in result.stderr
+
+
+def test_run_records_by_default_into_the_sessions_folder(tmp_path: Path) -> None:
+    import os
+
+    sessions = tmp_path / "sessions"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "numbguard",
+            "run",
+            "sim://normal_run?speed=max&duration_s=30",
+            "--no-view",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "NUMBGUARD_SESSIONS_DIR": str(sessions)},
+    )
+    assert result.returncode == 0, result.stderr
+    recordings = list(sessions.glob("*.ngrec"))
+    assert len(recordings) == 1
+    assert f"recorded to {recordings[0]}" in result.stderr
+    assert (recordings[0].stat().st_mode & 0o777) == 0o600
+    assert "no alerts" in result.stdout

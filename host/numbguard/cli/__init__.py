@@ -18,6 +18,8 @@ from numbguard.errors import NumbguardError
 # Module names under numbguard.cli, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = (
     "demo",
+    "scan",
+    "run",
     "replay",
     "analyze",
     "report",

@@ -1,0 +1,62 @@
+"""`numbguard run [URL]`: a live session with the insoles, recorded by default."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from numbguard.cli.session_options import add_view_arguments, run_with_view
+from numbguard.recording import Channel, RecordingWriter
+from numbguard.transports import open_transport, url_forms
+
+NAME = "run"
+HELP = "run a live session: both insoles, live view, alerts; recorded by default"
+
+CHANNELS = {"ble": Channel.BLE, "serial": Channel.SERIAL}
+
+
+def sessions_dir() -> Path:
+    """Where recordings go by default: $NUMBGUARD_SESSIONS_DIR, else the user's data folder."""
+    explicit = os.environ.get("NUMBGUARD_SESSIONS_DIR")
+    if explicit:
+        return Path(explicit)
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "numbguard" / "sessions"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "url",
+        nargs="?",
+        default="ble://",
+        help="where the insoles are (default: ble://). Forms: " + "; ".join(url_forms()),
+    )
+    record = parser.add_mutually_exclusive_group()
+    record.add_argument("--record", type=Path, metavar="PATH", help="record to this file")
+    record.add_argument("--no-record", action="store_true", help="do not record the session")
+    add_view_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    transport = open_transport(args.url)
+    channel = CHANNELS.get(urlsplit(args.url).scheme, Channel.SIM)
+    # Simulated and replayed sources carry their own clock from 0; live links the host's.
+    session_start_s = time.monotonic() if channel != Channel.SIM else 0.0
+    if args.no_record:
+        run_with_view(args, transport, session_start_s=session_start_s, channel=channel)
+        return 0
+    path: Path = args.record or sessions_dir() / f"{datetime.now():%Y%m%d-%H%M%S}.ngrec"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with RecordingWriter(path, {"source": args.url}) as recorder:
+        try:
+            run_with_view(
+                args, transport, session_start_s=session_start_s, channel=channel, recorder=recorder
+            )
+        finally:
+            print(f"recorded to {path}", file=sys.stderr)
+    return 0
