@@ -72,9 +72,10 @@ class Pin:
     PULL_UP = 1
     PULL_DOWN = 2
 
-    def __init__(self, id, mode=-1, pull=-1, value=None):
+    def __init__(self, id, mode=-1, pull=-1, value=None, hold=None):
         self.id = id
         self.mode = mode
+        self.hold = hold
         # An input with a pull-up reads high until something pulls it down (a test, via
         # press()).
         if value is not None:
