@@ -63,3 +63,17 @@ def test_bad_inputs_give_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "unknown scenario" in capsys.readouterr().err
     assert main(["analyze", str(tmp_path / "missing.csv")]) == 2
     assert "cannot open" in capsys.readouterr().err
+
+
+def test_analyze_reads_a_native_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recording = tmp_path / "demo.ngrec"
+    demo = ["demo", "--no-view", "--speed", "0", "--duration-s", "60", "--record", str(recording)]
+    assert main(demo) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(recording), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["duration_s"] == pytest.approx(60.0, abs=1.0)
+    assert result["feet"]["left"]["steps"] > 50
+    assert [a["kind"] for a in result["alerts"]] == ["tight_lacing"]

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.analysis.risk import is_clearing
-from numbguard.evaluate.inputs import analyze_file
+from numbguard.cli.progress import SessionProgress
+from numbguard.session.sources import analyse_session
 
 NAME = "analyze"
-HELP = "analyse a session file (CSV interchange or Moticon text export): gait and alerts"
+HELP = "analyse a session file (recording, CSV interchange, Moticon export): gait and alerts"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +46,10 @@ def summary(result: SessionResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = analyze_file(args.path)
+    with SessionProgress(f"analysing {args.path.name}") as progress:
+        result, warning = analyse_session(args.path, on_chunk=progress.update)
+    if warning:
+        print(f"numbguard analyze: {warning}", file=sys.stderr)
     if args.json:
         json.dump(result.to_json(), sys.stdout)
         sys.stdout.write("\n")
