@@ -1,0 +1,132 @@
+"""Files on the board through mpremote: copy, hash, read, and the reset that boots them.
+
+Every call is one ``mpremote connect PORT resume ...`` command line (commands chained with
+``+``); ``resume`` keeps mpremote from soft-resetting the board on connect, so what runs is
+exactly what the command line says. A copy is trusted only once the board's own sha256 of
+each file equals the local one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from numbguard.deploy.tools import ToolRun, run_tool, shown, tool_argv
+from numbguard.errors import DeviceError
+
+
+def mpremote_argv(port: str, *commands: Sequence[str]) -> list[str]:
+    """``mpremote connect PORT resume CMD1 + CMD2 ...``."""
+    argv = tool_argv("mpremote", "connect", port, "resume")
+    for index, command in enumerate(commands):
+        if index:
+            argv.append("+")
+        argv.extend(command)
+    return argv
+
+
+def copy_argv(port: str, files: Mapping[str, Path]) -> list[str]:
+    """Copy each local file to its name on the board (`files`: board name -> local path)."""
+    return mpremote_argv(port, *(["cp", str(path), f":{name}"] for name, path in files.items()))
+
+
+def hashes_argv(port: str, names: Sequence[str]) -> list[str]:
+    return mpremote_argv(port, ["sha256sum", *(f":{name}" for name in names)])
+
+
+def reset_argv(port: str) -> list[str]:
+    """A hard reset (``machine.reset()``): the board boots into main.py."""
+    return mpremote_argv(port, ["reset"])
+
+
+def cat_argv(port: str, name: str) -> list[str]:
+    return mpremote_argv(port, ["cat", f":{name}"])
+
+
+_HASH_FOR = re.compile(r"^sha256sum :(.+)$")
+_HEX_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def parse_hashes(stdout: str) -> dict[str, str]:
+    """Board name -> hex sha256 from ``mpremote sha256sum :a :b`` output (name, then digest)."""
+    hashes: dict[str, str] = {}
+    name: str | None = None
+    for line in stdout.splitlines():
+        line = line.strip()
+        if match := _HASH_FOR.match(line):
+            name = match.group(1)
+        elif name is not None and _HEX_DIGEST.match(line):
+            hashes[name] = line
+            name = None
+    return hashes
+
+
+def local_hashes(files: Mapping[str, Path]) -> dict[str, str]:
+    return {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()}
+
+
+def check_mpremote(run: ToolRun, port: str, doing: str) -> None:
+    """Raise `DeviceError` naming what went wrong when mpremote failed."""
+    if run.returncode == 0:
+        return
+    text = run.output.lower()
+    if "failed to access" in text:
+        raise DeviceError(
+            f"{port}: port busy or gone while {doing}: expected a free port, got "
+            f"`{run.tail(1)}`; close any other program that uses it"
+        )
+    if "could not enter raw repl" in text:
+        raise DeviceError(
+            f"{port}: no MicroPython REPL while {doing}: expected the raw REPL prompt, got "
+            f"none (is MicroPython on the chip? use --micropython FIRMWARE.bin to put it there)"
+        )
+    raise DeviceError(
+        f"{port}: mpremote failed while {doing} (exit {run.returncode}): {run.tail()}; "
+        f"command: {shown(run.argv)}"
+    )
+
+
+def verify_hashes(expected: Mapping[str, str], got: Mapping[str, str], port: str) -> None:
+    """Every file's board sha256 must equal the local one; name each that does not."""
+    bad = [
+        f"{name} (expected {digest[:12]}..., got "
+        f"{got[name][:12] + '...' if name in got else 'no file'})"
+        for name, digest in expected.items()
+        if got.get(name) != digest
+    ]
+    if bad:
+        raise DeviceError(
+            f"{port}: copy did not verify: {len(bad)} of {len(expected)} file(s) differ on the "
+            f"board: {', '.join(bad)}; flash again (a worn or full flash can corrupt writes)"
+        )
+
+
+def copy_files(port: str, files: Mapping[str, Path]) -> None:
+    check_mpremote(run_tool(copy_argv(port, files)), port, "copying the firmware")
+
+
+def board_hashes(port: str, names: Sequence[str]) -> dict[str, str]:
+    run = run_tool(hashes_argv(port, names))
+    if run.returncode != 0 and "no such file" in run.output.lower():
+        # sha256sum stops at the first missing file; report them all as missing.
+        hashes = parse_hashes(run.stdout)
+        return hashes
+    check_mpremote(run, port, "hashing the copied files")
+    return parse_hashes(run.stdout)
+
+
+def read_board_file(port: str, name: str) -> str | None:
+    """A text file's content on the board, or None when there is no such file."""
+    run = run_tool(cat_argv(port, name))
+    if run.returncode != 0 and "no such file" in run.output.lower():
+        return None
+    check_mpremote(run, port, f"reading {name}")
+    # mpremote echoes nothing before cat's content; the content is the whole stdout.
+    return run.stdout
+
+
+def reset_board(port: str) -> None:
+    run = run_tool(reset_argv(port))
+    check_mpremote(run, port, "resetting the board")

@@ -1,0 +1,64 @@
+"""Get the board to MicroPython's prompt before mpremote talks to it.
+
+The insole firmware turns Ctrl-C off (its serial frames are binary), so a board already
+running it ignores mpremote's interrupt. A reset through the USB bridge's DTR/RTS lines (the
+auto-reset circuit esptool uses) restarts it, and Ctrl-C sent while it boots lands before
+main.py turns the interrupt off. A board with only MicroPython answers the first Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Final
+
+import serial
+
+from numbguard.errors import DeviceError
+
+PROMPTS: Final = (b">>> ", b"raw REPL; CTRL-B to exit")
+WAKE_TIMEOUT_S: Final = 6.0
+INTERRUPT_PERIOD_S: Final = 0.05
+RESET_PULSE_S: Final = 0.1
+
+
+def _pulse_reset(handle: serial.Serial) -> bool:
+    """EN low then high with IO0 high: a normal boot. False where the lines do not exist
+    (a pty, some adapters)."""
+    try:
+        handle.dtr = False
+        handle.rts = True
+        time.sleep(RESET_PULSE_S)
+        handle.rts = False
+    except OSError:
+        return False
+    return True
+
+
+def wake_repl(port: str, *, timeout_s: float = WAKE_TIMEOUT_S, reset: bool = True) -> None:
+    """Interrupt whatever runs on the board until it shows a MicroPython prompt."""
+    try:
+        handle = serial.serial_for_url(port, baudrate=115200, timeout=INTERRUPT_PERIOD_S,
+                                       exclusive=True)  # fmt: skip
+    except (serial.SerialException, OSError, ValueError) as error:
+        raise DeviceError(f"{port}: cannot open the port ({error})") from error
+    seen = b""
+    try:
+        if reset:
+            _pulse_reset(handle)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            handle.write(b"\r\x03")
+            seen = (seen + handle.read(4096))[-512:]
+            if any(prompt in seen for prompt in PROMPTS):
+                return
+    except (serial.SerialException, OSError) as error:
+        raise DeviceError(f"{port}: serial link lost while waking the REPL ({error})") from error
+    finally:
+        with contextlib.suppress(Exception):
+            handle.close()
+    raise DeviceError(
+        f"{port}: no MicroPython prompt: expected '>>>' after Ctrl-C within {timeout_s:g} s, "
+        f"got {seen[-60:]!r}; if the insole firmware is running and the board has no "
+        "auto-reset, hold BOOT, press EN, and flash with --micropython FIRMWARE.bin"
+    )
