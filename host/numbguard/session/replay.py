@@ -23,6 +23,9 @@ from numbguard.recording import FrameRecord, JsonRecord, RecordingReader, Record
 from numbguard.session.runner import ChunkCallback, SessionRunner
 from numbguard.transports.base import FrameEvent, InsoleIdentity
 
+# Replaying a file as fast as possible, the analysis takes samples in chunks this long.
+FAST_CHUNK_S = 10.0
+
 
 @dataclass
 class ReplayStats:
@@ -84,7 +87,9 @@ def replay_recording(
 ) -> tuple[SessionResult, RecordingReader, ReplayStats]:
     """Analyse a recording as fast as possible through the live session's runner."""
     reader = RecordingReader(path)
-    runner = SessionRunner(calibrations=recorded_calibrations(path), on_chunk=on_chunk)
+    runner = SessionRunner(
+        calibrations=recorded_calibrations(path), on_chunk=on_chunk, min_chunk_s=FAST_CHUNK_S
+    )
     stats = ReplayStats()
     for event in replay_events(reader, stats):
         runner.on_event(event)
@@ -95,7 +100,9 @@ def recording_chunks(path: str | os.PathLike[str]) -> Iterator[PressureChunk]:
     """The calibrated pressure chunks of a recording, as the replay makes them (bounded
     memory: chunks are handed on as they come), for export and reports."""
     pending: list[PressureChunk] = []
-    runner = SessionRunner(calibrations=recorded_calibrations(path), on_chunk=pending.append)
+    runner = SessionRunner(
+        calibrations=recorded_calibrations(path), on_chunk=pending.append, min_chunk_s=FAST_CHUNK_S
+    )
     for event in replay_events(RecordingReader(path)):
         runner.on_event(event)
         yield from pending

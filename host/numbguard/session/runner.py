@@ -61,6 +61,7 @@ class FootTrack:
     t0_s: float | None = None  # session time of the assembler's grid sample 0
     # (session time, per-pad peak) of recent chunks: the live view shows the last second's peak
     recent_peaks: deque[tuple[float, dict[str, float]]] = field(default_factory=deque)
+    batch: list[SampleBlock] = field(default_factory=list)  # released, not yet analysed
 
 
 class SessionRunner:
@@ -68,7 +69,8 @@ class SessionRunner:
 
     `session_start_s` is the receive-time origin: events' `received_s` minus it is the
     session time. `calibrations` gives each foot's insole calibration (default: the nominal
-    calibration of the chosen parts).
+    calibration of the chosen parts). `min_chunk_s` batches samples for the analysis: 0 for a
+    live session (every frame's samples at once), larger to replay a file faster.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class SessionRunner:
         state: LiveState | None = None,
         on_alert: AlertCallback | None = None,
         on_chunk: ChunkCallback | None = None,
+        min_chunk_s: float = 0.0,
     ) -> None:
         self.session_start_s = session_start_s
         self.channel = channel
@@ -91,6 +94,7 @@ class SessionRunner:
         self.state = state or LiveState()
         self.on_alert = on_alert
         self.on_chunk = on_chunk
+        self.min_chunk_s = min_chunk_s
         self.tracks: dict[Foot, FootTrack] = {}
         self.cadence = CadenceTracker()
         self.alerts: list[Alert] = []
@@ -132,7 +136,7 @@ class SessionRunner:
         """Release every held sample, close the analysis, and the session's result."""
         if self._result is None:
             for track in self.tracks.values():
-                self._analyse(track, track.assembler.flush())
+                self._analyse(track, track.assembler.flush(), final=True)
             self._result = self.analyzer.finish()
         return self._result
 
@@ -188,12 +192,26 @@ class SessionRunner:
         )
         track.aligner.add_sync(t_send_s, t_receive_s, device_us / 1e6)
 
-    def _analyse(self, track: FootTrack, blocks: list[SampleBlock]) -> list[Alert]:
+    def _analyse(
+        self, track: FootTrack, blocks: list[SampleBlock], *, final: bool = False
+    ) -> list[Alert]:
         assembler = track.assembler
-        if not blocks or assembler.rate_hz is None:
+        if assembler.rate_hz is None:
             return []
-        if track.t0_s is None:
+        if track.t0_s is None and blocks:
+            # Fixed at the first release, whatever the batching, so replays place samples alike.
             track.t0_s = track.aligner.to_host_s(assembler.t0_us / 1e6)
+        # Batch released samples up to `min_chunk_s`: the analysis costs per call, and gives
+        # the same alerts for any chunking.
+        track.batch += blocks
+        batched = sum(len(block.counts) for block in track.batch)
+        if not track.batch or (not final and batched < self.min_chunk_s * assembler.rate_hz):
+            return []
+        blocks = [
+            SampleBlock(track.batch[0].first_index, np.concatenate([b.counts for b in track.batch]))
+        ]
+        track.batch = []
+        assert track.t0_s is not None
         alerts: list[Alert] = []
         for block in blocks:
             n = len(block.counts)
