@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from protocol_strategies import PROPERTY_SETTINGS
 
 from numbguard.errors import InputError
 from numbguard.protocol import (
@@ -42,12 +45,20 @@ def stream_of(frames: list[DataFrame | StatusClock | Reply]) -> bytes:
 @pytest.mark.parametrize(
     "data",
     [b"", b"\x00", b"\x01\x02", bytes(range(1, 256)), bytes(300), b"\x00" * 3 + b"\xff" * 600,
-     bytes(range(256)) * 2],
+     bytes(range(256)) * 2, b"\x07" * 253 + b"\x00\x01", b"\x07" * 254 + b"\x00\x01",
+     b"\x07" * 254, b"\x07" * 255 + b"\x00"],
 )  # fmt: skip
 def test_cobs_round_trip_and_no_zero_inside(data: bytes) -> None:
     encoded = cobs_encode(data)
     assert 0 not in encoded
     assert cobs_decode(encoded) == data
+
+
+@settings(PROPERTY_SETTINGS, max_examples=200)
+@given(st.lists(st.sampled_from([b"\x00", b"\x01", b"\x07" * 253, b"\x07" * 254]), max_size=6))
+def test_cobs_round_trips_runs_around_a_block(parts: list[bytes]) -> None:
+    data = b"".join(parts)
+    assert cobs_decode(cobs_encode(data)) == data
 
 
 def test_cobs_known_vectors() -> None:
