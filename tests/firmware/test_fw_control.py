@@ -3,6 +3,7 @@ bad input, with the effect (or no effect) on the insole."""
 
 from __future__ import annotations
 
+import random
 import struct
 from typing import Any
 
@@ -110,3 +111,31 @@ print(json.dumps(r))
         assert reply(got[name][0])["request_id"] == frames[name][3] | frames[name][4] << 8
     assert got["truncated"] == []
     assert got["unchanged"] is True
+
+
+def test_arbitrary_and_mutated_frames_never_raise_and_get_at_most_one_reply(
+        mpy: MicroPython) -> None:
+    rng = random.Random(11)
+    frames: list[bytes] = [bytes(rng.randrange(256) for _ in range(rng.randrange(0, 40)))
+                           for _ in range(150)]
+    valid = [control_frame(rng.randrange(65536), op, bytes(rng.randrange(256) for _ in range(n)))
+             for op, n in ((3, 1), (4, 1), (6, 4), (9, 1), (10, 5), (11, 9), (12, 1), (13, 1))]
+    for frame in valid * 20:
+        mutated = bytearray(frame)
+        for _ in range(rng.randrange(1, 3)):
+            mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        frames.append(bytes(mutated))
+    frames += valid
+    got = mpy.json(insole() + f"""
+out = []
+for frame in {frames!r}:
+    out.append([f.hex() for f in ins.control(frame)])
+print(json.dumps(out))
+""")
+    for frame, replies in zip(frames, got, strict=True):
+        assert len(replies) <= 1 or bytes.fromhex(replies[0])[5] == 8  # GET_STATUS: + pages
+        if replies:
+            first = reply(replies[0])
+            assert first["request_id"] == int.from_bytes(frame[3:5], "little")
+    # Whole frames are understood: done, refused as out of range, or (RESEND) not held.
+    assert all(len(r) == 1 and reply(r[0])["result"] in (0, 5, 6) for r in got[-len(valid):])
