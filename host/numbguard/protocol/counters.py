@@ -22,7 +22,7 @@ COUNTER_NAMES: Final = (
 
 
 class CounterTotals:
-    """Totals of the wrapping counters over the session, across wraps and restarts.
+    """Totals of the wrapping counters since the first page, across wraps and restarts.
 
     A counter step longer than 2^16 between two pages (pages come every 5 s) is not expected:
     at 200 frames/s, frames_sent wraps every 5.5 min.
