@@ -19,7 +19,7 @@ import numpy as np
 from numbguard.analysis.risk.alerting import AlertTracker, Assessment, constant_pads
 from numbguard.analysis.risk.baseline import Baseline
 from numbguard.analysis.risk.config import RiskConfig
-from numbguard.analysis.risk.windows import BoolArray, WindowBatch, stacked
+from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled, stacked
 from numbguard.analysis.types import Alert, FloatArray
 from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, Foot
 
@@ -51,7 +51,7 @@ class BilateralAsymmetry:
 
     def __call__(self, foot: Foot, batch: WindowBatch, active: BoolArray) -> list[Alert]:
         means = stacked(batch, FOREFOOT_PADS, "mean_kpa")  # (3, windows), NaN where unusable
-        peaks = np.nan_to_num(stacked(batch, FOREFOOT_PADS, "max_kpa"), nan=0.0).max(axis=0)
+        peaks = filled(stacked(batch, FOREFOOT_PADS, "max_kpa"), 0.0).max(axis=0)
         usable = active & (peaks < self._config.forefoot_peak_off_kpa)
         keys = np.round(batch.t_start_s / self._config.window_s).astype(np.int64)
         waiting = self._waiting[foot]
@@ -90,9 +90,9 @@ class BilateralAsymmetry:
         index = np.where(
             assessable, (load_left - load_right) / np.where(total > 0, total / 2, 1.0), np.nan
         )
-        magnitude = np.abs(np.nan_to_num(index, nan=0.0))
+        magnitude = np.abs(filled(index, 0.0))
         baseline = self._baseline.resolve(np.abs(index), assessable)
-        rise = np.nan_to_num(magnitude - baseline, nan=0.0)
+        rise = filled(magnitude - baseline, 0.0)
         on = (magnitude >= c.asymmetry_on) | (
             (magnitude >= c.asymmetry_off) & (rise >= c.asymmetry_rise)
         )
@@ -100,7 +100,7 @@ class BilateralAsymmetry:
         events: list[Alert] = []
         sides: tuple[tuple[Foot, float], ...] = (("left", 1.0), ("right", -1.0))
         for foot, sign in sides:
-            heavier = np.nan_to_num(index, nan=0.0) * sign > 0
+            heavier = filled(index, 0.0) * sign > 0
             assessment = Assessment(
                 t_end_s=t_end,
                 assessable=assessable,

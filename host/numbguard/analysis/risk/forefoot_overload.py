@@ -15,7 +15,7 @@ import numpy as np
 from numbguard.analysis.risk.alerting import Assessment, pads_by_index
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.rule import PadGroupRule
-from numbguard.analysis.risk.windows import BoolArray, WindowBatch, stacked, top_of
+from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled, pick, stacked, top_of
 from numbguard.pads import FOREFOOT_PADS
 
 
@@ -29,11 +29,11 @@ class ForefootOverload(PadGroupRule):
     def assess(self, batch: WindowBatch, active: BoolArray) -> Assessment:
         c = self._config
         peak_kpa, row = top_of(stacked(batch, self._pads, "max_kpa"))
-        mean_kpa = np.take_along_axis(stacked(batch, self._pads, "mean_kpa"), row[None, :], 0)[0]
+        mean_kpa = pick(stacked(batch, self._pads, "mean_kpa"), row)
         assessable = np.isfinite(peak_kpa) & active
-        peak = np.nan_to_num(peak_kpa, nan=0.0)
+        peak = filled(peak_kpa, 0.0)
         baseline = self._baseline.resolve(peak_kpa, assessable)
-        ratio = np.nan_to_num(peak / baseline, nan=0.0)
+        ratio = filled(peak / baseline, 0.0)
         risen = peak >= c.forefoot_rise_min_kpa
         on = (peak >= c.forefoot_peak_on_kpa) | (risen & (ratio >= c.forefoot_rise_ratio))
         hold = (peak >= c.forefoot_peak_off_kpa) | (risen & (ratio >= c.forefoot_rise_ratio_off))
@@ -43,7 +43,7 @@ class ForefootOverload(PadGroupRule):
             on=on,
             hold=hold,
             severe=peak >= c.forefoot_severe_kpa,
-            dose_kpa_s=np.nan_to_num(mean_kpa, nan=0.0) * c.window_s,
+            dose_kpa_s=filled(mean_kpa, 0.0) * c.window_s,
             pads=pads_by_index(self._pads, row),
             evidence={"peak_kpa": peak_kpa, "baseline_peak_kpa": baseline},
         )

@@ -19,7 +19,7 @@ import numpy as np
 
 from numbguard.analysis.risk.alerting import Assessment, pads_by_index
 from numbguard.analysis.risk.rule import PadGroupRule
-from numbguard.analysis.risk.windows import BoolArray, WindowBatch, stacked, top_of
+from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled, pick, stacked, top_of
 from numbguard.pads import FOREFOOT_PADS
 
 
@@ -37,18 +37,18 @@ class MetatarsalHotspot(PadGroupRule):
         top_mean, row = top_of(means)
         safe_total = np.where(total > 0, total, 1.0)
         share = np.where(all_present & (total > 0), top_mean / safe_total, np.nan)
-        top_peak = np.take_along_axis(peaks, row[None, :], 0)[0] if len(self._pads) else share
-        loaded = np.nan_to_num(top_peak, nan=0.0) >= c.hotspot_min_peak_kpa
-        share_value = np.nan_to_num(share, nan=0.0)
+        top_peak = pick(peaks, row) if len(self._pads) else share
+        loaded = filled(top_peak, 0.0) >= c.hotspot_min_peak_kpa
+        share_value = filled(share, 0.0)
         baseline = self._baseline.resolve(share, active & all_present & loaded)
-        rise = np.nan_to_num(share - baseline, nan=0.0)
+        rise = filled(share - baseline, 0.0)
 
         swing_top, swing_row = top_of(swing)
-        swing_level = np.nan_to_num(swing_top, nan=0.0)
+        swing_level = filled(swing_top, 0.0)
         # The other pads' swing level: the second largest, i.e. the top after removing the top.
         others = np.where(np.arange(swing.shape[0])[:, None] == swing_row[None, :], np.nan, swing)
         others_top, _ = top_of(others)
-        others_unload = np.nan_to_num(others_top, nan=np.inf) <= c.hotspot_swing_other_max_kpa
+        others_unload = filled(others_top, np.inf) <= c.hotspot_swing_other_max_kpa
         swing_on = others_unload & (swing_level >= c.hotspot_swing_on_kpa)
         swing_hold = others_unload & (swing_level >= 0.75 * c.hotspot_swing_on_kpa)
 
@@ -66,7 +66,7 @@ class MetatarsalHotspot(PadGroupRule):
             on=on,
             hold=share_hold | swing_hold,
             severe=loaded & (share_value >= c.hotspot_severe_share),
-            dose_kpa_s=np.nan_to_num(top_mean, nan=0.0) * c.window_s,
+            dose_kpa_s=filled(top_mean, 0.0) * c.window_s,
             pads=pads_by_index(self._pads, pad_row),
             evidence={
                 "top_share": share,

@@ -26,8 +26,7 @@ import numpy as np
 
 from numbguard.analysis.risk.alerting import Assessment
 from numbguard.analysis.risk.config import RiskConfig
-from numbguard.analysis.risk.windows import BoolArray, PadWindows, WindowBatch, stacked
-from numbguard.analysis.types import FloatArray
+from numbguard.analysis.risk.windows import BoolArray, PadWindows, WindowBatch, filled
 from numbguard.pads import FOREFOOT_PADS
 
 FAULT_NAMES = ("stuck", "open", "shorted", "implausible")
@@ -40,85 +39,78 @@ class SensorFault:
         self._config = config
         self._pads = pads
         self._forefoot = tuple(pad for pad in FOREFOOT_PADS if pad in pads)
-        self._last_fault_end_s = dict.fromkeys(pads, -np.inf)
+        self._last_fault_end_s = np.full(len(pads), -np.inf)
         self.dose_alert_kpa_s: float | None = None
 
-    def _signatures(self, batch: WindowBatch, pad: str) -> dict[str, BoolArray]:
+    def _signatures(self, batch: WindowBatch) -> dict[str, BoolArray]:
+        """Per fault name, a (pads, windows) mask of the windows that show it."""
         c = self._config
-        w = batch.pads[pad]
+        w = batch.table
         present = w.valid_fraction >= c.min_valid_fraction
-        flat = np.nan_to_num(w.range_kpa, nan=np.inf) <= c.fault_flat_range_kpa
+        flat = filled(w.range_kpa, np.inf) <= c.fault_flat_range_kpa
+        open_pad = np.zeros(present.shape, dtype=bool)
+        rows = [batch.pad_ids.index(pad) for pad in self._forefoot]
+        if len(rows) > 1:
+            ranges = filled(w.range_kpa[rows], 0.0)
+            cycling = ranges >= c.active_forefoot_range_kpa
+            others_cycling = cycling.sum(axis=0) - cycling > 0
+            quiet = filled(w.max_kpa[rows], np.inf) <= c.fault_open_max_kpa
+            open_pad[rows] = present[rows] & quiet & others_cycling
         # In order of precedence: the first signature that fits names the fault.
-        signatures = {
+        return {
             "shorted": w.saturated_fraction >= c.fault_saturated_fraction,
             "implausible": (w.below_min_count > 0) | (w.above_max_count > 0),
-            "stuck": present & flat & (np.nan_to_num(w.mean_kpa, nan=0.0) > c.fault_flat_min_kpa),
+            "stuck": present & flat & (filled(w.mean_kpa, 0.0) > c.fault_flat_min_kpa),
+            "open": open_pad,
         }
-        if pad in self._forefoot:
-            others = tuple(p for p in self._forefoot if p != pad)
-            ranges = stacked(batch, others, "max_kpa") - stacked(batch, others, "min_kpa")
-            cycling = (np.nan_to_num(ranges, nan=0.0) >= c.active_forefoot_range_kpa).any(axis=0)
-            quiet = np.nan_to_num(w.max_kpa, nan=np.inf) <= c.fault_open_max_kpa
-            signatures["open"] = present & quiet & cycling
-        return signatures
 
     def screen(self, batch: WindowBatch) -> tuple[WindowBatch, Assessment]:
         """The batch with faulty and under-sampled pads blanked out, and the fault verdict."""
         c = self._config
-        m = len(batch)
-        masked: dict[str, PadWindows] = {}
-        any_fault = np.zeros(m, dtype=bool)
-        notes: list[dict[str, str]] = [{} for _ in range(m)]
-        for pad in self._pads:
-            signatures = self._signatures(batch, pad)
-            fault = np.zeros(m, dtype=bool)
+        signatures = self._signatures(batch)
+        fault = np.logical_or.reduce(list(signatures.values()))
+        # End of the latest faulty window up to each window, per pad (carried across batches).
+        marks = np.where(fault, batch.t_end_s[None, :], -np.inf)
+        last_end = np.maximum.accumulate(
+            np.concatenate([self._last_fault_end_s[:, None], marks], axis=1), axis=1
+        )[:, 1:]
+        if len(batch):
+            self._last_fault_end_s = last_end[:, -1].copy()
+        excluded = fault | (batch.t_end_s[None, :] - last_end <= c.fault_hold_s)
+        unusable = excluded | (batch.table.valid_fraction < c.min_valid_fraction)
+        pads = batch.pad_ids
+
+        def faults_at(i: int) -> dict[str, str]:
+            found: dict[str, str] = {}
             for name, hit in signatures.items():
-                fault |= hit
-                for i in np.flatnonzero(hit):
-                    notes[i].setdefault(pad, name)
-            # End of the latest faulty window up to each window (carried across batches).
-            last_end = _running_last(fault, batch.t_end_s, self._last_fault_end_s[pad])
-            self._last_fault_end_s[pad] = float(last_end[-1]) if m else self._last_fault_end_s[pad]
-            excluded = fault | (batch.t_end_s - last_end <= c.fault_hold_s)
-            unusable = excluded | (batch.pads[pad].valid_fraction < c.min_valid_fraction)
-            masked[pad] = _blank(batch.pads[pad], unusable)
-            any_fault |= fault
-        faulty_pads = tuple(self._pads)
+                for row in np.flatnonzero(hit[:, i]):
+                    found.setdefault(pads[row], name)
+            return found
+
         verdict = Assessment(
             t_end_s=batch.t_end_s,
-            assessable=np.ones(m, dtype=bool),
-            on=any_fault,
-            hold=any_fault,
-            severe=np.zeros(m, dtype=bool),
-            dose_kpa_s=np.zeros(m),
-            pads=lambda i: tuple(pad for pad in faulty_pads if pad in notes[i]),
+            assessable=np.ones(len(batch), dtype=bool),
+            on=fault.any(axis=0),
+            hold=fault.any(axis=0),
+            severe=np.zeros(len(batch), dtype=bool),
+            dose_kpa_s=np.zeros(len(batch)),
+            pads=lambda i: tuple(pad for row, pad in enumerate(pads) if fault[row, i]),
             evidence={},
-            notes=lambda i: {f"{pad}_fault": name for pad, name in notes[i].items()},
+            notes=lambda i: {f"{pad}_fault": name for pad, name in faults_at(i).items()},
         )
-        return replace(batch, pads=masked), verdict
+        return replace(batch, table=_blank(batch.table, unusable)), verdict
 
 
-def _running_last(flags: BoolArray, t_end_s: FloatArray, previous_s: float) -> FloatArray:
-    """Per window: the end time of the latest flagged window so far (or `previous_s`)."""
-    marks = np.where(flags, t_end_s, -np.inf)
-    return np.maximum.accumulate(np.concatenate(([previous_s], marks)))[1:]
-
-
-def _blank(windows: PadWindows, unusable: BoolArray) -> PadWindows:
+def _blank(table: PadWindows, unusable: BoolArray) -> PadWindows:
     if not unusable.any():
-        return windows
-    nan = np.nan
-
-    def blank(values: FloatArray) -> FloatArray:
-        return np.where(unusable, nan, values)
-
+        return table
     return PadWindows(
-        valid_fraction=np.where(unusable, 0.0, windows.valid_fraction),
-        mean_kpa=blank(windows.mean_kpa),
-        min_kpa=blank(windows.min_kpa),
-        max_kpa=blank(windows.max_kpa),
-        p10_kpa=blank(windows.p10_kpa),
-        saturated_fraction=windows.saturated_fraction,
-        below_min_count=windows.below_min_count,
-        above_max_count=windows.above_max_count,
+        valid_fraction=np.where(unusable, 0.0, table.valid_fraction),
+        mean_kpa=np.where(unusable, np.nan, table.mean_kpa),
+        min_kpa=np.where(unusable, np.nan, table.min_kpa),
+        max_kpa=np.where(unusable, np.nan, table.max_kpa),
+        p10_kpa=np.where(unusable, np.nan, table.p10_kpa),
+        saturated_fraction=table.saturated_fraction,
+        below_min_count=table.below_min_count,
+        above_max_count=table.above_max_count,
     )

@@ -15,7 +15,7 @@ import numpy as np
 from numbguard.analysis.risk.alerting import Assessment, pads_by_index
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.rule import PadGroupRule
-from numbguard.analysis.risk.windows import BoolArray, WindowBatch, stacked, top_of
+from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled, pick, stacked, top_of
 from numbguard.pads import LACE_PADS
 
 
@@ -29,11 +29,11 @@ class TightLacing(PadGroupRule):
     def assess(self, batch: WindowBatch, active: BoolArray) -> Assessment:
         c = self._config
         static_kpa, row = top_of(stacked(batch, self._pads, "p10_kpa"))
-        stance_kpa = np.take_along_axis(stacked(batch, self._pads, "mean_kpa"), row[None, :], 0)[0]
+        stance_kpa = pick(stacked(batch, self._pads, "mean_kpa"), row)
         assessable = np.isfinite(static_kpa)
-        level = np.nan_to_num(static_kpa, nan=0.0)
+        level = filled(static_kpa, 0.0)
         baseline = self._baseline.resolve(static_kpa, active & assessable)
-        rise = np.nan_to_num(level - baseline, nan=0.0)
+        rise = filled(level - baseline, 0.0)
         hold = level >= c.lace_static_off_kpa
         on = (level >= c.lace_static_on_kpa) | (hold & (rise >= c.lace_rise_over_baseline_kpa))
         return Assessment(

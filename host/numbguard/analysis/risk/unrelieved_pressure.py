@@ -14,7 +14,7 @@ import numpy as np
 
 from numbguard.analysis.risk.alerting import Assessment, pads_by_index
 from numbguard.analysis.risk.rule import PadGroupRule
-from numbguard.analysis.risk.windows import BoolArray, WindowBatch, stacked, top_of
+from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled, stacked, top_of
 from numbguard.pads import FOREFOOT_PADS
 
 
@@ -25,7 +25,7 @@ class UnrelievedPressure(PadGroupRule):
     def assess(self, batch: WindowBatch, active: BoolArray) -> Assessment:
         c = self._config
         floor_kpa, row = top_of(stacked(batch, self._pads, "min_kpa"))
-        floor = np.nan_to_num(floor_kpa, nan=0.0)
+        floor = filled(floor_kpa, 0.0)
         return Assessment(
             t_end_s=batch.t_end_s,
             assessable=np.isfinite(floor_kpa),

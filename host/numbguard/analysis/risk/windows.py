@@ -7,6 +7,7 @@ same windows however it is cut into chunks. Memory holds less than one window pe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +21,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class PadWindows:
-    """Statistics of one pad over `m` consecutive windows (NaN where a window has no data)."""
+    """Statistics over `m` consecutive windows (NaN where a window has no data): arrays of
+    shape (m,) for one pad, or (pads, m) for all pads of a foot."""
 
     valid_fraction: FloatArray
     mean_kpa: FloatArray
@@ -35,44 +37,74 @@ class PadWindows:
     def range_kpa(self) -> FloatArray:
         return self.max_kpa - self.min_kpa
 
+    def row(self, index: int) -> PadWindows:
+        """One pad's statistics out of a (pads, m) table (views, no copies)."""
+        return PadWindows(*(getattr(self, name)[index] for name in _FIELDS))
+
+
+_FIELDS = tuple(PadWindows.__dataclass_fields__)
+
 
 @dataclass(frozen=True)
 class WindowBatch:
-    """`m` consecutive windows of one foot; `t_end_s` is when each window's result is final."""
+    """`m` consecutive windows of one foot; `t_end_s` is when each window's result is final.
+
+    `table` holds every statistic as a (pads, m) array, rows in the order of `pad_ids`;
+    `pads` gives the same per pad.
+    """
 
     foot: Foot
     t_start_s: FloatArray
     t_end_s: FloatArray
-    pads: dict[str, PadWindows]
+    pad_ids: tuple[str, ...]
+    table: PadWindows
+
+    @cached_property
+    def pads(self) -> dict[str, PadWindows]:
+        return {pad: self.table.row(i) for i, pad in enumerate(self.pad_ids)}
 
     def __len__(self) -> int:
         return len(self.t_end_s)
 
 
+def filled(values: FloatArray, value: float) -> FloatArray:
+    """`values` with NaN replaced by `value` (np.nan_to_num without its per-call overhead)."""
+    return np.where(np.isnan(values), value, values)
+
+
+def pick(values: FloatArray, row: npt.NDArray[np.intp]) -> FloatArray:
+    """Per column j, `values[row[j], j]`."""
+    return values[row, np.arange(values.shape[1])]
+
+
 def pad_statistics(
     samples_kpa: FloatArray, saturation_kpa: float, min_kpa: float, max_kpa: float
 ) -> PadWindows:
-    """Statistics per row of a (windows, samples) array; NaN samples are ignored."""
+    """Statistics along the last axis of a (..., windows, samples) array; NaN samples ignored."""
     valid = ~np.isnan(samples_kpa)
-    count = valid.sum(axis=1)
+    count = valid.sum(axis=-1)
     has_data = count > 0
     safe_count = np.maximum(count, 1)
-    total = np.where(valid, samples_kpa, 0.0).sum(axis=1)
-    # NaN sorts last, so the valid samples of each row come first.
-    ordered = np.sort(samples_kpa, axis=1)
-    p10_index = np.floor(0.1 * (safe_count - 1)).astype(np.int64)
-    last_index = safe_count - 1
-    nan = np.full(len(count), np.nan)
     zeroed = np.where(valid, samples_kpa, 0.0)
+    # NaN sorts last, so the valid samples of each row come first.
+    ordered = np.sort(samples_kpa, axis=-1)
+    p10_index = np.floor(0.1 * (safe_count - 1)).astype(np.int64)
+
+    def at(index: npt.NDArray[np.int64]) -> FloatArray:
+        picked = np.take_along_axis(ordered, index[..., None], -1)[..., 0]
+        return np.where(has_data, picked, np.nan)
+
     return PadWindows(
-        valid_fraction=count / samples_kpa.shape[1],
-        mean_kpa=np.where(has_data, total / safe_count, nan),
-        min_kpa=np.where(has_data, ordered[:, 0], nan),
-        max_kpa=np.where(has_data, np.take_along_axis(ordered, last_index[:, None], 1)[:, 0], nan),
-        p10_kpa=np.where(has_data, np.take_along_axis(ordered, p10_index[:, None], 1)[:, 0], nan),
-        saturated_fraction=np.where(has_data, (zeroed >= saturation_kpa).sum(1) / safe_count, 0.0),
-        below_min_count=(zeroed < min_kpa).sum(axis=1).astype(np.float64),
-        above_max_count=(zeroed > max_kpa).sum(axis=1).astype(np.float64),
+        valid_fraction=count / samples_kpa.shape[-1],
+        mean_kpa=np.where(has_data, zeroed.sum(axis=-1) / safe_count, np.nan),
+        min_kpa=np.where(has_data, ordered[..., 0], np.nan),
+        max_kpa=at(safe_count - 1),
+        p10_kpa=at(p10_index),
+        saturated_fraction=np.where(
+            has_data, (zeroed >= saturation_kpa).sum(axis=-1) / safe_count, 0.0
+        ),
+        below_min_count=(zeroed < min_kpa).sum(axis=-1).astype(np.float64),
+        above_max_count=(zeroed > max_kpa).sum(axis=-1).astype(np.float64),
     )
 
 
@@ -95,7 +127,7 @@ class FootWindower:
         self.pads: tuple[str, ...] | None = None
         self._samples_per_window = 0
         self._t_parts: list[FloatArray] = []
-        self._p_parts: dict[str, list[FloatArray]] = {}
+        self._p_parts: list[FloatArray] = []  # (pads, samples) blocks
         self._buffered = 0
         self.last_t_s: float | None = None
 
@@ -109,7 +141,6 @@ class FootWindower:
         self.sample_rate_hz = chunk.sample_rate_hz
         self.pads = tuple(chunk.pressure_kpa)
         self._samples_per_window = max(1, round(self.window_s * chunk.sample_rate_hz))
-        self._p_parts = {pad: [] for pad in self.pads}
 
     def _check(self, chunk: PressureChunk) -> None:
         if tuple(chunk.pressure_kpa) != self.pads:
@@ -141,8 +172,8 @@ class FootWindower:
             return None
         self.last_t_s = float(chunk.t_s[-1])
         self._t_parts.append(np.asarray(chunk.t_s, dtype=np.float64))
-        for pad, values in chunk.pressure_kpa.items():
-            self._p_parts[pad].append(np.asarray(values, dtype=np.float64))
+        pressures = [np.asarray(v, dtype=np.float64) for v in chunk.pressure_kpa.values()]
+        self._p_parts.append(np.vstack(pressures) if pressures else np.empty((0, len(chunk.t_s))))
         self._buffered += len(chunk.t_s)
         if self._buffered < self._samples_per_window:
             return None
@@ -157,20 +188,17 @@ class FootWindower:
     def _cut(self, *, final: bool) -> WindowBatch:
         n = self._samples_per_window
         t_all = np.concatenate(self._t_parts)
-        whole = len(t_all) // n * n
-        take = whole if not final else len(t_all)
-        rows = max(1, take // n) if not final else -(-take // n)
+        p_all = np.concatenate(self._p_parts, axis=1)
+        take = len(t_all) if final else len(t_all) // n * n
+        rows = -(-take // n)
         padded = rows * n
         t_windows = np.full(padded, np.nan)
         t_windows[:take] = t_all[:take]
-        pads: dict[str, PadWindows] = {}
-        for pad, parts in self._p_parts.items():
-            values = np.concatenate(parts)
-            block = np.full(padded, np.nan)
-            block[:take] = values[:take]
-            pads[pad] = pad_statistics(block.reshape(rows, n), *self._limits)
-            parts[:] = [values[take:]]
+        block = np.full((p_all.shape[0], padded), np.nan)
+        block[:, :take] = p_all[:, :take]
+        table = pad_statistics(block.reshape(p_all.shape[0], rows, n), *self._limits)
         self._t_parts = [t_all[take:]]
+        self._p_parts = [p_all[:, take:]]
         self._buffered = len(t_all) - take
         period_s = 1.0 / (self.sample_rate_hz or 1.0)
         # A window ends one period after its last sample (a jump in time stays inside it).
@@ -179,15 +207,22 @@ class FootWindower:
             foot=self.foot,
             t_start_s=t_windows[::n],
             t_end_s=last_s + period_s,
-            pads=pads,
+            pad_ids=self.pads or (),
+            table=table,
         )
 
 
 def stacked(batch: WindowBatch, pads: tuple[str, ...], statistic: str) -> FloatArray:
     """A (len(pads), windows) array of one statistic; rows for absent pads are NaN."""
-    nan = np.full(len(batch), np.nan)
-    rows = [getattr(batch.pads[pad], statistic) if pad in batch.pads else nan for pad in pads]
-    return np.vstack(rows) if rows else np.empty((0, len(batch)))
+    table: FloatArray = getattr(batch.table, statistic)
+    rows = [batch.pad_ids.index(pad) if pad in batch.pad_ids else -1 for pad in pads]
+    if -1 not in rows:
+        return table[rows]
+    out = np.full((len(pads), len(batch)), np.nan)
+    for i, row in enumerate(rows):
+        if row >= 0:
+            out[i] = table[row]
+    return out
 
 
 def top_of(values: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
@@ -196,7 +231,7 @@ def top_of(values: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
         return np.full(values.shape[1], np.nan), np.zeros(values.shape[1], dtype=np.intp)
     filled = np.where(np.isnan(values), -np.inf, values)
     row = np.argmax(filled, axis=0)
-    top = np.take_along_axis(values, row[None, :], 0)[0]
+    top = pick(values, row)
     return top, row
 
 
@@ -206,4 +241,4 @@ def cyclic_loading(
     """Windows where some forefoot pad loads and unloads by at least `range_kpa`."""
     ranges = stacked(batch, forefoot_pads, "max_kpa") - stacked(batch, forefoot_pads, "min_kpa")
     top, _ = top_of(ranges)
-    return np.nan_to_num(top, nan=0.0) >= range_kpa
+    return filled(top, 0.0) >= range_kpa
