@@ -47,6 +47,7 @@ def cat_argv(port: str, name: str) -> list[str]:
 
 _HASH_FOR = re.compile(r"^sha256sum :(.+)$")
 _HEX_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_MISSING = re.compile(r"sha256sum: (.+?): No such file", re.IGNORECASE)
 
 
 def parse_hashes(stdout: str) -> dict[str, str]:
@@ -108,13 +109,19 @@ def copy_files(port: str, files: Mapping[str, Path]) -> None:
 
 
 def board_hashes(port: str, names: Sequence[str]) -> dict[str, str]:
-    run = run_tool(hashes_argv(port, names))
-    if run.returncode != 0 and "no such file" in run.output.lower():
-        # sha256sum stops at the first missing file; report them all as missing.
-        hashes = parse_hashes(run.stdout)
-        return hashes
-    check_mpremote(run, port, "hashing the copied files")
-    return parse_hashes(run.stdout)
+    """Board name -> hex sha256 of each file that exists on the board."""
+    hashes: dict[str, str] = {}
+    remaining = list(names)
+    while remaining:
+        run = run_tool(hashes_argv(port, remaining))
+        hashes.update(parse_hashes(run.stdout))
+        missing = _MISSING.search(run.output)
+        if run.returncode == 0 or missing is None or missing.group(1) not in remaining:
+            check_mpremote(run, port, "hashing the copied files")
+            break
+        # sha256sum stops at the first missing file: go on after it.
+        remaining = remaining[remaining.index(missing.group(1)) + 1 :]
+    return hashes
 
 
 def read_board_file(port: str, name: str) -> str | None:
