@@ -228,6 +228,16 @@ def test_a_pad_that_reads_flat_is_a_fault(pad: str, value_kpa: float, fault: str
     assert alerts[0].evidence[f"{pad}_fault"] == fault
 
 
+def test_a_flat_lace_reading_while_standing_still_is_not_a_fault() -> None:
+    still = {pad: (lambda t: 40 + 0 * t) for pad in ("heel", "ball_medial", "ball_center")}
+    engine = FootRiskEngine("left")
+    t = np.arange(0, 60 * 100) / RATE_HZ
+    pressure = {pad: make(t) for pad, make in still.items()}
+    pressure["lace_upper"] = np.full(len(t), 8.0)  # no noise at all
+    alerts = engine.feed(PressureChunk("left", t, pressure, RATE_HZ)) + engine.finish()
+    assert alerts == []
+
+
 def test_an_unloaded_lace_pad_reading_zero_is_not_a_fault() -> None:
     assert analyse_flat("lace_upper", 0.0) == []
 

@@ -2,8 +2,9 @@
 
 Per pad and window, a fault signature is one of:
 
-- `stuck`: the reading does not move (range < 0.05 kPa) away from zero. A live FSR under a
-  foot always shows noise and load changes; an unloaded FSR reads zero, so flat zero is not
+- `stuck`: the reading does not move (range < 0.05 kPa) away from zero while the foot moves
+  (a plantar pad cycles). A live FSR under a moving foot always shows noise and load changes;
+  standing still, a quiet ADC may read flat; an unloaded FSR reads zero, so flat zero is not
   a fault by itself;
 - `open`: a forefoot pad never rises above 0.5 kPa while another forefoot pad loads and
   unloads (the heel is exempt: forefoot strikers barely load it, and a lace pad at zero is
@@ -27,7 +28,7 @@ import numpy as np
 from numbguard.analysis.risk.alerting import Assessment
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.windows import BoolArray, PadWindows, WindowBatch, filled
-from numbguard.pads import FOREFOOT_PADS
+from numbguard.pads import FOREFOOT_PADS, PLANTAR_PADS
 
 FAULT_NAMES = ("stuck", "open", "shorted", "implausible")
 
@@ -48,6 +49,9 @@ class SensorFault:
         w = batch.table
         present = w.valid_fraction >= c.min_valid_fraction
         flat = filled(w.range_kpa, np.inf) <= c.fault_flat_range_kpa
+        plantar = [i for i, pad in enumerate(batch.pad_ids) if pad in PLANTAR_PADS]
+        # Only a moving foot proves a pad stuck: standing still, a quiet ADC can read flat.
+        moving = (filled(w.range_kpa[plantar], 0.0) >= c.active_forefoot_range_kpa).any(axis=0)
         open_pad = np.zeros(present.shape, dtype=bool)
         rows = [batch.pad_ids.index(pad) for pad in self._forefoot]
         if len(rows) > 1:
@@ -60,7 +64,7 @@ class SensorFault:
         return {
             "shorted": w.saturated_fraction >= c.fault_saturated_fraction,
             "implausible": (w.below_min_count > 0) | (w.above_max_count > 0),
-            "stuck": present & flat & (filled(w.mean_kpa, 0.0) > c.fault_flat_min_kpa),
+            "stuck": present & flat & (filled(w.mean_kpa, 0.0) > c.fault_flat_min_kpa) & moving,
             "open": open_pad,
         }
 
