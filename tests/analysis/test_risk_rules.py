@@ -9,6 +9,7 @@ import pytest
 
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig, is_clearing
+from numbguard.analysis.risk.asymmetry import MAX_WAITING, BilateralAsymmetry
 from numbguard.analysis.risk.windows import FootWindower
 from numbguard.analysis.types import Alert, FloatArray, PressureChunk
 from numbguard.errors import InputError
@@ -332,3 +333,18 @@ def test_a_window_ends_after_its_last_sample_even_across_a_jump_in_time() -> Non
     assert batch.t_start_s[0] == 0.0
     assert batch.t_end_s[0] == pytest.approx(100.5)
     assert windower.flush() is None  # 10 samples left: less than half a window
+
+
+def test_one_insole_alone_keeps_the_pairing_memory_bounded() -> None:
+    pairing = BilateralAsymmetry(RiskConfig())
+    engine = FootRiskEngine("left")
+    engine.window_listener = pairing
+    t = np.arange(0, 4000 * 2 * 100) / RATE_HZ  # 4000 windows of the left foot only
+    pressure = {pad: make(t) for pad, make in run_signals().items()}
+    for start in range(0, len(t), 60_000):
+        stop = start + 60_000
+        chunk = PressureChunk(
+            "left", t[start:stop], {p: v[start:stop] for p, v in pressure.items()}, RATE_HZ
+        )
+        assert engine.feed(chunk) == []
+    assert pairing.waiting("left") == MAX_WAITING

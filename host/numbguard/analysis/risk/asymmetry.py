@@ -7,7 +7,9 @@ look like asymmetry. Index: (L - R) / ((L + R) / 2); the more loaded foot gets t
 Windows where either foot peaks at the forefoot overload hold level are left out: that load is
 `forefoot_overload`'s to report, and one cause should not raise two alerts. Thresholds are
 configurable judgements, with a rise over the runner's own first-minute index.
-Feet may arrive in any interleaving: windows wait until their pair arrives.
+Feet may arrive in any interleaving: windows wait until their pair arrives, at most
+`MAX_WAITING` of them per foot (an hour at 2 s windows), so a session with one insole only
+keeps bounded memory.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from numbguard.analysis.types import Alert, FloatArray
 from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, Foot
 
 _KIND = "asymmetry"
+MAX_WAITING = 1800
 
 
 class BilateralAsymmetry:
@@ -33,7 +36,7 @@ class BilateralAsymmetry:
         self._config = config
         # Per foot: windows not yet paired, as (key, t_end_s, active, forefoot means).
         self._waiting: dict[Foot, deque[tuple[int, float, bool, FloatArray]]] = {
-            foot: deque() for foot in FOOT_IDS
+            foot: deque(maxlen=MAX_WAITING) for foot in FOOT_IDS
         }
         self._baseline = Baseline(round(config.baseline_s / config.window_s))
         self._trackers = {
@@ -48,6 +51,10 @@ class BilateralAsymmetry:
             )
             for foot in FOOT_IDS
         }
+
+    def waiting(self, foot: Foot) -> int:
+        """Windows of `foot` still waiting for the other foot's."""
+        return len(self._waiting[foot])
 
     def __call__(self, foot: Foot, batch: WindowBatch, active: BoolArray) -> list[Alert]:
         means = stacked(batch, FOREFOOT_PADS, "mean_kpa")  # (3, windows), NaN where unusable
