@@ -88,6 +88,7 @@ class VirtualInsoleBle:
         self._connection: Connection | None = None
         self._advertising_allowed = True
         self._task: asyncio.Task[None] | None = None
+        self._advertise_task: asyncio.Task[None] | None = None
         self.latest_status = b""
         self.notifications_sent = 0
         self.notifications_lost = 0
@@ -149,7 +150,7 @@ class VirtualInsoleBle:
         self._connection = None
         self.emulator.host_connected = False
         if self._advertising_allowed:
-            asyncio.get_running_loop().create_task(self._advertise())
+            self._advertise_task = asyncio.get_running_loop().create_task(self._advertise())
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -160,6 +161,11 @@ class VirtualInsoleBle:
 
     async def stop(self) -> None:
         self._advertising_allowed = False
+        if self._advertise_task is not None:
+            # Let it finish: cancelling a bumble task inside an HCI command leaves the host
+            # stack waiting for a response it can no longer take.
+            with contextlib.suppress(Exception):
+                await self._advertise_task
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

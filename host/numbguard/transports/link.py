@@ -62,7 +62,6 @@ class InsoleLink:
         # with their bytes and arrival time, until it places them.
         self._held: deque[tuple[DataFrame, bytes, float]] = deque(maxlen=MAX_HELD_FRAMES)
         self._resend_task: asyncio.Task[None] | None = None
-        self._retry_task: asyncio.Task[None] | None = None
 
     # -- frames in -------------------------------------------------------------------------
 
@@ -143,35 +142,31 @@ class InsoleLink:
         )
 
     def _schedule_resend(self) -> None:
-        loop = asyncio.get_running_loop()
         if self._resend_task is None or self._resend_task.done():
-            self._resend_task = loop.create_task(self._request_resends(again=False))
-        if self._retry_task is None or self._retry_task.done():
-            self._retry_task = loop.create_task(self._retry_resends())
+            self._resend_task = asyncio.get_running_loop().create_task(self._resend_missing())
 
-    async def _request_resends(self, *, again: bool) -> None:
-        await asyncio.sleep(RESEND_DELAY_S)  # let a burst of losses become one range
-        for first_seq, last_seq in self.stream.resend_ranges(again=again):
-            self.resend_requests += 1
-            try:
-                reply = await self.transport.control(
-                    self.link, OP_RESEND, first_seq=first_seq, last_seq=last_seq
-                )
-            except DeviceError:
-                return  # link down: the retry loop asks again once it is back
-            if reply.result == RESULT_NOT_HELD:
-                self.stream.give_up(first_seq, last_seq)
-            elif reply.result == RESULT_OK:
-                self.stream.resend_refused_before(int(reply.data["oldest_seq_held"]))
-
-    async def _retry_resends(self) -> None:
-        """Ask again for frames still missing (a lost resend, a link that was down)."""
+    async def _resend_missing(self) -> None:
+        """Ask for missing frames until none is missing: new gaps at once (after a short
+        pause, so a burst of losses becomes one range), and every `RESEND_RETRY_S` all that
+        are still missing again (a lost resend, a request sent while the link was down)."""
+        asked_all_s = time.monotonic()
         while self.stream.missing():
-            await asyncio.sleep(RESEND_RETRY_S)
-            if self.stream.missing() and (self._resend_task is None or self._resend_task.done()):
-                self._resend_task = asyncio.get_running_loop().create_task(
-                    self._request_resends(again=True)
-                )
+            await asyncio.sleep(RESEND_DELAY_S)
+            again = time.monotonic() - asked_all_s >= RESEND_RETRY_S
+            if again:
+                asked_all_s = time.monotonic()
+            for first_seq, last_seq in self.stream.resend_ranges(again=again):
+                self.resend_requests += 1
+                try:
+                    reply = await self.transport.control(
+                        self.link, OP_RESEND, first_seq=first_seq, last_seq=last_seq
+                    )
+                except DeviceError:
+                    return  # link down: the next frame after reconnecting starts asking again
+                if reply.result == RESULT_NOT_HELD:
+                    self.stream.give_up(first_seq, last_seq)
+                elif reply.result == RESULT_OK:
+                    self.stream.resend_refused_before(int(reply.data["oldest_seq_held"]))
 
     async def settle(self) -> None:
         """Wait until the resend requested so far has been answered (simulated links use
@@ -180,6 +175,5 @@ class InsoleLink:
             await asyncio.shield(self._resend_task)
 
     def cancel(self) -> None:
-        for task in (self._resend_task, self._retry_task):
-            if task is not None:
-                task.cancel()
+        if self._resend_task is not None:
+            self._resend_task.cancel()
