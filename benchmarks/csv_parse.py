@@ -14,6 +14,7 @@ analyze` uses), and by `pandas.read_csv` (whole file, C parser) when pandas is i
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 import tracemalloc
@@ -66,6 +67,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=1.0)
     args = parser.parse_args()
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"Load average before the run: {load} ({os.cpu_count()} CPUs)\n")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "session.csv"
         write_s = best_of(1, lambda: write_interchange(path, session_chunks(args.hours)))

@@ -117,10 +117,11 @@ OUTRO = """
   precision at or above 0.98 on every gaitpdb record.
 - The Moticon exports are short (5-9 strides per foot): with the heel cells every vendor step
   is found, onsets within 16 ms. The vendor's report leaves out the last contact before the
-  subject stops; the detector reports it (it lies after the scored span). Forefoot only, slow walking loads the forefoot up to 0.4 s
-  after the heel strike (one step of the slow walk starts too late to count), and with 5
-  strides a single late onset moves the median stride by several percent (the fast walk
-  `230927_102231`); these rows are shown but are not held to the targets in the tests.
+  subject stops; the detector reports it (it lies after the scored span). Forefoot only,
+  slow walking loads the forefoot up to 0.4 s after the heel strike (one step of the slow
+  walk starts too late to count), and with 5 strides a single late onset moves the median
+  stride by several percent (the fast walk `230927_102231`); these rows are shown but are
+  not held to the targets in the tests.
 """
 
 
