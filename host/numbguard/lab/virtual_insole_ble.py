@@ -27,6 +27,7 @@ from numbguard.protocol.constants import (
     ATT_OVERHEAD_BYTES,
     CONTROL_UUID,
     DATA_UUID,
+    KIND_STATUS,
     MAX_FRAME_BYTES,
     SERVICE_UUID,
     STATUS_UUID,
@@ -218,7 +219,8 @@ class VirtualInsoleBle:
 
     async def _send(self, item: Outgoing) -> None:
         if item.channel == "status":
-            self.latest_status = item.frame
+            if item.frame[1] >> 6 == KIND_STATUS:  # replies share the channel, not the value
+                self.latest_status = item.frame
             characteristic = self.status_characteristic
         else:
             characteristic = self.data_characteristic
