@@ -86,6 +86,13 @@ def test_blank_lines_crlf_spaces_and_a_missing_final_newline_are_accepted() -> N
     np.testing.assert_array_equal(chunks[0].pressure_kpa["heel"], [1.0, np.nan, 3.0])
 
 
+def test_a_byte_order_mark_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufefftime_s,left.heel\r\n0,1\r\n0.01,2\r\n".encode())
+    chunks = list(read_interchange(path))
+    np.testing.assert_array_equal(chunks[0].pressure_kpa["heel"], [1.0, 2.0])
+
+
 def test_header_only_file_yields_nothing() -> None:
     assert read_all("# sample_rate_hz=100\ntime_s,left.heel\n") == []
 

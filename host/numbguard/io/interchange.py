@@ -158,7 +158,7 @@ class InterchangeReader:
                     got="end of file",
                     where=self.name,
                 )
-            text = self._decode(raw, self._line).strip()
+            text = self._decode(raw, self._line).strip().lstrip("\ufeff")  # BOM of some editors
             if not text:
                 continue
             if text.startswith("#"):
