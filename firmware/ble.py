@@ -18,6 +18,10 @@ _FLAG_READ = const(0x0002)
 _FLAG_WRITE_NO_RESPONSE = const(0x0004)
 _FLAG_WRITE = const(0x0008)
 _FLAG_NOTIFY = const(0x0010)
+# Control and session data need an encrypted (bonded) link; subscribing to data or status
+# follows their read security.
+_FLAG_READ_ENCRYPTED = const(0x0200)
+_FLAG_WRITE_ENCRYPTED = const(0x1000)
 
 _ADV_TYPE_FLAGS = const(0x01)
 _ADV_TYPE_UUID128_COMPLETE = const(0x07)
@@ -63,9 +67,9 @@ def advertising_payload(name):
 def services(bluetooth):
     uuid = bluetooth.UUID
     numbguard = (uuid(p.SERVICE_UUID), (
-        (uuid(p.DATA_UUID), _FLAG_NOTIFY),
-        (uuid(p.CONTROL_UUID), _FLAG_WRITE | _FLAG_WRITE_NO_RESPONSE),
-        (uuid(p.STATUS_UUID), _FLAG_READ | _FLAG_NOTIFY),
+        (uuid(p.DATA_UUID), _FLAG_NOTIFY | _FLAG_READ_ENCRYPTED),
+        (uuid(p.CONTROL_UUID), _FLAG_WRITE | _FLAG_WRITE_NO_RESPONSE | _FLAG_WRITE_ENCRYPTED),
+        (uuid(p.STATUS_UUID), _FLAG_READ | _FLAG_NOTIFY | _FLAG_READ_ENCRYPTED),
     ))
     device_info = (uuid(_DIS_UUID), (
         (uuid(_MANUFACTURER_UUID), _FLAG_READ),
@@ -83,6 +87,7 @@ class Peripheral:
         self._ble = ble
         ble.active(True)
         ble.config(gap_name=gap_name)
+        ble.config(bond=True, le_secure=True, mitm=False)  # Just Works, bonded
         ble.irq(self._irq)
         handles = ble.gatts_register_services(services(bluetooth))
         self.data_handle, self.control_handle, self.status_handle = handles[0]
@@ -102,8 +107,8 @@ class Peripheral:
         self.notify_retries = 0
         self.advertise()
 
-    def advertise(self):
-        self._ble.gap_advertise(ADV_INTERVAL_US, adv_data=self._adv)
+    def advertise(self, interval_us=ADV_INTERVAL_US):
+        self._ble.gap_advertise(interval_us, adv_data=self._adv)
 
     def set_gap_name(self, name):
         self._ble.config(gap_name=name)

@@ -106,9 +106,11 @@ def test_advertises_service_and_foot_name_in_31_bytes(flow: dict[str, Any]) -> N
 def test_gatt_table_has_the_service_device_information_and_battery(flow: dict[str, Any]) -> None:
     services = {uuid: chars for uuid, chars in flow["services"]}
     assert services["89860001-e81f-4e88-a7c2-5607755b9b8a"] == [
-        ["89860002-e81f-4e88-a7c2-5607755b9b8a", 0x10],
-        ["89860003-e81f-4e88-a7c2-5607755b9b8a", 0x0C],
-        ["89860004-e81f-4e88-a7c2-5607755b9b8a", 0x12],
+        # Notify / write / read+notify, each needing an encrypted link (0x0200 read, 0x1000
+        # write): control and session data only for a bonded central.
+        ["89860002-e81f-4e88-a7c2-5607755b9b8a", 0x0210],
+        ["89860003-e81f-4e88-a7c2-5607755b9b8a", 0x100C],
+        ["89860004-e81f-4e88-a7c2-5607755b9b8a", 0x0212],
     ]
     assert "0x180a" in services and services["0x180f"] == [["0x2a19", 0x12]]
 

@@ -47,7 +47,8 @@ from numbguard.transports.base import InsoleIdentity, Transport
 from numbguard.transports.link import InsoleLink
 from numbguard.transports.pairing import PairedInsole, PairingRegistry, default_registry_path
 
-NAME_PATTERN: Final = re.compile(r"^NG([LR])-([0-9A-F]{4})$")
+# Hex digits in either case: the firmware writes lower case.
+NAME_PATTERN: Final = re.compile(r"^NG([LR])-([0-9A-Fa-f]{4})$")
 DEFAULT_SCAN_TIMEOUT_S: Final = 10.0
 DEFAULT_CONNECT_TIMEOUT_S: Final = 10.0
 DEFAULT_RECONNECT_FOR_S: Final = 60.0  # give up on a link that stays away this long

@@ -91,7 +91,20 @@ def BLE():
     global _instance
     if _instance is None:
         _instance = SimBLE()
+        _radio_from_env()
     return _instance
+
+
+def _radio_from_env():
+    # NUMBGUARD_BLE_BRIDGE=host:port puts the firmware on a bumble peripheral over a socket
+    # (tests/firmware/sim/socket_radio.py), with main.py unchanged.
+    import os
+
+    address = os.getenv("NUMBGUARD_BLE_BRIDGE")
+    if address:
+        import socket_radio
+
+        set_radio(socket_radio.SocketRadio(address))
 
 
 class SimBLE:
