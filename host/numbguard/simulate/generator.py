@@ -91,6 +91,10 @@ class FootSimulator:
         self._steps = self._step_stream()
         self._pending: deque[_Step] = deque()
         self._overlays = [o for o in scenario.overlays if foot in o.feet]
+        # How strongly each pattern shows in this session (0.8-1.2 of its nominal size):
+        # drawn per session, so both feet of one overlay agree.
+        session_rng = np.random.default_rng([seed, self._name_key, 1 << 31])
+        self._strength = {o.kind: float(session_rng.uniform(0.8, 1.2)) for o in scenario.overlays}
         self._loss_left = 0  # samples still to drop in the current loss run
 
     def _rng(self, *key: int) -> np.random.Generator:
@@ -203,7 +207,11 @@ class FootSimulator:
                 shape = _bump((u - lo) / (hi - lo), 1.0 if step.walking else 2.0)
                 pressure[pad] += peak * step.scale[pad] * factor * shape
             for pad, rise in _LACE_STANCE_KPA.items():
-                extra = self._tight(step.t_on_s) * _TIGHT_STANCE_ADD_KPA[pad]
+                extra = (
+                    self._tight(step.t_on_s)
+                    * _TIGHT_STANCE_ADD_KPA[pad]
+                    * self._strength_of("tight_lacing")
+                )
                 pressure[pad] += (rise + extra) * step.scale["lace"] * _bump(u)
 
     def _active(self, kind: str, t_s: float) -> bool:
@@ -212,14 +220,21 @@ class FootSimulator:
     def _tight(self, t_s: float) -> float:
         return 1.0 if self._active("tight_lacing", t_s) else 0.0
 
+    def _strength_of(self, kind: str) -> float:
+        return self._strength.get(kind, 1.0)
+
+    def _scaled(self, nominal: float, kind: str) -> float:
+        """A load factor moved from 1 towards `nominal` by the pattern's strength."""
+        return 1.0 + (nominal - 1.0) * self._strength_of(kind)
+
     def _pattern_factor(self, pad: str, t_s: float) -> float:
         factor = 1.0
         if pad != "heel" and self._active("forefoot_overload", t_s):
-            factor *= _OVERLOAD_SCALE
+            factor *= self._scaled(_OVERLOAD_SCALE, "forefoot_overload")
         if self._active("metatarsal_hotspot", t_s):
-            factor *= _HOTSPOT_SCALE.get(pad, 1.0)
+            factor *= self._scaled(_HOTSPOT_SCALE.get(pad, 1.0), "metatarsal_hotspot")
         if pad != "heel" and self._other_foot_favoured(t_s):
-            factor *= _FAVOURED_SCALE
+            factor *= self._scaled(_FAVOURED_SCALE, "asymmetry")
         return factor
 
     def _other_foot_favoured(self, t_s: float) -> bool:
@@ -239,12 +254,14 @@ class FootSimulator:
     def _lace_static(self, t: FloatArray, pressure: dict[str, FloatArray]) -> None:
         tight = self._overlay_mask(t, "tight_lacing")
         for pad, level in _LACE_STATIC_KPA.items():
-            pressure[pad] += level + np.where(tight, _TIGHT_STATIC_ADD_KPA[pad], 0.0)
+            add_kpa = _TIGHT_STATIC_ADD_KPA[pad] * self._strength_of("tight_lacing")
+            pressure[pad] += level + np.where(tight, add_kpa, 0.0)
 
     def _patterns(self, t: FloatArray, cyclic: BoolArray, pressure: dict[str, FloatArray]) -> None:
         # A tight toe box keeps the lateral forefoot loaded through swing.
         hotspot = self._overlay_mask(t, "metatarsal_hotspot") & cyclic
-        pressure["ball_lateral"] += np.where(hotspot, _HOTSPOT_SWING_KPA, 0.0)
+        swing_kpa = _HOTSPOT_SWING_KPA * self._strength_of("metatarsal_hotspot")
+        pressure["ball_lateral"] += np.where(hotspot, swing_kpa, 0.0)
 
     def _faults(
         self, t: FloatArray, rng: np.random.Generator, pressure: dict[str, FloatArray]

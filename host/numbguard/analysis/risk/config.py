@@ -63,8 +63,8 @@ class RiskConfig:
     forefoot_peak_off_kpa: float = 400.0
     """Hold level (hysteresis) for forefoot overload. Judgement."""
     forefoot_rise_ratio: float = 1.3
-    """Peak over the runner's own baseline peak that counts on its own (forefoot pressure rises
-    after long runs, per the brief). Judgement."""
+    """Sum of the forefoot pad peaks over the runner's own baseline sum that counts on its own
+    (forefoot pressure rises after long runs, per the brief). Judgement."""
     forefoot_rise_min_kpa: float = 350.0
     """A baseline-relative rise only counts above this peak. Judgement."""
     forefoot_severe_kpa: float = 600.0
@@ -106,13 +106,13 @@ class RiskConfig:
     """Never below 53 kPa (400 mmHg, the top of the conduction range in the brief): `alert`."""
 
     # --- asymmetry (both feet) ---
-    asymmetry_on: float = 0.45
+    asymmetry_on: float = 0.4
     """Left/right difference of forefoot load over their mean, (L - R) / ((L + R) / 2), in
     windows where both feet load cyclically. Judgement: plantar load asymmetry of healthy
     gait stays well under this; configurable."""
-    asymmetry_off: float = 0.35
+    asymmetry_off: float = 0.3
     """Hold level (hysteresis). Judgement."""
-    asymmetry_rise: float = 0.3
+    asymmetry_rise: float = 0.25
     """Rise of the index over the runner's own baseline that counts on its own (with at
     least `asymmetry_off`). Judgement."""
 
