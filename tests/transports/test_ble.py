@@ -227,19 +227,28 @@ async def test_a_device_with_a_paired_name_but_another_address_is_never_connecte
     lab: tuple[VirtualRadio, list[VirtualInsoleBle]], registry: PairingRegistry
 ) -> None:
     radio, peripherals = lab
-    # The impostor shares the left insole's name (same low 16 bits of id) and starts first.
+    # The impostor shares the left insole's name (same low 16 bits of id) and service.
     impostor = VirtualInsoleBle(radio, InsoleEmulator(foot="left", insole_id=0x77773C4D))
-    await impostor.start()
-    peripherals.append(impostor)
-    left, right = await _insoles(radio)
-    peripherals += [left, right]
+    left = VirtualInsoleBle(radio, InsoleEmulator(foot="left", insole_id=LEFT_ID))
+    right = VirtualInsoleBle(radio, InsoleEmulator(foot="right", insole_id=RIGHT_ID))
+    peripherals += [impostor, left, right]
     registry.remember(PairedInsole("left", LEFT_ID, left.address, "NGL-3C4D"))
     registry.remember(PairedInsole("right", RIGHT_ID, right.address, "NGR-7081"))
-    async with _transport(radio, registry) as transport:
+    await impostor.start()
+    await right.start()
+    transport = _transport(radio, registry)
+    opening = asyncio.get_running_loop().create_task(transport.__aenter__())
+    async with asyncio.timeout(GUARD_S):
+        while impostor.address not in transport.ignored:  # heard, judged, not connected
+            await asyncio.sleep(0.01)
+    await left.start()  # the real left insole comes into range only now
+    try:
+        await opening
         assert {i.insole_id for i in transport.insoles} == {LEFT_ID, RIGHT_ID}
-        ignored = transport.ignored
+    finally:
+        await transport.close()
     assert impostor.connections == 0
-    assert "not the paired left insole" in ignored[impostor.address]
+    assert "not the paired left insole" in transport.ignored[impostor.address]
 
 
 async def test_an_advertiser_whose_identity_contradicts_its_name_is_refused(

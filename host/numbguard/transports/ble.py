@@ -159,11 +159,15 @@ class BleTransport(Transport):
         if self.pair:
             self.registry.forget_all()
         candidates = await self._scan()
-        try:
-            await asyncio.gather(*(self._connect_new(candidate) for candidate in candidates))
-        except BaseException:
+        # Let every connection attempt finish (cancelling one inside the radio stack leaves it
+        # in a bad state), then give up on all if one failed.
+        results = await asyncio.gather(
+            *(self._connect_new(candidate) for candidate in candidates), return_exceptions=True
+        )
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if failures:
             await self._close()
-            raise
+            raise failures[0]
         self._sync_task = asyncio.get_running_loop().create_task(self._sync_forever())
 
     def _judge(self, device: BLEDevice, adv: AdvertisementData) -> Candidate | str:
