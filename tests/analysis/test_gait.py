@@ -49,6 +49,22 @@ def test_forefoot_only_finds_every_step_later_with_the_same_stride() -> None:
     assert all(s.forefoot_share is None for s in steps)
 
 
+@pytest.mark.parametrize(
+    ("stride_s", "contact_s"),
+    [(0.72, 0.25), (0.64, 0.18), (0.6, 0.16)],  # easy run, 190 steps/min, fast run
+)
+def test_running_contacts_are_found(stride_s: float, contact_s: float) -> None:
+    w = walk(60.0, stride_s=stride_s, contact_s=contact_s, seed=11)
+    for pads in (None, (*FOREFOOT, "lace_upper")):
+        steps = run(w, pads=pads)
+        assert len(steps) == len(w.contacts)
+        strides = np.array([s.stride_s for s in steps[1:]])
+        assert np.allclose(strides, stride_s, atol=0.011)
+    steps = run(w)
+    contacts = np.array([s.contact_s for s in steps])
+    assert np.all(np.abs(contacts - contact_s) <= 0.03)
+
+
 @pytest.mark.parametrize("sizes", [1, 7, 100, 3000, [1, 250, 13, 64]])
 def test_output_does_not_depend_on_chunking(sizes: list[int] | int) -> None:
     w = walk(30.0, seed=3)

@@ -85,7 +85,7 @@ class ContactDetector:
         onset_fraction: float = 0.04,
         peak_fraction: float = 0.3,
         off_fraction: float = 0.15,
-        min_contact_s: float = 0.15,
+        min_contact_s: float = 0.1,
         min_swing_s: float = 0.1,
         max_contact_s: float = 3.0,
         max_stride_s: float = 4.0,
