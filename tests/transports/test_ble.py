@@ -21,7 +21,7 @@ from numbguard.protocol.constants import OP_GET_CAL, OP_IDENTIFY, OP_SET_CAL, OP
 from numbguard.protocol.frames import DataFrame, Reply
 from numbguard.transports import open_transport
 from numbguard.transports.base import FrameEvent
-from numbguard.transports.ble import BleTransport
+from numbguard.transports.ble import BleTransport, Candidate
 from numbguard.transports.pairing import PairedInsole, PairingRegistry
 
 LEFT_ID = 0x1A2B3C4D  # advertises as NGL-3C4D
@@ -266,6 +266,43 @@ async def test_an_advertiser_whose_identity_contradicts_its_name_is_refused(
         async with _transport(radio, registry):
             pass
     assert registry.get("left") is None
+
+
+async def test_discover_lists_insoles_with_their_verdict_without_connecting(
+    lab: tuple[VirtualRadio, list[VirtualInsoleBle]], registry: PairingRegistry
+) -> None:
+    radio, peripherals = lab
+    peripherals += await _insoles(radio)
+    registry.remember(PairedInsole("right", 0x11117081, "C0:00:00:00:99:99", "NGR-7081"))
+    transport = open_transport(
+        "ble://", backend=radio.bleak_backend(), registry=registry, scan_timeout_s=0.3
+    )
+    assert isinstance(transport, BleTransport)
+    heard = await transport.discover()
+    left, right = peripherals
+    name, _, verdict = heard[left.address]
+    assert name == "NGL-3C4D" and isinstance(verdict, Candidate) and verdict.foot == "left"
+    assert "not the paired right insole" in str(heard[right.address][2])
+    assert left.connections == right.connections == 0
+
+
+async def test_an_insole_that_stays_away_ends_the_run_with_device_error(
+    lab: tuple[VirtualRadio, list[VirtualInsoleBle]], registry: PairingRegistry
+) -> None:
+    radio, peripherals = lab
+    peripherals += await _insoles(radio)
+    transport = open_transport(
+        "ble://", backend=radio.bleak_backend(), registry=registry, reconnect_for_s=0.5,
+        connect_timeout_s=0.2,
+    )  # fmt: skip
+    async with transport:
+        dropping = asyncio.get_running_loop().create_task(peripherals[0].drop_link(down_s=30))
+        with pytest.raises(DeviceError, match="not back within 0.5 s"):
+            async with asyncio.timeout(GUARD_S):
+                async for _ in transport:
+                    pass
+        dropping.cancel()
+    assert peripherals[0].connections == 1
 
 
 async def test_no_insole_in_range_is_a_device_error_saying_what_was_heard(

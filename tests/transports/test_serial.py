@@ -76,6 +76,20 @@ async def test_garbage_on_the_line_is_dropped_and_no_valid_frame_is_lost() -> No
     assert status
 
 
+async def test_frames_corrupted_on_the_line_come_back_by_resend_marked_late() -> None:
+    noise = LineNoise(corrupt_every_s=0.05, until_s=1.0, seed=3)
+    argv = emulator_argv("--duration-s", "2.5", "--max-frame-bytes", "20")  # 100 frames/s
+    with PtyPeer(argv, noise=noise) as peer:
+        async with open_transport(f"serial://{peer.path}") as transport:
+            assert isinstance(transport, SerialTransport)
+            events, _ = await _run_until_peer_exits(transport)
+            rejected = transport.decoders[peer.path].reject_counts
+    assert peer.relay is not None and peer.relay.corrupted >= 10
+    assert sum(rejected.values()) >= 10, rejected
+    assert_whole(data_frames(events))
+    assert sum(1 for event in events if event.late) >= 5
+
+
 async def test_a_lost_control_frame_is_sent_again_and_answered_once() -> None:
     argv = emulator_argv("--duration-s", "3", "--drop-controls", "1")
     with PtyPeer(argv) as peer:

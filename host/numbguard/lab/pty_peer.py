@@ -7,12 +7,14 @@ peer exits its master closes, and reads on the slave fail as they do when a boar
 
 With `LineNoise`, the peer's output passes through a relay thread that puts bursts of random
 bytes on the line between frames (after a 0x00 delimiter, each burst ended by one), as
-electrical noise on a cable would: a receiver must drop them and lose no frame.
+electrical noise on a cable would: a receiver must drop them and lose no frame. It can also
+corrupt a byte inside a frame: that frame is lost, and the host must get it back by RESEND.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import random
 import subprocess
@@ -29,10 +31,16 @@ from typing import Self
 
 @dataclass(frozen=True)
 class LineNoise:
-    """Random bursts on the line towards the host: `burst_bytes` every `every_s` seconds."""
+    """Faults on the line towards the host, for the first `until_s` seconds of the peer.
 
-    every_s: float
+    A burst of `burst_bytes` random bytes between frames every `every_s` seconds (0 = none),
+    and one corrupted byte inside a frame every `corrupt_every_s` seconds (0 = none).
+    """
+
+    every_s: float = 0.0
     burst_bytes: int = 40
+    corrupt_every_s: float = 0.0
+    until_s: float = math.inf
     seed: int = 0
 
 
@@ -44,20 +52,32 @@ class _NoiseRelay:
         self.master_fd = master_fd
         self.noise = noise
         self.bursts = 0
+        self.corrupted = 0
         self._random = random.Random(noise.seed)
         self._thread = threading.Thread(target=self._run, name="pty noise relay", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        next_burst_s = time.monotonic() + self.noise.every_s
+        noise = self.noise
+        start_s = time.monotonic()
+        next_burst_s = start_s + noise.every_s if noise.every_s else math.inf
+        next_corrupt_s = start_s + noise.corrupt_every_s if noise.corrupt_every_s else math.inf
         try:
             while chunk := os.read(self.source_fd, 4096):
+                now_s = time.monotonic()
                 cut = chunk.find(0)
-                if cut >= 0 and time.monotonic() >= next_burst_s:
-                    next_burst_s += self.noise.every_s
-                    self.bursts += 1
-                    burst = self._random.randbytes(self.noise.burst_bytes) + b"\x00"
-                    chunk = chunk[: cut + 1] + burst + chunk[cut + 1 :]
+                if now_s - start_s < noise.until_s and cut >= 2:
+                    if now_s >= next_corrupt_s:
+                        # Flip a byte of the frame that ends at `cut`: it fails its check.
+                        next_corrupt_s += noise.corrupt_every_s
+                        self.corrupted += 1
+                        flipped = chunk[cut - 2] ^ 0x55 or 0xAA
+                        chunk = chunk[: cut - 2] + bytes([flipped]) + chunk[cut - 1 :]
+                    if now_s >= next_burst_s:
+                        next_burst_s += noise.every_s
+                        self.bursts += 1
+                        burst = self._random.randbytes(noise.burst_bytes) + b"\x00"
+                        chunk = chunk[: cut + 1] + burst + chunk[cut + 1 :]
                 _write_all(self.master_fd, chunk)
         except OSError:
             pass  # the host side went away; the peer is stopped by PtyPeer

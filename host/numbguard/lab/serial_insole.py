@@ -16,7 +16,7 @@ from typing import Final
 
 from numbguard.lab.insole_emulator import InsoleEmulator
 from numbguard.protocol.cobs import DELIMITER, encode_serial
-from numbguard.protocol.constants import RATE_DEFAULT_HZ
+from numbguard.protocol.constants import MAX_FRAME_BYTES, RATE_DEFAULT_HZ
 from numbguard.protocol.decoder import SerialFrameDecoder
 
 TICK_S: Final = 0.005
@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rate-hz", type=int, default=RATE_DEFAULT_HZ)
     parser.add_argument("--duration-s", type=float, default=3.0,
                         help="stream this long, then exit (the host sees the line go away)")
+    parser.add_argument("--max-frame-bytes", type=int, default=MAX_FRAME_BYTES,
+                        help="frame size cap (20 packs one sample set a frame, as at MTU 23)")
     parser.add_argument("--drop-controls", type=int, default=0,
                         help="ignore this many control frames first, as if lost on the line")
     return parser
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     # A leading delimiter ends whatever a previous user left half-written on the line.
     _write_all(fd_out, DELIMITER)
     while (now_s := time.monotonic()) - start_s < args.duration_s:
-        out = emulator.poll(now_s)
+        out = emulator.poll(now_s, args.max_frame_bytes)
         readable, _, _ = select.select([fd_in], [], [], TICK_S)
         if readable:
             chunk = os.read(fd_in, 4096)

@@ -153,6 +153,28 @@ class BleTransport(Transport):
     def reconnects(self, link: str) -> int:
         return self._links[link].reconnects
 
+    async def discover(self) -> dict[str, tuple[str | None, int, Candidate | str]]:
+        """Scan for `scan_timeout_s` without connecting (``numbguard scan``): every advertiser
+        of the numbguard service by address, with its name, RSSI, and the candidate it would
+        be for this transport or why it would not be used."""
+        heard: dict[str, tuple[str | None, int, Candidate | str]] = {}
+
+        def on_advertisement(device: BLEDevice, adv: AdvertisementData) -> None:
+            heard[device.address] = (adv.local_name, adv.rssi, self._judge(device, adv))
+
+        scanner = BleakScanner(
+            on_advertisement,
+            service_uuids=[SERVICE_UUID],
+            backend=self.backend.scanner,
+            **self.backend.kwargs,
+        )
+        try:
+            async with scanner:
+                await asyncio.sleep(self.scan_timeout_s)
+        except BleakError as error:
+            raise DeviceError(f"{self.url}: cannot scan for insoles: {error}") from error
+        return heard
+
     # -- opening -----------------------------------------------------------------------------
 
     async def _open(self) -> None:
