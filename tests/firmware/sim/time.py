@@ -1,0 +1,59 @@
+# Simulated clock for the firmware under the unix port: the built-in `time` (importable as
+# `utime`), unchanged unless the environment asks for another clock:
+#
+#   NUMBGUARD_CLOCK_SCALE      integer >= 1: the clock runs this many times faster than the
+#                              wall clock (ticks and sleeps), so a 5-minute session streams in
+#                              a fraction of the time. `select.py` beside this file scales poll
+#                              timeouts to match, so asyncio sleeps keep the same device time.
+#   NUMBGUARD_CLOCK_OFFSET_US  integer >= 0: added to the ticks (each insole its own clock).
+#   NUMBGUARD_CLOCK_PPM        integer: crystal error in parts per million (a skewed clock).
+#
+# The firmware's ticks never fall behind the built-in ticks: asyncio's C task queue stamps
+# run-soon tasks with the built-in ticks_ms, and a clock behind it would postpone them.
+import os
+
+from utime import *  # noqa: F401,F403 - everything the built-in offers, then the overrides
+
+CLOCK_SCALE = int(os.getenv("NUMBGUARD_CLOCK_SCALE") or "1")
+CLOCK_OFFSET_US = int(os.getenv("NUMBGUARD_CLOCK_OFFSET_US") or "0")
+CLOCK_PPM = int(os.getenv("NUMBGUARD_CLOCK_PPM") or "0")
+
+if CLOCK_SCALE < 1 or CLOCK_OFFSET_US < 0 or not -100000 < CLOCK_PPM < 100000:
+    raise ValueError("NUMBGUARD_CLOCK_SCALE >= 1, NUMBGUARD_CLOCK_OFFSET_US >= 0, |PPM| < 1e5")
+
+if CLOCK_SCALE != 1 or CLOCK_OFFSET_US or CLOCK_PPM:
+    import utime as _utime
+
+    _MASK = _utime.ticks_add(0, -1)  # the ticks period minus one
+    _NUM = CLOCK_SCALE * (1000000 + CLOCK_PPM)  # device us per wall us, as _NUM / _DEN
+    _DEN = 1000000
+    # A head start that a slow crystal cannot use up within a day keeps the ticks ahead.
+    _HEAD_US = CLOCK_OFFSET_US + (86400000000 * -CLOCK_PPM // _DEN if CLOCK_PPM < 0 else 0)
+    _start_us = _utime.ticks_us()
+
+    def _device_us():
+        wall_us = _utime.ticks_diff(_utime.ticks_us(), _start_us)
+        return _start_us + _HEAD_US + wall_us * _NUM // _DEN
+
+    def ticks_us():
+        return _device_us() & _MASK
+
+    def ticks_ms():
+        return (_device_us() // 1000) & _MASK
+
+    def ticks_cpu():
+        return _device_us() & _MASK
+
+    def wall_us(device_us):
+        """Wall-clock microseconds that `device_us` of this clock take."""
+        return device_us * _DEN // _NUM
+
+    def sleep_us(us):
+        if us > 0:
+            _utime.sleep_us(wall_us(us))
+
+    def sleep_ms(ms):
+        sleep_us(ms * 1000)
+
+    def sleep(seconds):
+        sleep_us(int(seconds * 1000000))

@@ -1,0 +1,142 @@
+"""The serial path of the lab: both insoles' real firmware (MicroPython unix port, unchanged
+`firmware/main.py`) on ptys, through the host's pyserial transport into `SessionRunner`.
+
+The pads are driven by a simulated session; each ADC read takes the next row of its trace,
+so firmware sample j holds trace row j and every received value can be checked. The insole
+clocks run 10 times fast (the simulated `time`), so five minutes of session take about 30 s.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from numbguard.analysis.pipeline import SessionAnalyzer
+from numbguard.analysis.risk.config import RiskConfig
+from numbguard.analysis.types import Alert
+from numbguard.lab.firmware_runner import LineFaults
+from numbguard.lab.serial_lab import LabRun, run_serial_lab
+from numbguard.lab.traces import PadTrace, scenario_traces
+from numbguard.pads import Foot
+from numbguard.protocol.codec import decode_frame
+from numbguard.protocol.constants import T_FIRST_MODULO
+from numbguard.protocol.decoder import SerialFrameDecoder
+from numbguard.protocol.frames import DataFrame
+from numbguard.recording import Channel, RecordingReader, RecordingWriter
+from numbguard.recording.reader import FrameRecord
+from numbguard.session.runner import SessionRunner
+
+CLOCK_SCALE = 10
+RATE_HZ = 100
+
+
+def offline_alerts(traces: dict[Foot, PadTrace]) -> list[Alert]:
+    """The analysis of the same kPa traces, fed as a file would be (both feet, 1 s chunks)."""
+    analyzer = SessionAnalyzer()
+    n = min(len(trace.counts) for trace in traces.values())
+    for first in range(0, n, RATE_HZ):
+        for trace in traces.values():
+            analyzer.feed(trace.chunk(first, min(first + RATE_HZ, n)))
+    return list(analyzer.finish().alerts)
+
+
+async def lab_session(
+    traces: dict[Foot, PadTrace], tmp_path: Path, micropython: str, duration_s: float, **kwargs
+) -> tuple[LabRun, Path]:
+    path = tmp_path / "session.ngrec"
+    with RecordingWriter(path, {"source": "lab"}) as recorder:
+        runner = SessionRunner(
+            session_start_s=time.monotonic(), channel=Channel.SERIAL, recorder=recorder
+        )
+        run = await run_serial_lab(
+            traces, tmp_path, runner, duration_s=duration_s, clock_scale=CLOCK_SCALE,
+            micropython=micropython, **kwargs,
+        )  # fmt: skip
+    return run, path
+
+
+def recorded_data(path: Path, foot: Foot, run: LabRun) -> dict[bytes, DataFrame]:
+    """The data frames recorded for `foot` by their bytes, each once, in sequence order."""
+    index = run.runner.tracks[foot].index
+    frames: dict[bytes, DataFrame] = {}
+    for record in RecordingReader(path).records():
+        if isinstance(record, FrameRecord) and record.insole_index == index:
+            frame = decode_frame(record.data)
+            if isinstance(frame, DataFrame):
+                frames.setdefault(record.data, frame)
+    return dict(sorted(frames.items(), key=lambda item: item[1].seq))
+
+
+def trace_time_s(run: LabRun, foot: Foot, frames: list[DataFrame], t_s: float) -> float:
+    """Where session time `t_s` of the host's grid is in the trace: the grid counts slots the
+    firmware skipped when a sample came a whole period late; the trace counts samples taken."""
+    track = run.runner.tracks[foot]
+    assert track.t0_s is not None
+    slot = round((t_s - track.t0_s) * RATE_HZ)
+    taken_before = 0
+    frame_slot = 0
+    for previous, frame in zip([frames[0], *frames], frames, strict=False):
+        # Frames are under 16.78 s apart: the 24-bit time's difference unwraps it.
+        frame_slot += round(
+            (frame.t_first_us - previous.t_first_us) % T_FIRST_MODULO * RATE_HZ / 1e6
+        )
+        if frame_slot >= slot:
+            break
+        taken_before += frame.n_sets
+    return taken_before / RATE_HZ
+
+
+async def test_five_minute_tight_lacing_run_with_garbage_on_the_lines(
+    tmp_path: Path, micropython_bin: str
+) -> None:
+    duration_s = 300.0
+    traces = scenario_traces("tight_lacing", duration_s, rate_hz=RATE_HZ)
+    noise = {
+        foot: LineFaults(burst_every_s=0.05, corrupt_fraction=0.005, cut_fraction=0.005, seed=i)
+        for i, foot in enumerate(traces)
+    }
+    run, path = await lab_session(traces, tmp_path, micropython_bin, duration_s, faults=noise)
+
+    for foot, trace in traces.items():
+        firmware, line = run.firmware[foot], run.lines[foot]
+        stream = run.runner.tracks[foot].stream
+        assert firmware.stderr_text == ""
+        # The line was damaged, and the host dropped the garbage ...
+        assert line.stats.bursts > 100 and line.stats.corrupted + line.stats.cut > 5
+        assert run.transport.decoders[line.path].rejected_total > line.stats.bursts
+        # ... every frame that crossed it intact was decoded and recorded ...
+        intact = [
+            decoded.raw
+            for packet in line.stats.intact
+            for decoded in SerialFrameDecoder().feed_raw(packet)
+            if isinstance(decoded.frame, DataFrame)
+        ]
+        recorded = recorded_data(path, foot, run)
+        assert intact and set(intact) <= set(recorded)
+        frames = list(recorded.values())
+        # ... and the damaged ones came again through RESEND: late, not lost.
+        assert stream.stats.late >= 1 and stream.stats.lost == 0
+        assert stream.missing() == 0
+        # Every sample the firmware took is in the recording, in order, with its values.
+        taken = firmware.samples_taken()
+        assert sum(f.n_sets for f in frames) == taken
+        assert [f.seq for f in frames] == list(range(len(frames)))
+        values = np.concatenate([f.samples for f in frames])
+        assert np.array_equal(values, trace.counts[:taken])
+        assert taken >= 0.9 * duration_s * RATE_HZ
+
+    # The alerts are the offline analysis's: same kinds and feet, times within one analysis
+    # window (windows start at each stream's first sample, so their edges can differ from the
+    # file's by up to a window) once mapped onto the trace (see trace_time_s).
+    window_s = RiskConfig().window_s
+    expected = offline_alerts(traces)
+    got = list(run.result.alerts) if run.result else []
+    assert [(a.kind, a.foot, a.severity) for a in got] == [
+        (a.kind, a.foot, a.severity) for a in expected
+    ]
+    assert any(a.kind == "tight_lacing" and a.foot == "left" for a in expected)
+    for online, offline in zip(got, expected, strict=True):
+        frames = list(recorded_data(path, online.foot, run).values())
+        assert abs(trace_time_s(run, online.foot, frames, online.t_s) - offline.t_s) <= window_s
