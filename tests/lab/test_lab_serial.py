@@ -25,7 +25,7 @@ from numbguard.protocol.constants import T_FIRST_MODULO
 from numbguard.protocol.decoder import SerialFrameDecoder
 from numbguard.protocol.frames import DataFrame
 from numbguard.recording import Channel, RecordingReader, RecordingWriter
-from numbguard.recording.reader import FrameRecord
+from numbguard.recording.reader import FrameRecord, JsonRecord
 from numbguard.session.runner import SessionRunner
 
 CLOCK_SCALE = 10
@@ -140,3 +140,48 @@ async def test_five_minute_tight_lacing_run_with_garbage_on_the_lines(
     for online, offline in zip(got, expected, strict=True):
         frames = list(recorded_data(path, online.foot, run).values())
         assert abs(trace_time_s(run, online.foot, frames, online.t_s) - offline.t_s) <= window_s
+
+
+async def test_a_watchdog_reset_mid_run_is_noticed_and_recorded_as_a_gap(
+    tmp_path: Path, micropython_bin: str
+) -> None:
+    duration_s, reset_at_s = 60.0, 25.0
+    traces = scenario_traces("walking", duration_s, rate_hz=RATE_HZ)
+    run, path = await lab_session(
+        traces, tmp_path, micropython_bin, duration_s, resets_at_s={"left": reset_at_s}
+    )
+    left, right = run.runner.tracks["left"], run.runner.tracks["right"]
+    firmware = run.firmware["left"]
+    assert firmware.boots == 2 and firmware.stderr_text == ""
+
+    # The host noticed: a new boot id in status page 0, one reset, a gap of reason "reset".
+    boot_ids = [
+        record.value["boot_id"]
+        for record in RecordingReader(path).records()
+        if isinstance(record, JsonRecord)
+        and record.value.get("event") == "identity"
+        and record.value["foot"] == "left"
+    ]
+    assert len(set(boot_ids)) == 2, boot_ids
+    assert left.stream.stats.resets == 1 and right.stream.stats.resets == 0
+    assert [gap.reason for gap in left.stream.gaps].count("reset") == 1
+    # The reboot's time is on the grid as missing samples, the rest carries on.
+    assert left.assembler.stats.samples_missing > 0
+    assert left.assembler.stats.samples_released >= 0.9 * duration_s * RATE_HZ
+
+    # The second boot streamed from its first sample: every one it took, with the values of
+    # the trace from where the foot was when it came back.
+    events = [e for e in run.data_events if e.foot == "left"]
+    restart = max(i for i, e in enumerate(events) if e.frame.seq == 0)
+    second: dict[bytes, DataFrame] = {}
+    for event in events[restart:]:
+        assert isinstance(event.frame, DataFrame)
+        second.setdefault(event.raw, event.frame)
+    frames = sorted(second.values(), key=lambda f: f.seq)
+    taken = firmware.samples_taken()
+    assert [f.seq for f in frames] == list(range(len(frames)))
+    assert sum(f.n_sets for f in frames) == taken > 0.5 * (duration_s - reset_at_s) * RATE_HZ
+    values = np.concatenate([f.samples for f in frames])
+    trace = traces["left"]
+    assert np.array_equal(values, trace.counts[firmware.start_row : firmware.start_row + taken])
+    assert firmware.start_row >= reset_at_s * RATE_HZ

@@ -123,6 +123,7 @@ class FirmwareProcess:
         self.repo_root = repo_root or find_repo_root()
         self.extra_env = dict(env or {})
         self.boots = 0
+        self.start_row = 0  # the trace row the current boot's first sample reads
         self.process: subprocess.Popen[bytes] | None = None
         self.generation = threading.Condition()  # notified when a new process starts
         self._first_start_s: float | None = None
@@ -174,10 +175,9 @@ class FirmwareProcess:
         now_s = time.monotonic()
         if self._first_start_s is None:
             self._first_start_s = now_s
-        start_row = 0
         if self.spec.trace is not None:
             device_s = (now_s - self._first_start_s) * self.clock_scale
-            start_row = round(device_s * self.spec.trace.rate_hz)
+            self.start_row = round(device_s * self.spec.trace.rate_hz) % len(self.spec.trace.counts)
         self.boots += 1
         self.reads_path.unlink(missing_ok=True)
         if self._stderr is not None:
@@ -188,7 +188,7 @@ class FirmwareProcess:
             process = subprocess.Popen(
                 [self.micropython, str(self.repo_root / FIRMWARE_DIR / "main.py")],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-                cwd=self.flash_dir, env=self._env(start_row), bufsize=0,
+                cwd=self.flash_dir, env=self._env(self.start_row), bufsize=0,
             )  # fmt: skip
         except OSError as error:
             raise DeviceError(f"{self.name}: cannot start {self.micropython}: {error}") from error
