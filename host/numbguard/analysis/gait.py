@@ -13,7 +13,8 @@ into one load signal and runs a hysteresis state machine on it:
   ``floor + peak_fraction * range`` (a foot strike, not a twitch). The onset is backdated
   to where the load last left the off level, interpolated between samples, so it lies at
   the first touch.
-- **Durations.** A dip shorter than `min_swing_s` does not split a contact; contacts shorter
+- **Durations.** A dip shorter than `min_swing_s` (from the end to the next onset) does not
+  split a contact; contacts shorter
   than `min_contact_s` are noise; contacts longer than `max_contact_s` are standing, not
   steps. A stride longer than `max_stride_s` is a pause: the next step has no stride time.
 - **Gaps.** Missing samples (NaN) hold the last value of each pad; when every plantar pad is
@@ -339,7 +340,10 @@ class ContactDetector:
         history = (all_t, all_p, all_load)
         for event in queue:
             steps += self._apply(event, history)
-        if self._candidate is not None and t_s[-1] - self._candidate.t_off_s >= self.min_swing_s:
+        # An onset is backdated at most `_SWING_FLOOR_S` before its rise: once the contact
+        # ended longer ago than that plus `min_swing_s`, no later onset can merge with it.
+        final_after_s = self.min_swing_s + _SWING_FLOOR_S
+        if self._candidate is not None and t_s[-1] - self._candidate.t_off_s >= final_after_s:
             steps += self._finalize(self._candidate, history)
             self._candidate = None
 
