@@ -4,12 +4,14 @@
 activity classifier (`numbguard.analysis.activity`, time per activity in the summary) and the
 risk engine (`numbguard.analysis.risk`, plus the asymmetry rule across both feet). The risk
 rules judge cyclic loading on their own windows, after faulty pads are screened out: a
-shorted pad must not make a window look loaded. Feed it `PressureChunk`s of both feet (the feet may
-interleave in any way; each foot's chunks come in time order); `feed` returns the alert events
-that became final. `finish` returns a `SessionResult` whose `to_json()` is the exact object of
-`numbguard analyze --json`. Every stage cuts its input by sample count, so the alerts do not
-depend on the chunk size. Memory is bounded except for the contact list, which the JSON result
-needs; pass `keep_contacts=False` for endless live sessions.
+shorted pad must not make a window look loaded.
+
+Feed it `PressureChunk`s of both feet (the feet may interleave in any way; each foot's chunks
+come in time order); `feed` returns the alert events that became final. `finish` returns a
+`SessionResult` whose `to_json()` is the exact object of `numbguard analyze --json`. Every
+stage cuts its input by sample count, so the alerts do not depend on the chunk size. Memory is
+bounded except for the contact list, which the JSON result needs; pass `keep_contacts=False`
+for endless live sessions.
 """
 
 from __future__ import annotations

@@ -30,8 +30,6 @@ from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.windows import BoolArray, PadWindows, WindowBatch, filled
 from numbguard.pads import FOREFOOT_PADS, PLANTAR_PADS
 
-FAULT_NAMES = ("stuck", "open", "shorted", "implausible")
-
 
 class SensorFault:
     kind = "sensor_fault"
