@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 from collections.abc import Callable
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig, is_clearing
@@ -348,3 +352,31 @@ def test_one_insole_alone_keeps_the_pairing_memory_bounded() -> None:
         )
         assert engine.feed(chunk) == []
     assert pairing.waiting("left") == MAX_WAITING
+
+
+@settings(max_examples=25, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=2999), max_size=12))
+def test_window_statistics_do_not_depend_on_where_chunks_are_cut(cuts: list[int]) -> None:
+    rng = np.random.default_rng(5)
+    t = np.arange(3000) / RATE_HZ
+    pressure = {"ball_center": 310 * stance(t) + rng.normal(0, 1, 3000), "lace_upper": 5 + 0 * t}
+    pressure["ball_center"][rng.random(3000) < 0.05] = np.nan
+
+    def windows(bounds: list[int]) -> list[tuple[float, ...]]:
+        windower = FootWindower("left", 2.0, saturation_kpa=1e3, min_kpa=-20.0, max_kpa=1.5e3)
+        rows: list[tuple[float, ...]] = []
+        edges = [0, *sorted(set(bounds)), 3000]
+        for start, stop in itertools.pairwise(edges):
+            chunk = PressureChunk(
+                "left", t[start:stop], {p: v[start:stop] for p, v in pressure.items()}, RATE_HZ
+            )
+            batch = windower.feed(chunk)
+            if batch is not None:
+                for pad in batch.pad_ids:
+                    stats = batch.pads[pad]
+                    rows += zip(
+                        batch.t_end_s, stats.mean_kpa, stats.p10_kpa, stats.max_kpa, strict=True
+                    )
+        return rows
+
+    assert windows(cuts) == windows([])
