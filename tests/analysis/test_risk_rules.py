@@ -361,9 +361,9 @@ def test_window_statistics_do_not_depend_on_where_chunks_are_cut(cuts: list[int]
     pressure = {"ball_center": 310 * stance(t) + rng.normal(0, 1, 3000), "lace_upper": 5 + 0 * t}
     pressure["ball_center"][rng.random(3000) < 0.05] = np.nan
 
-    def windows(bounds: list[int]) -> list[tuple[float, ...]]:
+    def windows(bounds: list[int]) -> dict[str, list[tuple[float, ...]]]:
         windower = FootWindower("left", 2.0, saturation_kpa=1e3, min_kpa=-20.0, max_kpa=1.5e3)
-        rows: list[tuple[float, ...]] = []
+        rows: dict[str, list[tuple[float, ...]]] = {pad: [] for pad in pressure}
         edges = [0, *sorted(set(bounds)), 3000]
         for start, stop in itertools.pairwise(edges):
             chunk = PressureChunk(
@@ -371,9 +371,8 @@ def test_window_statistics_do_not_depend_on_where_chunks_are_cut(cuts: list[int]
             )
             batch = windower.feed(chunk)
             if batch is not None:
-                for pad in batch.pad_ids:
-                    stats = batch.pads[pad]
-                    rows += zip(
+                for pad, stats in batch.pads.items():
+                    rows[pad] += zip(
                         batch.t_end_s, stats.mean_kpa, stats.p10_kpa, stats.max_kpa, strict=True
                     )
         return rows
