@@ -44,6 +44,7 @@ def test_simulate_then_evaluate_then_analyze(
     assert "1 alert(s)" in summary
     assert "left foot, lace upper: sustained lace pressure" in summary
     assert "- Loosen the laces over the pressure point." in summary
+    assert "lace_static_kpa=" in summary and "condition_s=12.0" in summary
 
 
 def test_simulate_list_names_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:

@@ -41,6 +41,8 @@ def summary(result: SessionResult) -> str:
     lines.append(f"{len(raised)} alert(s)" if raised else "no alerts")
     for alert in result.alerts:
         lines.append(f"  {alert.t_s:8.1f} s  {alert.message}")
+        evidence = ", ".join(f"{k}={v}" for k, v in alert.evidence.items() if k != "state")
+        lines.append(f"             ({evidence})")
         lines.extend(f"             - {text}" for text in alert.suggestions[:3])
     return "\n".join(lines)
 
