@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "simulate",
     "evaluate",
     "flash",
+    "calibrate",
 )
 
 
