@@ -3,7 +3,8 @@
 `run_serial_lab` boots one `FirmwareProcess` per foot behind a `SerialLine`, opens them with the
 host's own transport (``serial://LEFT,RIGHT``, pyserial), feeds every event to a
 `SessionRunner` (recording included), and at `duration_s` of insole time sends STOP to both, so
-each firmware flushes its last frame and stops sampling, then ends the processes and the run.
+each firmware flushes its last frame and stops sampling. The run ends when, for each insole, a
+status page built after STOP names the newest frame received and none is missing.
 Faults are scripted per run: damage on the lines (`LineFaults`), and resets at insole times.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from numbguard.lab.firmware_runner import FirmwareProcess, InsoleSpec, LineFault
 from numbguard.lab.traces import PadTrace
 from numbguard.pads import Foot
 from numbguard.protocol.constants import OP_STOP, OP_TIME_SYNC
-from numbguard.protocol.frames import DataFrame, Reply
+from numbguard.protocol.frames import DataFrame, Reply, StatusClock
 from numbguard.session.clock import token_from_host_time
 from numbguard.session.runner import SessionRunner
 from numbguard.transports import open_transport
@@ -32,7 +34,7 @@ from numbguard.transports.serial import SerialTransport
 
 INSOLE_IDS: Final[dict[Foot, int]] = {"left": 0x1AB0C0DE, "right": 0x2AB0C0DE}
 CLOCK_OFFSETS_US: Final[dict[Foot, int]] = {"left": 3_000_000, "right": 11_500_000}
-QUIET_S: Final = 0.5  # no data frame for this long after STOP: the insoles are done
+DRAIN_TIMEOUT_S: Final = 30.0  # wall time after STOP for the last frames (a busy host lags)
 EVENT_WAIT_S: Final = 0.2
 
 
@@ -46,6 +48,8 @@ class LabRun:
     transport: SerialTransport
     result: SessionResult | None = None
     events: int = 0
+    wall_s: float = 0.0  # from the first TIME_SYNC to the end of the run
+    drained: bool = False  # every insole's last frame came before DRAIN_TIMEOUT_S
     resets_s: list[tuple[Foot, float]] = field(default_factory=list)  # (foot, wall time)
     data_events: list[FrameEvent] = field(default_factory=list)
 
@@ -87,21 +91,22 @@ async def run_serial_lab(
                 await transport.control(
                     line.path, OP_TIME_SYNC, host_token=token_from_host_time(time.monotonic())
                 )
-            stop_sent = False
-            last_data_s = time.monotonic()
-            while True:
+            stopped_s: dict[Foot, float] = {}  # when each STOP was answered
+            drained: set[Foot] = set()
+            last_seq: dict[Foot, int] = {}  # newest in-order data frame of each insole
+            while len(drained) < len(lines):
                 insole_s = (time.monotonic() - start_s) * clock_scale
                 for foot, at_s in list(pending_resets.items()):
                     if insole_s >= at_s:
                         del pending_resets[foot]
                         firmware[foot].reset()
                         run.resets_s.append((foot, time.monotonic()))
-                if not stop_sent and insole_s >= duration_s:
-                    stop_sent = True
-                    for line in lines.values():
+                if not stopped_s and insole_s >= duration_s:
+                    for foot, line in lines.items():
                         await _stop(transport, line.path)
-                if stop_sent and time.monotonic() - last_data_s >= QUIET_S:
-                    break
+                        stopped_s[foot] = time.monotonic()
+                if stopped_s and time.monotonic() - max(stopped_s.values()) > DRAIN_TIMEOUT_S:
+                    break  # some frames never came: the checks of the run will say which
                 try:
                     event = await asyncio.wait_for(transport.next_event(), EVENT_WAIT_S)
                 except TimeoutError:
@@ -112,9 +117,21 @@ async def run_serial_lab(
                 runner.on_event(event)
                 if on_event is not None:
                     on_event(event)
-                if isinstance(event.frame, DataFrame):
-                    last_data_s = time.monotonic()
+                frame = event.frame
+                if isinstance(frame, DataFrame):
                     run.data_events.append(event)
+                    if not event.late:
+                        last_seq[event.foot] = frame.seq
+                elif (
+                    isinstance(frame, StatusClock)
+                    and event.received_s > stopped_s.get(event.foot, math.inf)
+                    and frame.last_data_seq == last_seq.get(event.foot)
+                    and runner.tracks[event.foot].stream.missing() == 0
+                ):
+                    # A status page built after STOP names the last frame: all are here.
+                    drained.add(event.foot)
+            run.wall_s = time.monotonic() - start_s
+            run.drained = len(drained) == len(lines)
             for process in firmware.values():
                 process.stop()
         run.result = runner.finish()
