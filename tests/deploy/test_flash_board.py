@@ -44,15 +44,20 @@ def test_flash_copies_the_firmware_sets_foot_and_name_and_reads_the_version(
                               f"0x{running.insole_id:08X}")  # fmt: skip
 
 
-def test_flash_keeps_the_calibration_already_on_the_board(board_fs: Path) -> None:
+def test_flash_keeps_the_board_config_and_reports_a_field_the_firmware_refuses(
+    board_fs: Path,
+) -> None:
     stored = {"foot": "left", "name": "old", "rate_hz": 50, "cal": [[2.5, 1.1]] * 6,
-              "tare": [10, 20, 30, 40, 50, 60]}  # fmt: skip
+              "tare": [10, 20, 30, 40, 50, 60], "oversample": 99}  # fmt: skip
     (board_fs / "config.json").write_text(json.dumps(stored))
+    lines: list[str] = []
     with PtyPeer(board_argv(board_fs)) as peer:
-        result = flash(FlashOptions(foot="right", name="new", port=peer.path), lambda _: None)
+        result = flash(FlashOptions(foot="right", name="new", port=peer.path), lines.append)
     assert json.loads((board_fs / "config.json").read_text()) == {**stored, "foot": "right",
                                                                    "name": "new"}  # fmt: skip
     assert result.running is not None and result.running.foot == "right"
+    assert not result.running.config_loaded  # oversample 99 is out of the firmware's range
+    assert "warning: the firmware refused fields of config.json" in lines[-1]
 
 
 def test_a_copy_altered_on_the_board_does_not_verify(board: SimBoard) -> None:

@@ -26,6 +26,7 @@ from numbguard.errors import DeviceError
 from numbguard.pads import Foot
 
 Progress = Callable[[str], None]
+FIRST_BOOT_S = 5.0  # MicroPython's first boot formats its filesystem
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def plan_stages(
         ]  # fmt: skip
     stages += [
         Stage("repl", "reset and interrupt the board until MicroPython's prompt shows",
-              lambda: _wake(port)),
+              lambda: _wake(port, written=options.micropython_image is not None)),
         Stage("config", f"{shown(board_files.cat_argv(port, bundle.config_name))}; set "
               f"foot={foot}, name={name!r}, keep the rest",
               lambda: _write_config(port, bundle, config_path, foot, name)),
@@ -119,8 +120,9 @@ def _esptool(argv: list[str], port: str, done: str) -> str:
     return done
 
 
-def _wake(port: str) -> str:
-    wake_repl(port)
+def _wake(port: str, *, written: bool) -> str:
+    # esptool reset the chip after writing: let MicroPython's first boot finish undisturbed.
+    wake_repl(port, reset=not written, quiet_s=FIRST_BOOT_S if written else 0.0)
     return "MicroPython prompt"
 
 
@@ -162,8 +164,12 @@ def _confirm(
             f"{port}: foot after flashing: expected {foot}, got {running.foot} (the config "
             f"file was not loaded at boot)"
         )
+    warning = "" if running.config_loaded else (
+        f"; warning: the firmware refused fields of {bundle.config_name} and uses its defaults "
+        "for them"
+    )
     return (f"firmware {running.version_text} running, foot {running.foot}, insole id "
-            f"0x{running.insole_id:08X}")  # fmt: skip
+            f"0x{running.insole_id:08X}{warning}")  # fmt: skip
 
 
 def flash(

@@ -35,8 +35,14 @@ def _pulse_reset(handle: serial.Serial) -> bool:
     return True
 
 
-def wake_repl(port: str, *, timeout_s: float = WAKE_TIMEOUT_S, reset: bool = True) -> None:
-    """Interrupt whatever runs on the board until it shows a MicroPython prompt."""
+def wake_repl(
+    port: str, *, timeout_s: float = WAKE_TIMEOUT_S, reset: bool = True, quiet_s: float = 0.0
+) -> None:
+    """Interrupt whatever runs on the board until it shows a MicroPython prompt.
+
+    For `quiet_s` first only Enter is sent: MicroPython just written by esptool creates its
+    filesystem on the first boot, which an interrupt must not cut short.
+    """
     try:
         handle = serial.serial_for_url(port, baudrate=115200, timeout=INTERRUPT_PERIOD_S,
                                        exclusive=True)  # fmt: skip
@@ -46,9 +52,10 @@ def wake_repl(port: str, *, timeout_s: float = WAKE_TIMEOUT_S, reset: bool = Tru
     try:
         if reset:
             _pulse_reset(handle)
-        deadline = time.monotonic() + timeout_s
+        start = time.monotonic()
+        deadline = start + quiet_s + timeout_s
         while time.monotonic() < deadline:
-            handle.write(b"\r\x03")
+            handle.write(b"\r" if time.monotonic() - start < quiet_s else b"\r\x03")
             seen = (seen + handle.read(4096))[-512:]
             if any(prompt in seen for prompt in PROMPTS):
                 return
@@ -58,7 +65,8 @@ def wake_repl(port: str, *, timeout_s: float = WAKE_TIMEOUT_S, reset: bool = Tru
         with contextlib.suppress(Exception):
             handle.close()
     raise DeviceError(
-        f"{port}: no MicroPython prompt: expected '>>>' after Ctrl-C within {timeout_s:g} s, "
+        f"{port}: no MicroPython prompt: expected '>>>' after Ctrl-C within "
+        f"{quiet_s + timeout_s:g} s, "
         f"got {seen[-60:]!r}; if the insole firmware is running and the board has no "
         "auto-reset, hold BOOT, press EN, and flash with --micropython FIRMWARE.bin"
     )
