@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class LabRun:
     events: int = 0
     wall_s: float = 0.0  # from the first TIME_SYNC to the end of the run
     drained: bool = False  # every insole's last frame came before DRAIN_TIMEOUT_S
+    samples_taken: dict[Foot, int] = field(default_factory=dict)  # by the last boot of each
     resets_s: list[tuple[Foot, float]] = field(default_factory=list)  # (foot, wall time)
     data_events: list[FrameEvent] = field(default_factory=list)
 
@@ -132,8 +134,9 @@ async def run_serial_lab(
                     drained.add(event.foot)
             run.wall_s = time.monotonic() - start_s
             run.drained = len(drained) == len(lines)
-            for process in firmware.values():
+            for foot, process in firmware.items():
                 process.stop()
+                run.samples_taken[foot] = process.samples_taken()
         run.result = runner.finish()
         return run
 
@@ -143,3 +146,40 @@ async def _stop(transport: SerialTransport, link: str) -> None:
     reply = await transport.control(link, OP_STOP)
     if not isinstance(reply, Reply) or not reply.ok:
         raise DeviceError(f"{link}: STOP refused: {reply}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Boot a pair of lab insoles behind ptys and print their URL for `numbguard run`."""
+    import argparse
+
+    from numbguard.lab.traces import file_traces, scenario_traces
+
+    parser = argparse.ArgumentParser(
+        prog="python -m numbguard.lab.serial_lab", description=main.__doc__
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--scenario", default="tight_lacing", help="simulated scenario name")
+    source.add_argument("--file", type=Path, help="a recording, interchange CSV or Moticon file")
+    parser.add_argument("--seconds", type=float, default=300.0, help="scenario length")
+    parser.add_argument("--scale", type=int, default=1, help="insole clock speed-up")
+    parser.add_argument("--workdir", type=Path, help="the insoles' flash (default: temporary)")
+    args = parser.parse_args(argv)
+    traces = file_traces(args.file) if args.file else scenario_traces(args.scenario, args.seconds)
+    with contextlib.ExitStack() as stack:
+        workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        lines = []
+        for foot, trace in traces.items():
+            spec = InsoleSpec(foot, INSOLE_IDS[foot], trace, CLOCK_OFFSETS_US[foot])
+            process = stack.enter_context(
+                FirmwareProcess(spec, workdir / foot, clock_scale=args.scale)
+            )
+            lines.append(stack.enter_context(SerialLine(process)))
+        print("serial://" + ",".join(line.path for line in lines), flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while all(line.firmware.running for line in lines):
+                time.sleep(0.5)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
