@@ -15,6 +15,12 @@ GAIN_MAX = 1e13
 EXPONENT_MIN = 0.2
 EXPONENT_MAX = 5.0
 FEET = ("left", "right")
+# Power (power.py): no host on any link for host_gone_s -> idle; idle for idle_sleep_s -> deep
+# sleep. Set in config.json only (no control opcode); docs/hardware.md's budget assumes these.
+HOST_GONE_S = 120
+IDLE_SLEEP_S = 900
+HOST_GONE_MAX_S = 3600
+IDLE_SLEEP_MAX_S = 86400
 
 
 def _is_int(value):
@@ -60,6 +66,10 @@ def valid_tare(offsets):
     return True
 
 
+def _valid_seconds(maximum):
+    return lambda seconds: _is_int(seconds) and 1 <= seconds <= maximum
+
+
 def _valid_cal_table(cal):
     if not isinstance(cal, list) or len(cal) != p.PAD_COUNT:
         return False
@@ -77,6 +87,8 @@ _FIELDS = (
     ("foot", lambda foot: foot in FEET),
     ("cal", _valid_cal_table),
     ("tare", valid_tare),
+    ("host_gone_s", _valid_seconds(HOST_GONE_MAX_S)),
+    ("idle_sleep_s", _valid_seconds(IDLE_SLEEP_MAX_S)),
 )
 
 
@@ -89,6 +101,8 @@ def defaults():
         "foot": "left",
         "cal": [[1.0, 1.0] for _ in range(p.PAD_COUNT)],
         "tare": [0] * p.PAD_COUNT,
+        "host_gone_s": HOST_GONE_S,
+        "idle_sleep_s": IDLE_SLEEP_S,
     }
 
 

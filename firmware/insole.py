@@ -39,6 +39,7 @@ class Insole:
         self.notify_retries = 0
         self.status_counter = 0
         self.renamed = False
+        self.power_flags = 0  # status flag bits 3+ (status.FLAG_IDLE, ...), set by power.py
         self._identify_until = None
         self._status_buf = bytearray(p.MAX_FRAME_BYTES)
         self.ring.set_live(False)

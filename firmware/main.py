@@ -2,7 +2,8 @@
 # tasks (sample, send, status, control) under asyncio while feeding the watchdog.
 #
 # Data frames go to the BLE central when one is connected, else over USB serial. Control
-# frames are taken from both; each reply goes back on the link its request came from.
+# frames are taken from both; each reply goes back on the link its request came from. With no
+# host on any link the insole goes idle and then to deep sleep (power.py).
 import gc
 
 from micropython import const
@@ -24,6 +25,7 @@ import protocol as p
 from board import Board
 from config import Config
 from insole import Insole
+from power import Power
 from seriallink import SerialLink
 from slices import Slices
 from status import battery_pct
@@ -63,9 +65,13 @@ class Firmware:
         self.serial_host_seen = False
         self._ble_outbox = []
         self._use_link()
+        self.power = Power(self.board, self.insole, self.ble)
 
     def _ble_up(self):
         return self.ble is not None and self.ble.conn is not None
+
+    def _host_present(self):
+        return self._ble_up() or self.serial_host_seen
 
     def _use_link(self):
         if self._ble_up():
@@ -153,6 +159,7 @@ class Firmware:
                 if not self.serial_host_seen and not self._ble_up():
                     self.serial_host_seen = True
                     insole.connected = True
+                self.power.update(self._host_present())  # out of idle before it is handled
                 for frame in insole.control(self.serial.frame, n):
                     self._send_control_path(frame, False)
             while self.ble is not None and self.ble.inbox:
@@ -164,6 +171,7 @@ class Firmware:
                 insole.renamed = False
                 self.ble.set_gap_name(self.config.name)
             self.board.led(insole.identifying() and time.ticks_ms() // 250 % 2)
+            self.power.update(self._host_present())  # deep sleep does not return
             self.board.feed()
             if not n:
                 await asyncio.sleep_ms(_CONTROL_POLL_MS)

@@ -1,5 +1,11 @@
 # Status pages (docs/protocol.md, kind 1) built from the insole's live state.
+from micropython import const
+
 import protocol as p
+
+# Page 0 flags above protocol.py's bits 0-2 (docs/protocol.md), set by power.py.
+FLAG_IDLE = const(8)  # no host: not sampling, pad supply off, advertising slowly
+FLAG_WOKE = const(16)  # this boot is a wake from deep sleep (the wake button)
 
 BATTERY_EMPTY_MV = 3300
 BATTERY_FULL_MV = 4200
@@ -19,7 +25,7 @@ def flags(insole):
         value |= p.FLAG_CONNECTED
     if insole.config.loaded:
         value |= p.FLAG_CONFIG_LOADED
-    return value
+    return value | insole.power_flags
 
 
 def build(insole, page, out):

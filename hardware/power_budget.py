@@ -4,9 +4,11 @@
 
 Currents are estimates from datasheets (power_budget.csv says which); measure a built insole
 with a USB power meter or a uCurrent and replace them. The firmware's behaviour this assumes:
-sample + advertise until a host connects, stream while connected, drop to `idle` (no
-sampling, pad supply off, slow advertising) when the host is gone, and deep sleep after
-IDLE_TO_SLEEP_MIN minutes of idle, woken by the button on WAKE_PIN.
+sample + advertise until a host connects, stream while connected, keep sampling for
+HOST_GONE_MIN minutes after the host left (a short drop is not the end of a run), then drop to
+`idle` (no sampling, pad supply off, slow advertising), and deep sleep after
+IDLE_TO_SLEEP_MIN minutes of idle, woken by the button on WAKE_PIN. firmware/power.py does
+this; its defaults (config.py) are checked against these figures in tests/firmware.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ STATES = ("sampling_advertising", "connected_streaming", "idle", "deep_sleep")
 CELL_MAH = 400.0  # LP502535
 USABLE_FRACTION = 0.85
 """Above ~3.45 V the LDO holds 3.3 V, so the ratiometric counts stay true: ~85 % of a LiPo."""
+HOST_GONE_MIN = 2.0
 IDLE_TO_SLEEP_MIN = 15.0
+BEFORE_RUN_MIN = 5.0
 
 DAY_PROFILE_H = {
     # A runner's day: one hour's run, the minutes around it, the rest asleep.
-    "sampling_advertising": 5 / 60,
+    "sampling_advertising": (BEFORE_RUN_MIN + HOST_GONE_MIN) / 60,
     "connected_streaming": 1.0,
     "idle": IDLE_TO_SLEEP_MIN / 60,
 }
@@ -67,9 +71,10 @@ def summary_markdown() -> str:
     per_day = day_mah(currents)
     lines += [
         "",
-        f"A day with a 1 h run (5 min advertising, 1 h streaming, {IDLE_TO_SLEEP_MIN:g} min idle, "
-        f"the rest in deep sleep) takes {per_day:.1f} mAh: {usable_mah() / per_day:.1f} days "
-        "per charge.",
+        f"A day with a 1 h run ({BEFORE_RUN_MIN:g} min sampling and advertising before it and "
+        f"{HOST_GONE_MIN:g} min after the host left, 1 h streaming, {IDLE_TO_SLEEP_MIN:g} min "
+        f"idle, the rest in deep sleep) takes {per_day:.1f} mAh: "
+        f"{usable_mah() / per_day:.1f} days per charge.",
     ]
     return "\n".join(lines) + "\n"
 

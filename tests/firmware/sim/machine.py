@@ -4,7 +4,18 @@
 # 3.3 V supply (what the firmware puts on the wire): a list (one entry per read, cycled) or a
 # function of time (ticks_us -> counts). Script it with set_trace(pin, source), or name a JSON
 # file {"<pin>": [counts, ...], ...} in the environment variable NUMBGUARD_ADC_TRACE.
+# Long traces (minutes of a session) come as a binary file in NUMBGUARD_ADC_TRACE_BIN: a first
+# line naming the pins ("36,39,34,35,32,33\n"), then one row per sample set of little-endian
+# uint16 counts in that order; NUMBGUARD_ADC_TRACE_START skips that many rows (a restarted
+# insole carries on where the foot is), and NUMBGUARD_ADC_READS_OUT names a file that gets the
+# reads per pin as JSON when the firmware exits (how many samples it took).
 # Pins without a trace read a walking pattern (pads) or a 3.9 V battery behind its divider.
+# Pads read 0 while the pad supply switch (GPIO 25) is driven off, as the real dividers do.
+#
+# Pins keep one level per GPIO, shared by every Pin object on it; a held pin (hold=True)
+# ignores writes until released, as on the ESP32. deepsleep() records the pins, the wake source
+# (set by the simulated `esp32.wake_on_ext0`) and ends the program with SystemExit; boot_as()
+# or NUMBGUARD_RESET_CAUSE / NUMBGUARD_WAKE_REASON make the next boot a deep-sleep wake.
 import os
 import sys
 import time
@@ -13,9 +24,23 @@ _UV_FULL_SCALE = 3300000
 _MAX_COUNT = 4095
 _BATTERY_PIN = 37
 _BATTERY_COUNTS = 2420  # 3.9 V through a 1:2 divider
+_SENSOR_POWER_PIN = 25
+_WAKE_PIN = 4  # the board pulls it up (100 kOhm); the button pulls it to ground
+_SENSOR_POWER_ON = 0  # the supply's pull-down keeps the pads powered unless driven off
+
+PWRON_RESET = 1
+HARD_RESET = 2
+WDT_RESET = 3
+DEEPSLEEP_RESET = 4
+SOFT_RESET = 5
+PIN_WAKE = 2  # ESP_SLEEP_WAKEUP_EXT0, as on the ESP32 port
+EXT0_WAKE = 2
+EXT1_WAKE = 3
+TIMER_WAKE = 4
 
 _traces = {}
 _positions = {}
+_reads = {}  # reads of each traced pin
 _loaded = False
 log = []  # notable calls the firmware made: ("wdt", timeout), ("reset",), ...
 
@@ -32,6 +57,48 @@ def _load_env_trace():
         with open(path) as f:
             for pin, counts in json.load(f).items():
                 set_trace(int(pin), counts)
+    path = os.getenv("NUMBGUARD_ADC_TRACE_BIN")
+    if path:
+        _load_binary_trace(path, int(os.getenv("NUMBGUARD_ADC_TRACE_START") or "0"))
+    path = os.getenv("NUMBGUARD_ADC_READS_OUT")
+    if path:
+        sys.atexit(lambda: _write_reads(path))
+
+
+class _Column:
+    """One pin's counts in a binary trace: list-like, without a list's memory per value."""
+
+    def __init__(self, rows, column, width):
+        self._rows = rows
+        self._column = column
+        self._width = width
+
+    def __len__(self):
+        return len(self._rows) // (2 * self._width)
+
+    def __getitem__(self, i):
+        at = 2 * (i * self._width + self._column)
+        return self._rows[at] | self._rows[at + 1] << 8
+
+
+def _load_binary_trace(path, start_row):
+    with open(path, "rb") as f:
+        pins = [int(pin) for pin in f.readline().decode().strip().split(",")]
+        rows = f.read()
+    for column, pin in enumerate(pins):
+        source = _Column(rows, column, len(pins))
+        if not len(source):
+            raise ValueError("empty ADC trace: " + path)
+        _traces[pin] = source
+        _positions[pin] = start_row % len(source)
+        _reads[pin] = 0
+
+
+def _write_reads(path):
+    import json
+
+    with open(path, "w") as f:
+        json.dump({str(pin): n for pin, n in _reads.items()}, f)
 
 
 def set_trace(pin, source):
@@ -40,6 +107,7 @@ def set_trace(pin, source):
         source = list(source)
     _traces[pin] = source
     _positions[pin] = 0
+    _reads[pin] = 0  # now, so that counting a read never allocates (heap_lock tests)
 
 
 def _walking(pin, t_us):
@@ -58,7 +126,13 @@ def counts_to_uv(counts):
     return (counts * _UV_FULL_SCALE + _MAX_COUNT - 1) // _MAX_COUNT
 
 
-_pressed = set()  # pins held low from boot (buttons), see press()
+_pressed = set()  # pins held low (buttons), see press()
+_levels = {}  # GPIO -> level driven by the firmware
+_held = set()  # GPIOs whose level is held (Pin hold=True)
+_boot = [int(os.getenv("NUMBGUARD_RESET_CAUSE") or PWRON_RESET),
+         int(os.getenv("NUMBGUARD_WAKE_REASON") or "0")]
+wake_source = []  # (pin, level) from esp32.wake_on_ext0
+slept = []  # one entry per deepsleep(): {"time_ms", "levels", "held", "wake"}
 
 
 def press(pin):
@@ -66,35 +140,85 @@ def press(pin):
     _pressed.add(pin)
 
 
+def release(pin):
+    _pressed.discard(pin)
+
+
+def level(pin):
+    """The level the firmware last drove on `pin` (None if it never drove it)."""
+    return _levels.get(pin)
+
+
+def held(pin):
+    return pin in _held
+
+
+def boot_as(reset_cause, wake_reason=0):
+    """Make this boot look like one after `reset_cause` (e.g. DEEPSLEEP_RESET, EXT0_WAKE)."""
+    _boot[0] = reset_cause
+    _boot[1] = wake_reason
+
+
+def reset_cause():
+    return _boot[0]
+
+
+def wake_reason():
+    return _boot[1]
+
+
+def deepsleep(time_ms=0):
+    """Record the state the chip sleeps in; the chip does not come back from here (the wake is
+    a new boot), so end the program."""
+    slept.append({"time_ms": time_ms, "levels": dict(_levels), "held": sorted(_held),
+                  "wake": list(wake_source)})
+    log.append(("deepsleep", time_ms))
+    raise SystemExit(0)
+
+
 class Pin:
     IN = 1
     OUT = 3
     PULL_UP = 1
     PULL_DOWN = 2
+    IRQ_FALLING = 2
+    IRQ_RISING = 1
 
     def __init__(self, id, mode=-1, pull=-1, value=None, hold=None):
         self.id = id
-        self.mode = mode
-        self.hold = hold
-        # An input with a pull-up reads high until something pulls it down (a test, via
-        # press()).
+        self.mode = -1
+        self.pull = -1
+        self.init(mode, pull, value=value, hold=hold)
+
+    def init(self, mode=-1, pull=-1, value=None, hold=None):
+        if hold is False:
+            _held.discard(self.id)
+        if mode != -1:
+            self.mode = mode
+        if pull != -1:
+            self.pull = pull
         if value is not None:
-            self._value = value
-        else:
-            self._value = 1 if pull == Pin.PULL_UP else 0
-        if id in _pressed:
-            self._value = 0
+            self.value(value)
+        if hold:
+            _held.add(self.id)
 
     def value(self, v=None):
         if v is None:
-            return self._value
-        self._value = 1 if v else 0
+            if self.id in _pressed:
+                return 0
+            if self.mode == Pin.OUT or self.id in _levels:
+                return _levels.get(self.id, 0)
+            # An input with a pull-up (its own, or the board's on the wake button) reads high
+            # until something pulls it down (press()).
+            return 1 if self.pull == Pin.PULL_UP or self.id == _WAKE_PIN else 0
+        if self.id not in _held:  # a held pad keeps its level
+            _levels[self.id] = 1 if v else 0
 
     def on(self):
-        self._value = 1
+        self.value(1)
 
     def off(self):
-        self._value = 0
+        self.value(0)
 
     def __call__(self, v=None):
         return self.value(v)
@@ -117,14 +241,18 @@ class ADC:
 
     def _counts(self):
         source = _traces.get(self.pin)
+        if self.pin == _BATTERY_PIN and source is None:
+            return _BATTERY_COUNTS
+        if self.pin != _BATTERY_PIN and _levels.get(_SENSOR_POWER_PIN,
+                                                    _SENSOR_POWER_ON) != _SENSOR_POWER_ON:
+            return 0  # pad supply switched off: the dividers pull every pad to ground
         if source is None:
-            if self.pin == _BATTERY_PIN:
-                return _BATTERY_COUNTS
             return _walking(self.pin, time.ticks_us())
         if callable(source):
             return source(time.ticks_us())
         i = _positions[self.pin]
         _positions[self.pin] = i + 1 if i + 1 < len(source) else 0
+        _reads[self.pin] += 1
         return source[i]
 
     def read_uv(self):
