@@ -191,6 +191,7 @@ class FirmwareProcess:
                 cwd=self.flash_dir, env=self._env(self.start_row), bufsize=0,
             )  # fmt: skip
         except OSError as error:
+            self._stderr.close()
             raise DeviceError(f"{self.name}: cannot start {self.micropython}: {error}") from error
         self._processes.append(process)
         with self.generation:
