@@ -174,14 +174,27 @@ def test_metatarsal_hotspot_from_pressure_persisting_in_swing() -> None:
     assert alerts[0].evidence["swing_kpa"] >= 12
 
 
-def test_unrelieved_pressure_cycles_without_unloading() -> None:
-    def elliptical(level: float) -> Signal:
-        return lambda t: level + 90 * (0.5 - 0.5 * np.cos(2 * np.pi * t))
+def cycling(level_kpa: float, swing_kpa: float, hz: float) -> dict[str, Signal]:
+    """Every forefoot pad between `level_kpa` and `level_kpa + swing_kpa` at `hz`."""
 
-    forefoot = {pad: elliptical(40) for pad in ("ball_medial", "ball_center", "ball_lateral")}
-    alerts = raised(analyse(run_signals(**forefoot), duration_s=60))
+    def wave(t: FloatArray) -> FloatArray:
+        return level_kpa + swing_kpa * (0.5 - 0.5 * np.cos(2 * np.pi * hz * t))
+
+    return dict.fromkeys(("ball_medial", "ball_center", "ball_lateral"), wave)
+
+
+@pytest.mark.parametrize("hz", [0.6, 1.0, 1.5])
+def test_unrelieved_pressure_cycles_without_unloading(hz: float) -> None:
+    alerts = raised(analyse(run_signals(**cycling(40, 90, hz)), duration_s=60))
     assert [a.kind for a in alerts] == ["unrelieved_pressure"]
     assert alerts[0].t_s <= 30
+
+
+def test_slow_weight_shifts_while_standing_are_not_unrelieved_pressure() -> None:
+    # Rocking from heel to forefoot every 5 s: large swings, but no stepping cycle.
+    shifting = cycling(40, 80, 0.2)
+    heel = lambda t: 120 - 0.5 * shifting["ball_center"](t)  # noqa: E731
+    assert raised(analyse(run_signals(**shifting, heel=heel), duration_s=120)) == []
 
 
 def test_standing_still_is_not_unrelieved_pressure() -> None:

@@ -32,6 +32,7 @@ class PadWindows:
     saturated_fraction: FloatArray
     below_min_count: FloatArray
     above_max_count: FloatArray
+    half_range_kpa: FloatArray  # the smaller range of the window's two halves
 
     @property
     def range_kpa(self) -> FloatArray:
@@ -94,6 +95,11 @@ def pad_statistics(
         picked = np.take_along_axis(ordered, index[..., None], -1)[..., 0]
         return np.where(has_data, picked, np.nan)
 
+    # Range within each half of the window: a load that cycles at >= ~0.5 Hz swings fully in
+    # both halves; a slow weight shift while standing does not.
+    n = samples_kpa.shape[-1]
+    halves = samples_kpa[..., : n // 2 * 2].reshape(*samples_kpa.shape[:-1], 2, n // 2)
+    half_ranges = np.fmax.reduce(halves, axis=-1) - np.fmin.reduce(halves, axis=-1)
     return PadWindows(
         valid_fraction=count / samples_kpa.shape[-1],
         mean_kpa=np.where(has_data, zeroed.sum(axis=-1) / safe_count, np.nan),
@@ -105,6 +111,7 @@ def pad_statistics(
         ),
         below_min_count=(zeroed < min_kpa).sum(axis=-1).astype(np.float64),
         above_max_count=(zeroed > max_kpa).sum(axis=-1).astype(np.float64),
+        half_range_kpa=np.fmin.reduce(half_ranges, axis=-1),
     )
 
 
@@ -238,7 +245,7 @@ def top_of(values: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
 def cyclic_loading(
     batch: WindowBatch, forefoot_pads: tuple[str, ...], range_kpa: float
 ) -> BoolArray:
-    """Windows where some forefoot pad loads and unloads by at least `range_kpa`."""
-    ranges = stacked(batch, forefoot_pads, "max_kpa") - stacked(batch, forefoot_pads, "min_kpa")
-    top, _ = top_of(ranges)
+    """Windows where some forefoot pad loads and unloads by at least `range_kpa` in each half of
+    the window (a cycle, not a slow weight shift)."""
+    top, _ = top_of(stacked(batch, forefoot_pads, "half_range_kpa"))
     return filled(top, 0.0) >= range_kpa
