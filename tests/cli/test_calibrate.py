@@ -251,3 +251,28 @@ def test_a_fit_is_judged_by_its_error_and_its_exponent() -> None:
     assert not poor.accepted and "fit error 12.0% RMS (expected < 10%)" in poor.reason
     assert not judge_fit("heel", fit(0.05, 1.5)).accepted  # plantar: 0.8-1.3
     assert not judge_fit("lace_upper", fit(0.05, 0.85)).accepted  # lace: 0.9-1.6
+
+
+async def test_a_schedule_naming_a_pad_the_insole_lacks_is_refused(tmp_path: Path) -> None:
+    hand = Hand(tmp_path / "loads.json")
+    argv = [sys.executable, str(BENCH), "--load-file", str(hand.load_file),
+            "--pad-mask", "0b111110", "--duration-s", "30"]  # fmt: skip  # a build without heel
+    with PtyPeer(argv) as peer:
+        async with open_transport(f"serial://{peer.path}") as transport:
+            run = CalibrationRun(transport, peer.path, hand, settle_s=0.1, hold_s=0.2)
+            with pytest.raises(InputError, match=r"names pads this insole does not have.*got heel"):
+                await run.measure([LoadStep("heel", 0), LoadStep("heel", 5)])
+
+
+def test_prompts_without_a_terminal_answer_say_what_to_do(
+    bench: tuple[PtyPeer, Hand], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    peer, _ = bench
+
+    def closed_stdin(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr(builtins, "input", closed_stdin)
+    assert main(["calibrate", f"serial://{peer.path}", "--pads", "heel"]) == 2
+    assert "no answer at the prompt" in capsys.readouterr().err

@@ -12,6 +12,7 @@ find those true constants. Other options are the serial insole's (``--foot``, ..
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ from numbguard.calibration.pad import PadCalibration
 from numbguard.calibration.parts import default_pad_calibration
 from numbguard.lab import insole_emulator, serial_insole
 from numbguard.pads import PAD_IDS, pads_from_mask
+from numbguard.protocol.constants import ALL_PADS_MASK
 
 NOISE_COUNTS = (0, 1, -1, 2, 0, -2, 1, -1)
 
@@ -70,6 +72,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--load-file", type=Path, required=True)
     parser.add_argument("--true", action="append", default=[], metavar="PAD=GAIN,EXPONENT")
+    parser.add_argument("--pad-mask", type=lambda text: int(text, 0), default=ALL_PADS_MASK,
+                        help="the pads this build has")  # fmt: skip
     own, rest = parser.parse_known_args()
     scales = {}
     for item in own.true:
@@ -79,6 +83,9 @@ def main() -> int:
     bench = Bench(own.load_file, scales)
     # The emulator's pads read the bench instead of its gait trace.
     insole_emulator.sample_set = bench.sample_set
+    serial_insole.InsoleEmulator = functools.partial(  # type: ignore[misc]
+        insole_emulator.InsoleEmulator, pad_mask=own.pad_mask
+    )
     return serial_insole.run(serial_insole.build_parser().parse_args(rest))
 
 

@@ -289,6 +289,13 @@ class CalibrationRun:
         check_schedule(schedule)
         await self.read_status()
         assert self.identity is not None
+        absent = sorted({step.pad for step in schedule} - set(self.pads))
+        if absent:
+            raise InputError(
+                "load schedule names pads this insole does not have",
+                expected="pads among " + ", ".join(self.pads),
+                got=", ".join(absent),
+            )
         table = LoadTable(metadata={"insole_id": str(self.identity.insole_id),
                                     "foot": self.identity.foot})  # fmt: skip
         await self._control(OP_SET_OVERSAMPLE, oversample=CALIBRATION_OVERSAMPLE)

@@ -54,7 +54,14 @@ class PromptingOperator:
     watches_data = False
 
     async def _ask(self, prompt: str) -> str:
-        return await asyncio.to_thread(input, prompt)
+        try:
+            return await asyncio.to_thread(input, prompt)
+        except EOFError:
+            raise InputError(
+                "no answer at the prompt",
+                expected="Enter or the weighed grams (or --loads FILE to run without prompts)",
+                got="end of input",
+            ) from None
 
     async def place(self, step: LoadStep) -> float:
         if step.load_n == 0:
