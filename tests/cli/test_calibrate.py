@@ -8,6 +8,7 @@ import builtins
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 
 from numbguard.calibration import (
     InsoleCalibration,
+    LoadTable,
     load_calibration,
     read_load_table,
     save_calibration,
@@ -40,6 +42,7 @@ from numbguard.protocol.frames import StatusClock
 from numbguard.transports import open_transport
 
 BENCH = Path(__file__).resolve().parents[1] / "deploy" / "calibration_bench.py"
+SIM_BOARD = BENCH.with_name("sim_board.py")
 INSOLE_ID = 0x0BE4C401
 # The bench's parts differ from the datasheet: ball_center 20 % more sensitive, exponent +5 %;
 # lace_upper's exponent far off (1.16 * 1.5 = 1.74: no FSR 402 behaves so, a damaged sensor).
@@ -276,3 +279,30 @@ def test_prompts_without_a_terminal_answer_say_what_to_do(
     monkeypatch.setattr(builtins, "input", closed_stdin)
     assert main(["calibrate", f"serial://{peer.path}", "--pads", "heel"]) == 2
     assert "no answer at the prompt" in capsys.readouterr().err
+
+
+async def test_the_real_firmware_holds_and_stores_the_constants_written(tmp_path: Path) -> None:
+    """SET_CAL and GET_CAL against the firmware itself, under MicroPython on the simulated
+    board of tests/deploy; the constants also land in the firmware's config file."""
+    micropython = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
+    if not Path(micropython).exists():
+        pytest.skip("`micropython` not found")
+    fs = tmp_path / "board"
+    fs.mkdir()
+    for source in (Path(__file__).resolve().parents[2] / "firmware").glob("*.py"):
+        shutil.copy(source, fs / source.name)  # boots into main.py
+    true_pad = default_pad_calibration("ball_center").with_power_law(*true_constants("ball_center"))
+    table = LoadTable()
+    for load_n in (0.0, 3.0, 10.0, 30.0):
+        counts = true_pad.counts_for_pressure(load_n / true_pad.area_mm2 * 1000) if load_n else 20
+        table.add("ball_center", load_n, float(counts))
+    argv = [sys.executable, str(SIM_BOARD), "--micropython", micropython, "--fs", str(fs)]
+    with PtyPeer(argv) as peer:
+        async with open_transport(f"serial://{peer.path}") as transport:
+            run = CalibrationRun(transport, peer.path, Hand(tmp_path / "loads.json"))
+            await run.read_status()
+            outcome = run.fit(table)
+            await run.write(outcome)  # raises unless GET_CAL returns exactly what was sent
+    assert outcome.written == ["ball_center"]
+    stored = json.loads((fs / "config.json").read_text())["cal"][PAD_IDS.index("ball_center")]
+    assert tuple(stored) == outcome.calibration.pads["ball_center"].device_constants()
