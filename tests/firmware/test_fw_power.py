@@ -412,3 +412,24 @@ print(json.dumps([status.FLAG_IDLE, status.FLAG_WOKE]))
     assert got == [FLAG_IDLE, FLAG_WOKE]
     doc = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
     assert "bit 3 idle" in doc and "bit 4 woken from deep sleep" in doc
+
+
+def test_power_updates_allocate_nothing_while_sampling(mpy: MicroPython) -> None:
+    got = mpy.json(SCRIPTED + """
+import micropython
+radio.central_connect(64)
+run(1, True)
+errors = []
+def locked(seconds, host):
+    micropython.heap_lock()
+    try:
+        run(seconds, host)
+    except MemoryError:
+        errors.append(NAMES[power.state])
+    micropython.heap_unlock()
+locked(2, True)          # streaming
+radio.central_disconnect(64)   # the simulated radio allocates: outside the lock
+locked(2, False)         # the host gone: sampling
+print(json.dumps([errors, NAMES[power.state], ins.sampler.samples_taken]))
+""")
+    assert got == [[], SAMPLING, 500]
