@@ -167,6 +167,7 @@ def test_calibrate_command_prompts_and_saves_constants_and_readings(
     assert code == 0, errors
     assert len(prompts) == 1 + 2 * 7  # unloaded, then put on and take off 7 masses
     assert prompts[1].startswith("Put 220 g (2.157 N, puck included) on ball_center")
+    assert "Condition ball_center: load it five times with 6020 g" in printed
     saved = load_calibration(out)
     assert (saved.foot, saved.insole_id) == ("right", INSOLE_ID)
     gain, exponent = true_constants("ball_center")

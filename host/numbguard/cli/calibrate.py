@@ -49,9 +49,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class PromptingOperator:
-    """Asks the tester at the terminal for each hold."""
+    """Asks the tester at the terminal for each hold. Before a pad's first hold it asks for
+    the conditioning of hardware/calibration.md: FSRs show ~10 % hysteresis on first loads."""
 
     watches_data = False
+
+    def __init__(self) -> None:
+        self.heaviest_n: dict[str, float] = {}
+
+    def plan(self, schedule: list[LoadStep]) -> None:
+        for step in schedule:
+            self.heaviest_n[step.pad] = max(step.load_n, self.heaviest_n.get(step.pad, 0.0))
 
     async def _ask(self, prompt: str) -> str:
         try:
@@ -65,6 +73,10 @@ class PromptingOperator:
 
     async def place(self, step: LoadStep) -> float:
         if step.load_n == 0:
+            heaviest_g = self.heaviest_n.pop(step.pad, 0.0) / STANDARD_GRAVITY * 1000
+            if heaviest_g:
+                print(f"Condition {step.pad}: load it five times with {heaviest_g:.0f} g for "
+                      "about 3 s each.")  # fmt: skip
             await self._ask(f"Take everything off {step.pad}, then press Enter: ")
             return 0.0
         grams = step.load_n / STANDARD_GRAVITY * 1000
@@ -155,6 +167,8 @@ async def _calibrate(args: argparse.Namespace) -> int:
         start = _start(out, run)
         if schedule is None:
             schedule = default_schedule(_pads(args.pads, run.pads), args.puck_g)
+        if isinstance(operator, PromptingOperator):
+            operator.plan(schedule)
         print(f"calibrating {run.identity.foot} insole {run.identity.insole_id} on {link}: "
               f"{len(schedule)} holds", flush=True)  # fmt: skip
         table = await run.measure(schedule)
