@@ -13,7 +13,7 @@ import pytest
 from numbguard.errors import DeviceError, InputError
 from numbguard.lab.checks import altered, missing_or_doubled
 from numbguard.lab.pty_peer import LineNoise, PtyPeer, emulator_argv
-from numbguard.protocol.constants import OP_IDENTIFY, OP_TIME_SYNC, RESULT_OK
+from numbguard.protocol.constants import OP_GET_STATUS, OP_IDENTIFY, OP_TIME_SYNC, RESULT_OK
 from numbguard.protocol.frames import DataFrame, Reply, StatusIdentity
 from numbguard.transports import open_transport
 from numbguard.transports.base import FrameEvent
@@ -87,18 +87,26 @@ async def test_frames_corrupted_on_the_line_come_back_by_resend_marked_late() ->
     assert peer.relay is not None and peer.relay.corrupted >= 10
     assert sum(rejected.values()) >= 10, rejected
     assert_whole(data_frames(events))
-    assert sum(1 for event in events if event.late) >= 5
+    # Most corrupted frames are data frames (100 a second against one status page): each
+    # comes back once, late; a corrupted status page or reply is not resent.
+    late = [event.frame.seq for event in events if event.late]
+    assert late and len(late) == len(set(late))
 
 
 async def test_a_lost_control_frame_is_sent_again_and_answered_once() -> None:
-    argv = emulator_argv("--duration-s", "3", "--drop-controls", "1")
+    # The peer ignores the first GET_STATUS (sent while opening) and the first IDENTIFY.
+    argv = emulator_argv(
+        "--duration-s", "3", "--drop-first", str(OP_GET_STATUS), "--drop-first", str(OP_IDENTIFY)
+    )
     with PtyPeer(argv) as peer:
-        # The first control (GET_STATUS while opening) is dropped by the peer: the retry counts.
         async with open_transport(f"serial://{peer.path}") as transport:
-            assert transport.control_retries == 1
+            (insole,) = transport.insoles  # identified all the same: it asked again
+            assert insole.insole_id is not None
+            retries_before = transport.control_retries
             reply = await transport.control(peer.path, OP_IDENTIFY, seconds=2, timeout_s=0.5)
             assert reply.ok and reply.opcode == OP_IDENTIFY
-            assert transport.control_retries == 1
+            # Same request id sent twice, one reply.
+            assert transport.control_retries == retries_before + 1
             await transport.close()
             queued = [event async for event in transport]  # what came before the close, then end
             assert all(event.insole.link == peer.path for event in queued)

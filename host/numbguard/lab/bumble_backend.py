@@ -25,7 +25,7 @@ from bleak.backends.scanner import AdvertisementData, AdvertisementDataCallback,
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
 from bleak.uuids import normalize_uuid_str
-from bumble import gatt_client
+from bumble import gatt_client, hci
 from bumble.controller import Controller
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Advertisement, Connection, Device, Peer
@@ -52,6 +52,39 @@ _PROPERTY_NAMES: tuple[tuple[int, str], ...] = (
 )
 
 
+class CentralController(Controller):
+    """A virtual controller whose LE Create Connection Cancel works as the spec says.
+
+    bumble 0.0.236's controller answers the cancel but keeps the connection pending and
+    reports nothing, so a timed-out connect waits forever and the next one is refused (and
+    the old one completes later, unasked, when the peer advertises again). Here the cancel
+    drops the pending connection and reports it failed with Unknown Connection Identifier
+    (Vol 4, Part E, 7.8.13), which ends bumble's `connect()` with a timeout.
+    """
+
+    def on_hci_le_create_connection_cancel_command(
+        self, _command: hci.HCI_LE_Create_Connection_Cancel_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        pending = self.pending_le_connection
+        if pending is None:
+            return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.COMMAND_DISALLOWED_ERROR)
+        self.pending_le_connection = None
+        failed = hci.HCI_LE_Connection_Complete_Event(
+            status=hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR,
+            connection_handle=0,
+            role=hci.Role.CENTRAL,
+            peer_address_type=pending.peer_address.address_type,
+            peer_address=pending.peer_address,
+            connection_interval=0,
+            peripheral_latency=0,
+            supervision_timeout=0,
+            central_clock_accuracy=0,
+        )
+        # After the command's own Command Complete, as a real controller orders them.
+        asyncio.get_running_loop().call_soon(self.send_hci_packet, failed)
+        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+
+
 def bleak_uuid(uuid: UUID) -> str:
     """A bumble UUID in bleak's form: lower-case 128-bit text."""
     return normalize_uuid_str(uuid.to_hex_str("-"))
@@ -68,7 +101,7 @@ class VirtualRadio:
         self.link = LocalLink()  # type: ignore[no-untyped-call]
         self.central_mtu = central_mtu
         self._addresses = itertools.count(1)
-        self.central = self.new_device("numbguard-host")
+        self.central = self.new_device("numbguard-host", central=True)
         self.central.keystore = MemoryKeyStore()
         self._central_on = False
         # A central connects to one peer at a time (one pending LE create-connection).
@@ -79,11 +112,12 @@ class VirtualRadio:
         # the address type and the advertised name.
         self.seen: dict[str, tuple[Address, str | None]] = {}
 
-    def new_device(self, name: str) -> Device:
+    def new_device(self, name: str, *, central: bool = False) -> Device:
         """A device with its own virtual controller and a fresh random static address."""
         number = next(self._addresses)
         text = f"C0:00:00:00:{number >> 8 & 0xFF:02X}:{number & 0xFF:02X}"
-        controller = Controller(name, link=self.link, public_address=text)
+        controller_class = CentralController if central else Controller
+        controller = controller_class(name, link=self.link, public_address=text)
         return Device(
             name=name,
             address=Address(text, Address.RANDOM_DEVICE_ADDRESS),

@@ -31,8 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stream this long, then exit (the host sees the line go away)")
     parser.add_argument("--max-frame-bytes", type=int, default=MAX_FRAME_BYTES,
                         help="frame size cap (20 packs one sample set a frame, as at MTU 23)")
-    parser.add_argument("--drop-controls", type=int, default=0,
-                        help="ignore this many control frames first, as if lost on the line")
+    parser.add_argument("--drop-first", type=int, action="append", default=[],
+                        metavar="OPCODE",
+                        help="ignore the first control frame with this opcode, as if lost on "
+                             "the line (repeatable)")
     return parser
 
 
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     emulator.host_connected = True
     fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
     decoder = SerialFrameDecoder()
-    to_drop = args.drop_controls
+    to_drop = list(args.drop_first)
     start_s = time.monotonic()
     # A leading delimiter ends whatever a previous user left half-written on the line.
     _write_all(fd_out, DELIMITER)
@@ -60,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
             if not chunk:
                 break  # the host hung up
             for decoded in decoder.feed_raw(chunk):
-                if to_drop > 0:
-                    to_drop -= 1
+                opcode = decoded.raw[5] if len(decoded.raw) > 5 else -1
+                if opcode in to_drop:
+                    to_drop.remove(opcode)
                     continue
                 out += emulator.handle_control(decoded.raw, time.monotonic())
         for item in out:

@@ -38,10 +38,12 @@ if TYPE_CHECKING:
     from numbguard.transports.base import Transport
 
 IDENTIFY_TIMEOUT_S: Final = 3.0
+IDENTIFY_RETRY_S: Final = 0.3
 # Resend requests are batched: a burst of lost notifications becomes one RESEND.
 RESEND_DELAY_S: Final = 0.05
 # Frames still missing this long after their request are asked for again.
 RESEND_RETRY_S: Final = 0.5
+MAX_RESENDS_IN_FLIGHT: Final = 4
 MAX_HELD_FRAMES: Final = MAX_WAITING_FRAMES + MAX_EVIDENCE_FRAMES
 
 
@@ -62,6 +64,7 @@ class InsoleLink:
         # with their bytes and arrival time, until it places them.
         self._held: deque[tuple[DataFrame, bytes, float]] = deque(maxlen=MAX_HELD_FRAMES)
         self._resend_task: asyncio.Task[None] | None = None
+        self._in_flight = asyncio.Semaphore(MAX_RESENDS_IN_FLIGHT)
 
     # -- frames in -------------------------------------------------------------------------
 
@@ -123,15 +126,30 @@ class InsoleLink:
         self._identified.clear()
 
     async def identify(self, timeout_s: float = IDENTIFY_TIMEOUT_S) -> InsoleIdentity:
-        """Ask for every status page and wait for page 0: the insole's id and boot id."""
+        """Ask for every status page until page 0 comes: the insole's id and boot id.
+
+        GET_STATUS is sent again every `IDENTIFY_RETRY_S`: the page itself can be lost, and
+        data waits for it after a reconnection (the insole's ring does not wait).
+        """
         self._identified.clear()
-        try:
-            await self.transport.control(self.link, OP_GET_STATUS)
-            await asyncio.wait_for(self._identified.wait(), timeout_s)
-        except (TimeoutError, DeviceError) as error:
-            # Do not keep data waiting for a page that does not come.
-            self._place(self.stream.release_waiting(), None, b"", 0.0)
-            raise DeviceError(f"{self.link}: no identity page ({error})") from error
+        deadline_s = time.monotonic() + timeout_s
+        problem = "no page 0"
+        while not self._identified.is_set():
+            left_s = deadline_s - time.monotonic()
+            if left_s <= 0:
+                # Do not keep data waiting for a page that does not come.
+                self._place(self.stream.release_waiting(), None, b"", 0.0)
+                raise DeviceError(f"{self.link}: no identity page in {timeout_s} s ({problem})")
+            try:
+                await self.transport.control(
+                    self.link, OP_GET_STATUS, timeout_s=min(left_s, IDENTIFY_RETRY_S), attempts=1
+                )
+                await asyncio.wait_for(self._identified.wait(), min(left_s, IDENTIFY_RETRY_S))
+            except TimeoutError:
+                problem = "GET_STATUS answered, page 0 lost"
+            except DeviceError as error:
+                problem = str(error)
+                await asyncio.sleep(min(max(0.0, left_s), IDENTIFY_RETRY_S / 5))
         assert self.identity is not None
         return self.identity
 
@@ -155,18 +173,28 @@ class InsoleLink:
             again = time.monotonic() - asked_all_s >= RESEND_RETRY_S
             if again:
                 asked_all_s = time.monotonic()
-            for first_seq, last_seq in self.stream.resend_ranges(again=again):
-                self.resend_requests += 1
-                try:
-                    reply = await self.transport.control(
-                        self.link, OP_RESEND, first_seq=first_seq, last_seq=last_seq
-                    )
-                except DeviceError:
-                    return  # link down: the next frame after reconnecting starts asking again
-                if reply.result == RESULT_NOT_HELD:
-                    self.stream.give_up(first_seq, last_seq)
-                elif reply.result == RESULT_OK:
-                    self.stream.resend_refused_before(int(reply.data["oldest_seq_held"]))
+            ranges = self.stream.resend_ranges(again=again)
+            # Several requests in flight: one round trip at a time falls behind a fast lossy
+            # link, and the insole's ring would overwrite frames before they are asked for.
+            answered = await asyncio.gather(*(self._request_range(*r) for r in ranges))
+            if not all(answered):
+                return  # link down: the next frame after reconnecting starts asking again
+
+    async def _request_range(self, first_seq: int, last_seq: int) -> bool:
+        """One RESEND; False if the link is down."""
+        async with self._in_flight:
+            self.resend_requests += 1
+            try:
+                reply = await self.transport.control(
+                    self.link, OP_RESEND, first_seq=first_seq, last_seq=last_seq
+                )
+            except DeviceError:
+                return False
+        if reply.result == RESULT_NOT_HELD:
+            self.stream.give_up(first_seq, last_seq)
+        elif reply.result == RESULT_OK:
+            self.stream.resend_refused_before(int(reply.data["oldest_seq_held"]))
+        return True
 
     async def settle(self) -> None:
         """Wait until the resend requested so far has been answered (simulated links use
