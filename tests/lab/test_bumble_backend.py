@@ -10,6 +10,7 @@ from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
+from bumble.core import TimeoutError as BumbleTimeoutError
 
 from numbguard.lab.bumble_backend import VirtualRadio
 from numbguard.lab.insole_emulator import InsoleEmulator
@@ -133,3 +134,18 @@ def test_the_backend_needs_its_radio() -> None:
 
     with pytest.raises(BleakError, match="bumble_radio"):
         BleakClient("C0:00:00:00:00:01", backend=BumbleBleakClient)
+
+
+async def test_a_timed_out_connect_is_cancelled_and_leaves_no_ghost_connection() -> None:
+    radio = VirtualRadio()
+    peer = radio.new_device("later")
+    await peer.power_on()
+    await radio.power_on_central()
+    with pytest.raises(BumbleTimeoutError):
+        await radio.central.connect(peer.random_address, timeout=0.2)
+    await peer.start_advertising(advertising_interval_min=20, advertising_interval_max=20)
+    await asyncio.sleep(0.2)  # the cancelled attempt must not complete now, unasked
+    assert len(radio.central.connections) == 0
+    connection = await radio.central.connect(peer.random_address, timeout=2.0)
+    assert str(connection.peer_address) == str(peer.random_address)
+    await connection.disconnect()
