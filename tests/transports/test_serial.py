@@ -44,7 +44,7 @@ async def _run_until_peer_exits(transport: SerialTransport) -> tuple[list[FrameE
 async def test_whole_run_arrives_in_order_and_the_end_of_the_line_is_a_device_error() -> None:
     argv = emulator_argv("--foot", "right", "--insole-id", hex(INSOLE_ID), "--duration-s", "1.5")
     with PtyPeer(argv) as peer:
-        async with open_transport(f"serial://{peer.path}") as transport:
+        async with open_transport(f"serial://{peer.path}", time_sync_period_s=0.2) as transport:
             assert isinstance(transport, SerialTransport)
             (insole,) = transport.insoles
             assert (insole.foot, insole.insole_id, insole.link) == ("right", INSOLE_ID, peer.path)
@@ -59,6 +59,9 @@ async def test_whole_run_arrives_in_order_and_the_end_of_the_line_is_a_device_er
     assert not any(event.late for event in events)
     assert any(isinstance(event.frame, StatusIdentity) for event in events)
     assert all(event.insole.insole_id == INSOLE_ID for event in events[-3:])
+    # The transport's own periodic time sync, replies recorded as events for session.clock.
+    syncs = [e for e in events if isinstance(e.frame, Reply) and e.frame.opcode == OP_TIME_SYNC]
+    assert len(syncs) >= 3
 
 
 async def test_garbage_on_the_line_is_dropped_and_no_valid_frame_is_lost() -> None:

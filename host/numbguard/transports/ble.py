@@ -44,7 +44,7 @@ from numbguard.protocol.constants import (
 )
 from numbguard.protocol.decoder import NotificationDecoder
 from numbguard.transports.base import InsoleIdentity, Transport
-from numbguard.transports.link import InsoleLink
+from numbguard.transports.link import DEFAULT_TIME_SYNC_PERIOD_S, InsoleLink
 from numbguard.transports.pairing import PairedInsole, PairingRegistry, default_registry_path
 
 # Hex digits in either case: the firmware writes lower case.
@@ -52,7 +52,6 @@ NAME_PATTERN: Final = re.compile(r"^NG([LR])-([0-9A-Fa-f]{4})$")
 DEFAULT_SCAN_TIMEOUT_S: Final = 10.0
 DEFAULT_CONNECT_TIMEOUT_S: Final = 10.0
 DEFAULT_RECONNECT_FOR_S: Final = 60.0  # give up on a link that stays away this long
-DEFAULT_TIME_SYNC_PERIOD_S: Final = 10.0
 FIRST_BACKOFF_S: Final = 0.05
 MAX_BACKOFF_S: Final = 2.0
 

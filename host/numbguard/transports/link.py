@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from numbguard.transports.base import Transport
 
 IDENTIFY_TIMEOUT_S: Final = 3.0
+# TIME_SYNC round trips this often keep the drift estimate of session.clock fed.
+DEFAULT_TIME_SYNC_PERIOD_S: Final = 10.0
 IDENTIFY_RETRY_S: Final = 0.3
 # Resend requests are batched: a burst of lost notifications becomes one RESEND.
 RESEND_DELAY_S: Final = 0.05

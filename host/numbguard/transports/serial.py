@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 import serial
@@ -20,7 +20,7 @@ from numbguard.errors import DeviceError, InputError
 from numbguard.protocol.cobs import encode_serial
 from numbguard.protocol.decoder import SerialFrameDecoder
 from numbguard.transports.base import InsoleIdentity, Transport
-from numbguard.transports.link import InsoleLink
+from numbguard.transports.link import DEFAULT_TIME_SYNC_PERIOD_S, InsoleLink
 
 DEFAULT_BAUD: Final = 115200
 READ_TIMEOUT_S: Final = 0.05  # how long a reader thread blocks before checking for close
@@ -46,12 +46,21 @@ class _Port:
 class SerialTransport(Transport):
     """Insoles on serial ports (real USB, a pty, or any pyserial URL such as ``loop://``)."""
 
-    def __init__(self, url: str, paths: list[str], *, baud: int = DEFAULT_BAUD) -> None:
+    def __init__(
+        self,
+        url: str,
+        paths: list[str],
+        *,
+        baud: int = DEFAULT_BAUD,
+        time_sync_period_s: float = DEFAULT_TIME_SYNC_PERIOD_S,
+    ) -> None:
         super().__init__(url)
         if not paths:
             raise InputError("no serial port given", expected=" or ".join(URL_FORMS), got=url)
         self.paths = paths
         self.baud = baud
+        self.time_sync_period_s = time_sync_period_s
+        self._sync_task: asyncio.Task[None] | None = None
         self._ports: dict[str, _Port] = {}
         self._stopping = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -78,9 +87,19 @@ class SerialTransport(Transport):
                 port.thread.start()
             for port in self._ports.values():
                 await port.link.identify()
+                await port.link.time_sync()
         except BaseException:
             await self._close()
             raise
+        self._sync_task = asyncio.get_running_loop().create_task(self._sync_forever())
+
+    async def _sync_forever(self) -> None:
+        """A TIME_SYNC round trip per insole every period, for the drift estimate."""
+        while True:
+            await asyncio.sleep(self.time_sync_period_s)
+            for port in self._ports.values():
+                with contextlib.suppress(DeviceError):
+                    await port.link.time_sync()
 
     def _open_port(self, path: str) -> serial.SerialBase:
         try:
@@ -90,6 +109,12 @@ class SerialTransport(Transport):
 
     async def _close(self) -> None:
         self._stopping.set()
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sync_task
+        for port in self._ports.values():
+            port.link.cancel()
         for port in self._ports.values():
             with contextlib.suppress(Exception):
                 port.handle.cancel_read()
@@ -136,8 +161,9 @@ class SerialTransport(Transport):
                 raise DeviceError(f"{link}: serial write failed: {error}") from error
 
 
-def from_url(url: str) -> SerialTransport:
-    """``serial://PATH[,PATH2][?baud=N]``; PATH is a device path or a pyserial URL."""
+def from_url(url: str, **options: Any) -> SerialTransport:
+    """``serial://PATH[,PATH2][?baud=N]``; PATH is a device path or a pyserial URL; `options`
+    as `SerialTransport` (e.g. ``time_sync_period_s``)."""
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     baud_text = query.pop("baud", [str(DEFAULT_BAUD)])[-1]
@@ -152,4 +178,4 @@ def from_url(url: str) -> SerialTransport:
     paths = [path for path in body.split(",") if path]
     if not paths:
         raise InputError("no serial port given", expected=" or ".join(URL_FORMS), got=url)
-    return SerialTransport(url, paths, baud=baud)
+    return SerialTransport(url, paths, baud=baud, **options)
