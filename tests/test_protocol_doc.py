@@ -51,10 +51,10 @@ def unquote(cell: str) -> str:
     return cell.strip("`")
 
 
-def firmware_constants() -> dict[str, Any]:
-    """Module-level NAME = const(value) / NAME = literal assignments of firmware/protocol.py."""
+def firmware_constants(path: Path = FIRMWARE) -> dict[str, Any]:
+    """Module-level NAME = const(value) / NAME = literal assignments of a firmware module."""
     values: dict[str, Any] = {}
-    for node in ast.parse(FIRMWARE.read_text(encoding="utf-8")).body:
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             value = node.value
             if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "const":
@@ -193,6 +193,11 @@ def test_status_flags() -> None:
     for bit, name in ((0, "STREAMING"), (1, "CONNECTED"), (2, "CONFIG_LOADED")):
         assert f"bit {bit} " in DOC
         assert getattr(constants, "FLAG_" + name) == 1 << bit == FW["FLAG_" + name]
+    # The power-state flags are the status module's (firmware/status.py).
+    status = firmware_constants(FIRMWARE.parent / "status.py")
+    for bit, name, words in ((3, "IDLE", "idle"), (4, "WOKE", "woken from deep sleep")):
+        assert f"bit {bit} {words}" in DOC
+        assert getattr(constants, "FLAG_" + name) == 1 << bit == status["FLAG_" + name]
 
 
 def test_ble_uuids() -> None:

@@ -59,6 +59,8 @@ STATUS_PAGES: Final = 5
 FLAG_STREAMING: Final = 1
 FLAG_CONNECTED: Final = 2
 FLAG_CONFIG_LOADED: Final = 4
+FLAG_IDLE: Final = 8  # no host for a while: not sampling, pad supply off, deep sleep follows
+FLAG_WOKE: Final = 16  # this boot was started by the wake button, from deep sleep
 
 # Sizes and periods.
 HEADER_BYTES: Final = 5
