@@ -17,8 +17,9 @@ into one load signal and runs a hysteresis state machine on it:
   split a contact; contacts shorter
   than `min_contact_s` are noise; contacts longer than `max_contact_s` are standing, not
   steps. A stride longer than `max_stride_s` is a pause: the next step has no stride time.
-- **Gaps.** Missing samples (NaN) hold the last value of each pad; when every plantar pad is
-  missing the state machine holds its state. A gap longer than `max_gap_s` (missing samples
+- **Gaps.** Missing samples (NaN), and readings outside `min_plausible_kpa` to
+  `max_plausible_kpa`, hold the last value of each pad; when every plantar pad is missing
+  the state machine holds its state. A gap longer than `max_gap_s` (missing samples
   or a jump in time) drops the contact it cuts and restarts the stride chain.
 
 Blocks are cut by sample count, so the output does not depend on how the input is chunked.
@@ -86,7 +87,7 @@ class ContactDetector:
         onset_fraction: float = 0.04,
         peak_fraction: float = 0.3,
         off_fraction: float = 0.15,
-        min_contact_s: float = 0.1,
+        min_contact_s: float = 0.12,
         min_swing_s: float = 0.1,
         max_contact_s: float = 3.0,
         max_stride_s: float = 4.0,
@@ -95,6 +96,8 @@ class ContactDetector:
         min_range_kpa: float = 50.0,
         range_half_life_s: float = 30.0,
         max_gap_s: float = 0.25,
+        min_plausible_kpa: float = -20.0,
+        max_plausible_kpa: float = 1500.0,
     ) -> None:
         if not (0 < off_fraction < on_fraction <= peak_fraction < 1 and 0 < onset_fraction < 1):
             raise InputError(
@@ -130,6 +133,8 @@ class ContactDetector:
         self.min_range_kpa = min_range_kpa
         self.range_half_life_s = range_half_life_s
         self.max_gap_s = max_gap_s
+        self.min_plausible_kpa = min_plausible_kpa
+        self.max_plausible_kpa = max_plausible_kpa
         # Set by the first chunk.
         self.pads_: tuple[str, ...] = ()
         self.sample_rate_hz_: float = 0.0
@@ -223,6 +228,9 @@ class ContactDetector:
                     got=str(column.shape),
                 )
             values[row] = column
+        # A reading no pad can make (a glitch, a shorted or open pad) is a missing sample here:
+        # it must not make or split a contact. The sensor-fault rule judges the pad itself.
+        values[(values < self.min_plausible_kpa) | (values > self.max_plausible_kpa)] = np.nan
         if not np.all(np.isfinite(t_s)) or t_s[0] <= self._last_t_s or np.any(np.diff(t_s) <= 0):
             raise InputError(
                 "time does not increase",
