@@ -152,7 +152,8 @@ class FirmwareProcess:
             "MICROPYPATH": f"{root / SIM_DIR}:{root / FIRMWARE_DIR}:.frozen",
             "NUMBGUARD_UNIQUE_ID": self.spec.unique_id_hex,
             "NUMBGUARD_CLOCK_SCALE": str(self.clock_scale),
-            "NUMBGUARD_CLOCK_OFFSET_US": str(self.spec.clock_offset_us),
+            # A reset restarts the chip's clock from 0; the offset is the clock at first boot.
+            "NUMBGUARD_CLOCK_OFFSET_US": str(self.spec.clock_offset_us if self.boots == 1 else 0),
             "NUMBGUARD_CLOCK_PPM": str(self.spec.clock_ppm),
             "NUMBGUARD_ADC_READS_OUT": str(self.reads_path),
         }
@@ -327,12 +328,17 @@ class SerialLine:
         self._slave_fd = slave_fd  # held open, so the master never reads EIO meanwhile
         self.path = os.ttyname(slave_fd)
         self._closing = threading.Event()
+        self._calm = threading.Event()  # set: no more damage (bursts included)
         self._threads = [
             threading.Thread(target=target, name=f"lab line {self.path}", daemon=True)
             for target in (self._to_host, self._to_insole)
         ]
         for thread in self._threads:
             thread.start()
+
+    def calm(self) -> None:
+        """Stop damaging the line from now on."""
+        self._calm.set()
 
     def close(self) -> None:
         self._closing.set()
@@ -393,7 +399,11 @@ class SerialLine:
                         continue
                     clean = self._send_packet(bytes(packet), clean)
                     packet.clear()
-                    if self.faults.burst_every_s and time.monotonic() >= next_burst_s:
+                    if (
+                        self.faults.burst_every_s
+                        and not self._calm.is_set()
+                        and time.monotonic() >= next_burst_s
+                    ):
                         next_burst_s += self.faults.burst_every_s
                         self.stats.bursts += 1
                         self._write(self._noise(self.faults.burst_bytes) + b"\x00")
@@ -406,7 +416,7 @@ class SerialLine:
     def _send_packet(self, packet: bytes, clean: bool) -> bool:
         """Pass one delimited packet, maybe damaged; return whether the next starts clean."""
         self.stats.packets += 1
-        roll = self._random.random()
+        roll = self._random.random() if not self._calm.is_set() else 1.0
         if roll < self.faults.corrupt_fraction:
             self.stats.corrupted += 1
             at = self._random.randrange(len(packet))

@@ -105,6 +105,9 @@ async def run_serial_lab(
                         run.resets_s.append((foot, time.monotonic()))
                 if not stopped_s and insole_s >= duration_s:
                     for foot, line in lines.items():
+                        # The host asks for a missing frame when a newer one arrives; after
+                        # the last frame none does, so the line carries the tail undamaged.
+                        line.calm()
                         await _stop(transport, line.path)
                         stopped_s[foot] = time.monotonic()
                 if stopped_s and time.monotonic() - max(stopped_s.values()) > DRAIN_TIMEOUT_S:

@@ -5,8 +5,12 @@
 #                              wall clock (ticks and sleeps), so a 5-minute session streams in
 #                              a fraction of the time. `select.py` beside this file scales poll
 #                              timeouts to match, so asyncio sleeps keep the same device time.
-#   NUMBGUARD_CLOCK_OFFSET_US  integer >= 0: added to the ticks (each insole its own clock).
+#   NUMBGUARD_CLOCK_OFFSET_US  integer >= 0: what the clock reads at boot (each insole its
+#                              own clock).
 #   NUMBGUARD_CLOCK_PPM        integer: crystal error in parts per million (a skewed clock).
+#
+# With any of them set, the low 32 bits of the ticks (the firmware's device clock) start at the
+# offset when the program starts, as a chip's clock starts from 0 when it boots or resets.
 #
 # The firmware's ticks never fall behind the built-in ticks: asyncio's C task queue stamps
 # run-soon tasks with the built-in ticks_ms, and a clock behind it would postpone them.
@@ -14,6 +18,7 @@ import os
 
 from utime import *  # noqa: F401,F403 - everything the built-in offers, then the overrides
 
+_SETTINGS = ("NUMBGUARD_CLOCK_SCALE", "NUMBGUARD_CLOCK_OFFSET_US", "NUMBGUARD_CLOCK_PPM")
 CLOCK_SCALE = int(os.getenv("NUMBGUARD_CLOCK_SCALE") or "1")
 CLOCK_OFFSET_US = int(os.getenv("NUMBGUARD_CLOCK_OFFSET_US") or "0")
 CLOCK_PPM = int(os.getenv("NUMBGUARD_CLOCK_PPM") or "0")
@@ -21,15 +26,18 @@ CLOCK_PPM = int(os.getenv("NUMBGUARD_CLOCK_PPM") or "0")
 if CLOCK_SCALE < 1 or CLOCK_OFFSET_US < 0 or not -100000 < CLOCK_PPM < 100000:
     raise ValueError("NUMBGUARD_CLOCK_SCALE >= 1, NUMBGUARD_CLOCK_OFFSET_US >= 0, |PPM| < 1e5")
 
-if CLOCK_SCALE != 1 or CLOCK_OFFSET_US or CLOCK_PPM:
+if any(os.getenv(name) for name in _SETTINGS):
     import utime as _utime
 
     _MASK = _utime.ticks_add(0, -1)  # the ticks period minus one
     _NUM = CLOCK_SCALE * (1000000 + CLOCK_PPM)  # device us per wall us, as _NUM / _DEN
     _DEN = 1000000
-    # A head start that a slow crystal cannot use up within a day keeps the ticks ahead.
-    _HEAD_US = CLOCK_OFFSET_US + (86400000000 * -CLOCK_PPM // _DEN if CLOCK_PPM < 0 else 0)
     _start_us = _utime.ticks_us()
+    # The firmware's 32-bit device clock starts at the offset, as a chip's ticks start from 0
+    # at boot; whole steps of 2^32 keep the ticks ahead of the built-in ones, also when a slow
+    # crystal loses time (for a day).
+    _lag_us = 86400000000 * -CLOCK_PPM // _DEN if CLOCK_PPM < 0 else 0
+    _HEAD_US = (-_start_us) % (1 << 32) + CLOCK_OFFSET_US + ((_lag_us >> 32) + 1 << 32)
 
     def _device_us():
         wall_us = _utime.ticks_diff(_utime.ticks_us(), _start_us)
