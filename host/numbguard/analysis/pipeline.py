@@ -34,23 +34,41 @@ from numbguard.pads import FOOT_IDS, Foot
 class StreamingMedian:
     """Median of a stream of values in fixed bins: bounded memory, exact to `resolution`."""
 
+    _FLUSH_AT = 4096  # values held before they go into the bins in one numpy call
+
     def __init__(self, high: float, resolution: float) -> None:
         self._resolution = resolution
         self._counts = np.zeros(math.ceil(high / resolution) + 1, dtype=np.int64)
-        self.count = 0
+        self._count = 0
+        self._pending: list[float] = []
 
     def add(self, value: float) -> None:
-        if not math.isfinite(value):
+        self._pending.append(value)
+        if len(self._pending) >= self._FLUSH_AT:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
             return
-        index = min(max(0, round(value / self._resolution)), len(self._counts) - 1)
-        self._counts[index] += 1
-        self.count += 1
+        values = np.asarray(self._pending, dtype=np.float64)
+        self._pending = []
+        values = values[np.isfinite(values)]
+        index = np.clip(np.rint(values / self._resolution), 0, len(self._counts) - 1)
+        self._counts += np.bincount(index.astype(np.int64), minlength=len(self._counts))
+        self._count += len(values)
+
+    @property
+    def count(self) -> int:
+        self._flush()
+        return self._count
 
     def merged(self, other: StreamingMedian) -> StreamingMedian:
         """Both streams as one (same bins)."""
+        self._flush()
+        other._flush()
         both = StreamingMedian(0.0, self._resolution)
         both._counts = self._counts + other._counts
-        both.count = self.count + other.count
+        both._count = self._count + other._count
         return both
 
     def median(self) -> float | None:
