@@ -11,12 +11,14 @@ into one load signal and runs a hysteresis state machine on it:
   starts when the load exceeds ``floor + on_fraction * range`` and ends when it falls to
   ``floor + off_fraction * range``, and counts only if the load reached
   ``floor + peak_fraction * range`` (a foot strike, not a twitch). The onset is backdated
-  to where the load last left the off level, interpolated between samples, so it lies at
-  the first touch.
+  to where the load last left its own swing floor (the lowest load since the last contact,
+  within 0.8 s) by ``onset_fraction * range``, interpolated between samples: the first
+  touch, even when the unloaded reading drifts above the stream's floor.
 - **Durations.** A dip shorter than `min_swing_s` (from the end to the next onset) does not
-  split a contact; contacts shorter
-  than `min_contact_s` are noise; contacts longer than `max_contact_s` are standing, not
-  steps. A stride longer than `max_stride_s` is a pause: the next step has no stride time.
+  split a contact; contacts shorter than `min_contact_s` are noise; contacts longer than
+  `max_contact_s` are standing, not steps. A stride longer than `max_stride_s` is a pause:
+  the next step has no stride time. A step is reported once no later onset can merge with
+  it, `min_swing_s` + 0.8 s after its end at most (plus up to one block of input).
 - **Gaps.** Missing samples (NaN), and readings outside `min_plausible_kpa` to
   `max_plausible_kpa`, hold the last value of each pad; when every plantar pad is missing
   the state machine holds its state. A gap longer than `max_gap_s` (missing samples
