@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numbguard.errors import InputError
 from numbguard.io.moticon import MOTICON_CELLS, read_moticon, read_moticon_events
@@ -80,6 +84,9 @@ def test_bad_exports_name_the_place(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a number") as caught:
         list(read_moticon(export(tmp_path / "a.txt", rows)))
     assert caught.value.where.endswith("line 7, column 4 (left pressure 3[N/cm²])")
+    rows[3][3] = "inf"
+    with pytest.raises(InputError, match="not a number"):
+        list(read_moticon(export(tmp_path / "inf.txt", rows)))
     rows[3][3] = "1.0"
     rows[4] = rows[4][:-3]
     with pytest.raises(InputError, match="wrong number of cells"):
@@ -103,3 +110,22 @@ def test_real_exports_load_in_plausible_kpa() -> None:
             # Walking: every pad loads to tens of kPa at least, nothing beyond 1 MPa.
             assert 50 < np.nanmax(values) < 1000, (path.name, pad)
         assert np.isnan(np.concatenate([c.pressure_kpa["heel"] for c in chunks])).any()
+
+
+_CELL = st.sampled_from(["", "0", "1.5", "-2", "11.00", "15.00", "21.00", "x", "nan", "1e9", " "])
+_ROWS = st.lists(st.lists(_CELL, min_size=len(_columns()), max_size=len(_columns())), max_size=8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("0123456789.-\t\n xé#")), max_size=400)
+    | _ROWS.map(lambda rows: "".join("\t".join(r) + "\n" for r in rows))
+)
+def test_arbitrary_rows_raise_only_input_errors(body: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = export(Path(folder) / "fuzz.txt", [])
+        path.write_text(path.read_text(encoding="utf-8") + body, encoding="utf-8")
+        with contextlib.suppress(InputError):
+            list(read_moticon(path, chunk_s=0.05))
+        with contextlib.suppress(InputError):
+            read_moticon_events(path)

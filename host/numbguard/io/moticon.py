@@ -229,15 +229,19 @@ class MoticonReader:
                 if not cell:
                     continue
                 try:
-                    table[row, column] = float(cell)
+                    value = float(cell)
                 except ValueError:
+                    value = float("nan")
+                if np.isfinite(value):
+                    table[row, column] = value
+                else:  # also 'nan' and 'inf' spelled out: only an empty cell is missing
                     raise InputError(
                         "not a number",
                         expected="a pressure in N/cm² or an empty cell",
                         got=repr(cell),
                         where=f"{self.name} line {number}, column {column + 1} "
                         f"({self.columns[column]})",
-                    ) from None
+                    )
         return t_s, table
 
     def _data_lines(self) -> Iterator[tuple[int, str]]:
