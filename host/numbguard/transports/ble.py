@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
@@ -303,7 +304,7 @@ class BleTransport(Transport):
 
     def _notify_handler(
         self, ble: _BleLink, decoder: NotificationDecoder
-    ) -> Any:  # a bleak notification callback
+    ) -> Callable[[BleakGATTCharacteristic, bytearray], None]:
         def on_notification(_char: BleakGATTCharacteristic, data: bytearray) -> None:
             received_s = time.monotonic()
             for decoded in decoder.feed_raw(data):
