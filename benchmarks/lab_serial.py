@@ -12,8 +12,8 @@ Run by hand; prints markdown for docs/performance.md (## Lab, serial rows):
 - reset: the left insole killed and restarted (watchdog reset) at real speed; time from the
   kill to the first frame of the new boot at the host, and the gap in samples.
 - latency at real speed: from a sample taken on the firmware to the host's analysis having
-  decided on it (alerts), p50 / p99; the insole clock runs on the host's monotonic clock
-  (plus the lab's offset), so no clock alignment error enters.
+  decided on it (alerts), p50 / p99; the sample's time on the host clock comes from the
+  session's own clock alignment (a TIME_SYNC round trip: error at most half of it, ~1 ms).
 """
 
 from __future__ import annotations
@@ -31,12 +31,10 @@ import numpy as np
 
 from numbguard.analysis.types import PressureChunk
 from numbguard.lab.firmware_runner import LineFaults
-from numbguard.lab.serial_lab import CLOCK_OFFSETS_US, LabRun, run_serial_lab
+from numbguard.lab.serial_lab import LabRun, run_serial_lab
 from numbguard.lab.traces import PadTrace, scenario_traces
 from numbguard.pads import Foot
-from numbguard.protocol.constants import T_FIRST_MODULO
 from numbguard.protocol.frames import DataFrame
-from numbguard.protocol.stream import unwrap_near
 from numbguard.recording import Channel
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent
@@ -110,17 +108,17 @@ async def latency(seconds: float) -> None:
     holder: dict[str, SessionRunner] = {}
 
     def on_event(event: FrameEvent) -> None:
-        now_us = time.monotonic() * 1e6
+        now_s = time.monotonic()
         runner = holder["runner"]
         for chunk in pending:
             track = runner.tracks[chunk.foot]
             assert track.t0_s is not None and track.assembler.rate_hz is not None
+            if not track.aligner.sync_samples:
+                continue  # the insole clock is not on the host's yet
             index = round((chunk.t_s[-1] - track.t0_s) * track.assembler.rate_hz)
             stream_us = track.assembler.t0_us + index * 1e6 / track.assembler.rate_hz
-            # At x1 the insole clock is the host's monotonic clock plus the lab's offset.
-            wire_us = round(stream_us - CLOCK_OFFSETS_US[chunk.foot]) % T_FIRST_MODULO
-            taken_us = unwrap_near(wire_us, T_FIRST_MODULO, now_us)
-            latencies_s.append((now_us - taken_us) / 1e6)
+            taken_s = runner.session_start_s + track.aligner.to_host_s(stream_us / 1e6)
+            latencies_s.append(now_s - taken_s)
         pending.clear()
 
     runner = SessionRunner(

@@ -49,7 +49,7 @@ class LabRun:
     transport: SerialTransport
     result: SessionResult | None = None
     events: int = 0
-    wall_s: float = 0.0  # from the first TIME_SYNC to the end of the run
+    wall_s: float = 0.0  # from opening the ports to the end of the run
     drained: bool = False  # every insole's last frame came before DRAIN_TIMEOUT_S
     samples_taken: dict[Foot, int] = field(default_factory=dict)  # by the last boot of each
     resets_s: list[tuple[Foot, float]] = field(default_factory=list)  # (foot, wall time)
@@ -89,13 +89,10 @@ async def run_serial_lab(
         pending_resets = dict(resets_at_s or {})
         start_s = time.monotonic()
         async with transport:
-            for line in lines.values():
-                await transport.control(
-                    line.path, OP_TIME_SYNC, host_token=token_from_host_time(time.monotonic())
-                )
             stopped_s: dict[Foot, float] = {}  # when each STOP was answered
             drained: set[Foot] = set()
             last_seq: dict[Foot, int] = {}  # newest in-order data frame of each insole
+            synced: set[Foot] = set()
             while len(drained) < len(lines):
                 insole_s = (time.monotonic() - start_s) * clock_scale
                 for foot, at_s in list(pending_resets.items()):
@@ -127,6 +124,11 @@ async def run_serial_lab(
                     run.data_events.append(event)
                     if not event.late:
                         last_seq[event.foot] = frame.seq
+                elif isinstance(frame, StatusClock) and event.foot not in synced:
+                    # The first page 1 ties the device clock to the stream; now a TIME_SYNC
+                    # puts the insole's clock on the host's, as a live session does.
+                    synced.add(event.foot)
+                    await _time_sync(transport, lines[event.foot].path)
                 elif (
                     isinstance(frame, StatusClock)
                     and event.received_s > stopped_s.get(event.foot, math.inf)
@@ -142,6 +144,13 @@ async def run_serial_lab(
                 run.samples_taken[foot] = process.samples_taken()
         run.result = runner.finish()
         return run
+
+
+async def _time_sync(transport: SerialTransport, link: str) -> None:
+    token = token_from_host_time(time.monotonic())
+    reply = await transport.control(link, OP_TIME_SYNC, host_token=token)
+    if not reply.ok:
+        raise DeviceError(f"{link}: TIME_SYNC refused: {reply}")
 
 
 async def _stop(transport: SerialTransport, link: str) -> None:
