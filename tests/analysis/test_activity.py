@@ -82,8 +82,10 @@ def test_bad_input() -> None:
 
 @pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is absent")
 def test_recorded_walks_are_walking() -> None:
-    for name in ("control1", "park1"):
-        windows = classify_activity(read_gaitndd(REALDATA / "gaitndd" / "dev" / name))
+    for header in sorted((REALDATA / "gaitndd" / "dev").glob("*.hea")):
+        name = header.stem
+        windows = classify_activity(read_gaitndd(header.with_suffix("")))
         counts = Counter(w.activity for w in windows)
-        assert counts["walking"] >= 0.9 * len(windows), (name, counts)
+        # Each walk starts and some end standing; the rest is walking.
+        assert counts["walking"] >= 0.85 * len(windows), (name, counts)
         assert counts["cyclic_unrelieved"] == 0 and counts["running"] <= 2, (name, counts)

@@ -61,7 +61,8 @@ def test_format_212_round_trip_and_scaling(tmp_path: Path) -> None:
     assert [c.foot for c in chunks[:2]] == ["left", "right"]
     assert [len(c.t_s) for c in chunks[::2]] == [300, 300, 300, 1]
     heel = np.concatenate([c.pressure_kpa["heel"] for c in chunks if c.foot == "right"])
-    # Tared: the 2nd percentile of the record reads 0 kPa, nothing is negative or missing.
+    # Tared per 10 s (the whole 3 s here): the 2nd percentile reads 0 kPa, nothing is
+    # negative or missing.
     np.testing.assert_allclose(
         heel, np.maximum(right - np.percentile(right, 2), 0) * GAITNDD_KPA_PER_UNIT
     )

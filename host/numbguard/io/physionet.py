@@ -3,10 +3,12 @@
 - ``gaitndd`` (Gait in Neurodegenerative Disease): one force-sensitive resistor under each
   foot, WFDB format 212 at 300 Hz, arbitrary units where -2048 is the ADC floor. The sensor
   sits under the sole and reads the whole foot's load, so it maps to our ``heel`` channel (a
-  heel + forefoot sum). The unloaded foot reads well above the ADC floor (its baseline,
-  -1700 to -1300 units, varies by record), so the reader tares each foot like an insole's
-  re-zero: the record's `GAITNDD_TARE_PERCENTILE` percentile becomes 0 kPa, and units above
-  it are scaled by `GAITNDD_KPA_PER_UNIT` (clipped at 0).
+  heel + forefoot sum). The unloaded foot reads well above the ADC floor, and that baseline
+  (-1700 to -1300 units) varies by record and drifts within one, so the reader tares each
+  foot like an insole that keeps re-zeroing: the baseline follows the
+  `GAITNDD_TARE_PERCENTILE` percentile (a swing, when walking) of each `GAITNDD_TARE_S`
+  block, interpolated between blocks; units above it are scaled by `GAITNDD_KPA_PER_UNIT`
+  (clipped at 0).
 - ``gaitpdb`` (Gait in Parkinson's Disease): eight force sensors per foot in newtons at 100 Hz.
   Sensor 1 is the heel, 6 the lateral and 7 the medial forefoot (both feet). A force is turned
   into a pressure over `GAITPDB_SENSOR_AREA_CM2`; 1 N/cm2 = 10 kPa.
@@ -36,6 +38,7 @@ IntArray = npt.NDArray[np.int32]
 # range of heel and forefoot peaks in walking.
 GAITNDD_KPA_PER_UNIT: Final = 0.1
 GAITNDD_TARE_PERCENTILE: Final = 2.0
+GAITNDD_TARE_S: Final = 30.0
 # Effective area of one gaitpdb sensor: peaks of 250-450 N per sensor in walking become
 # 250-450 kPa, the range of in-shoe plantar peaks.
 GAITPDB_SENSOR_AREA_CM2: Final = 10.0
@@ -160,8 +163,7 @@ def read_gaitndd(record: Path | str, *, chunk_s: float = 10.0) -> Iterator[Press
     rate_hz = 0.0
     for foot in ("left", "right"):
         rate_hz, raw = read_gaitndd_signal(record, foot)
-        baseline = float(np.percentile(raw, GAITNDD_TARE_PERCENTILE))
-        feet[foot] = np.maximum(raw - baseline, 0.0) * GAITNDD_KPA_PER_UNIT
+        feet[foot] = _tare(raw.astype(np.float64), round(GAITNDD_TARE_S * rate_hz))
     n = min(len(v) for v in feet.values())
     t_s = np.arange(n) / rate_hz
     per_chunk = chunk_samples(chunk_s, rate_hz)
@@ -169,6 +171,19 @@ def read_gaitndd(record: Path | str, *, chunk_s: float = 10.0) -> Iterator[Press
     right = split_chunks("right", t_s, {"heel": feet["right"][:n]}, rate_hz, per_chunk)
     for pair in zip(left, right, strict=True):
         yield from pair
+
+
+def _tare(raw: FloatArray, block_n: int) -> FloatArray:
+    """kPa above a baseline that follows the low percentile of each block of `block_n`
+    samples, interpolated between block centres so that it has no steps."""
+    starts = np.arange(0, len(raw), block_n)
+    baselines = [
+        float(np.percentile(raw[a : a + block_n], GAITNDD_TARE_PERCENTILE)) for a in starts
+    ]
+    centres = np.minimum(starts + block_n / 2, len(raw) - 1)
+    baseline = np.interp(np.arange(len(raw)), centres, baselines)
+    tared: FloatArray = np.maximum(raw - baseline, 0.0) * GAITNDD_KPA_PER_UNIT
+    return tared
 
 
 def read_gaitndd_events(record: Path | str) -> GaitnddEvents:
