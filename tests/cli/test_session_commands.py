@@ -114,3 +114,51 @@ def test_run_records_by_default_into_the_sessions_folder(tmp_path: Path) -> None
     assert f"recorded to {recordings[0]}" in result.stderr
     assert (recordings[0].stat().st_mode & 0o777) == 0o600
     assert "no alerts" in result.stdout
+
+
+def test_run_uses_the_given_calibration_and_replay_uses_the_recorded_one(tmp_path: Path) -> None:
+    from numbguard.calibration.insole import InsoleCalibration
+    from numbguard.calibration.store import save_calibration
+    from numbguard.recording import JsonRecord, RecordingReader, RecordType
+    from numbguard.session.replay import recorded_calibrations
+
+    nominal = InsoleCalibration.default(foot="left")
+    # An insole whose ball_center pad reads 30% more force per count than nominal.
+    center = nominal.pads["ball_center"]
+    calibrated = nominal.with_pad(type(center)(**{**vars(center), "gain": center.gain * 1.3}))
+    cal_path = tmp_path / "left.json"
+    save_calibration(calibrated, cal_path)
+    recording = tmp_path / "run.ngrec"
+    url = "sim://normal_run?speed=max&duration_s=40"
+    live = _numbguard(
+        "run", url, "--json", "--record", str(recording), "--calibration", str(cal_path)
+    )
+    assert live.returncode == 0, live.stderr
+    insoles = [
+        r.value
+        for r in RecordingReader(recording).records()
+        if isinstance(r, JsonRecord) and r.type == RecordType.INSOLE
+    ]
+    assert {i["foot"] for i in insoles} == {"left", "right"}
+    assert recorded_calibrations(recording)["left"].pads["ball_center"].gain == center.gain * 1.3
+    replayed = _numbguard("replay", str(recording), "--json")
+    live_summary = json.loads(live.stdout.splitlines()[-1])["result"]
+    replay_summary = json.loads(replayed.stdout.splitlines()[-1])["result"]
+    assert replay_summary == live_summary
+    left_peak = live_summary["feet"]["left"]["peak_kpa_median"]["ball_center"]
+    right_peak = live_summary["feet"]["right"]["peak_kpa_median"]["ball_center"]
+    assert left_peak > 1.15 * right_peak  # the left insole's own constants were used
+
+
+def test_two_calibrations_for_one_foot_are_refused(tmp_path: Path) -> None:
+    from numbguard.calibration.insole import InsoleCalibration
+    from numbguard.calibration.store import save_calibration
+
+    for name in ("a.json", "b.json"):
+        save_calibration(InsoleCalibration.default(foot="right"), tmp_path / name)
+    result = _numbguard(
+        "run", "sim://normal_run?speed=max&duration_s=5", "--no-record",
+        "--calibration", str(tmp_path / "a.json"), "--calibration", str(tmp_path / "b.json"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "two calibrations for one foot" in result.stderr

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+import time
+from pathlib import Path
+from typing import Final
 
 from numbguard.cli.session_options import add_view_arguments, run_with_view
+from numbguard.errors import InputError
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.simulate import SCENARIO_NAMES
 from numbguard.transports.sim import from_url
@@ -13,6 +18,7 @@ NAME = "demo"
 HELP = "a short simulated run (both insoles, live view, alerts) through the real pipeline"
 
 DEFAULT_SCENARIO = "tight_lacing"
+MAX_LAB_SPEED: Final = 100  # the firmware's simulated clock runs at most this much faster
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,11 +39,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of radio packets lost, then resent (default: 0.05)",
     )
     parser.add_argument("--record", metavar="PATH", help="also record the session to this file")
+    parser.add_argument(
+        "--lab",
+        action="store_true",
+        help="run the real firmware of both insoles under MicroPython over a virtual BLE radio "
+        "(needs a source checkout and the `micropython` unix port); --speed <= 100",
+    )
     add_view_arguments(parser)
     parser.set_defaults(duration_s=None)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.lab:
+        return _run_lab(args)
     duration_s = args.duration_s or 120.0
     speed = "max" if args.speed <= 0 else f"{args.speed:g}"
     url = f"sim://{args.scenario}?speed={speed}&seed={args.seed}&duration_s={duration_s:g}&loss={args.loss:g}"
@@ -49,4 +63,38 @@ def run(args: argparse.Namespace) -> int:
             )
     else:
         run_with_view(args, transport, session_start_s=0.0, channel=Channel.SIM)
+    return 0
+
+
+def _run_lab(args: argparse.Namespace) -> int:
+    """Both insoles' firmware on the virtual radio, through the BLE transport."""
+    # Imported here: the lab needs bumble and a source checkout, the plain demo neither.
+    from numbguard.lab.ble_lab import FirmwareBleLab, LabBleTransport, lab_specs
+    from numbguard.lab.firmware_ble_bridge import BridgeFaults
+    from numbguard.lab.traces import scenario_traces
+
+    duration_s = args.duration_s or 120.0
+    clock_scale = round(args.speed)
+    if not 1 <= clock_scale <= MAX_LAB_SPEED:
+        raise InputError("lab speed", expected=f"--speed from 1 to {MAX_LAB_SPEED} with --lab",
+                         got=f"{args.speed:g}")  # fmt: skip
+    traces = scenario_traces(args.scenario, duration_s, seed=args.seed)
+    faults = {
+        foot: BridgeFaults(notify_loss=args.loss, seed=args.seed + i)
+        for i, foot in enumerate(traces)
+    }
+    with tempfile.TemporaryDirectory(prefix="numbguard-lab-") as workdir:
+        lab = FirmwareBleLab(Path(workdir), lab_specs(traces), faults=faults,
+                             clock_scale=clock_scale)  # fmt: skip
+        transport = LabBleTransport(lab)
+        # The session ends after the run's insole time, in wall seconds of the sped-up clock.
+        args.duration_s = duration_s / clock_scale
+        source = f"lab:{args.scenario}?speed={clock_scale}&seed={args.seed}&loss={args.loss:g}"
+        start_s = time.monotonic()
+        if args.record:
+            with RecordingWriter(args.record, {"source": source}) as recorder:
+                run_with_view(args, transport, session_start_s=start_s, channel=Channel.BLE,
+                              recorder=recorder)  # fmt: skip
+        else:
+            run_with_view(args, transport, session_start_s=start_s, channel=Channel.BLE)
     return 0

@@ -9,6 +9,7 @@ import sys
 from numbguard.cli.session_options import add_view_arguments, run_with_view
 from numbguard.errors import InputError
 from numbguard.recording import Channel
+from numbguard.session.replay import recorded_calibrations
 from numbguard.transports.replay import ReplayTransport
 
 NAME = "replay"
@@ -40,7 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     transport = ReplayTransport(f"replay://{args.recording}", args.recording, speed=args.speed)
-    run_with_view(args, transport, session_start_s=0.0, channel=Channel.SIM)
+    # The calibration the live session used, as the recording holds it.
+    run_with_view(
+        args,
+        transport,
+        session_start_s=0.0,
+        channel=Channel.SIM,
+        calibrations=recorded_calibrations(args.recording),
+    )
     reader = transport.reader
     if reader.damage is not None:
         print(f"numbguard replay: {reader.damage}; replayed up to there", file=sys.stderr)

@@ -10,7 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from numbguard.cli.session_options import add_view_arguments, run_with_view
+from numbguard.cli.session_options import (
+    add_calibration_argument,
+    add_view_arguments,
+    load_calibrations,
+    run_with_view,
+)
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.transports import open_transport, url_forms
 
@@ -40,22 +45,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     record.add_argument("--record", type=Path, metavar="PATH", help="record to this file")
     record.add_argument("--no-record", action="store_true", help="do not record the session")
     add_view_arguments(parser)
+    add_calibration_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    calibrations = load_calibrations(args.calibration)
     transport = open_transport(args.url)
     channel = CHANNELS.get(urlsplit(args.url).scheme, Channel.SIM)
     # Simulated and replayed sources carry their own clock from 0; live links the host's.
     session_start_s = time.monotonic() if channel != Channel.SIM else 0.0
     if args.no_record:
-        run_with_view(args, transport, session_start_s=session_start_s, channel=channel)
+        run_with_view(
+            args,
+            transport,
+            session_start_s=session_start_s,
+            channel=channel,
+            calibrations=calibrations,
+        )
         return 0
     path: Path = args.record or sessions_dir() / f"{datetime.now():%Y%m%d-%H%M%S}.ngrec"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with RecordingWriter(path, {"source": args.url}) as recorder:
         try:
             run_with_view(
-                args, transport, session_start_s=session_start_s, channel=channel, recorder=recorder
+                args,
+                transport,
+                session_start_s=session_start_s,
+                channel=channel,
+                recorder=recorder,
+                calibrations=calibrations,
             )
         finally:
             print(f"recorded to {path}", file=sys.stderr)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Mapping
 
 from numbguard.analysis.pipeline import SessionResult
+from numbguard.calibration.insole import InsoleCalibration
+from numbguard.calibration.store import load_calibration
 from numbguard.cli.analyze import summary
+from numbguard.errors import InputError
 from numbguard.live.json_events import JsonEventSink
 from numbguard.live.sound import AlertSound
 from numbguard.live.view import LiveView
+from numbguard.pads import Foot
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.session.live import SessionSinks, run_session
 from numbguard.session.runner import SessionRunner
@@ -32,6 +37,39 @@ def add_view_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration-s", type=float, help="stop after this much session time")
 
 
+def add_calibration_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--calibration",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an insole's calibration JSON from `numbguard calibrate` (once per foot; "
+        "default: the nominal constants of the chosen parts)",
+    )
+
+
+def load_calibrations(paths: list[str]) -> dict[Foot, InsoleCalibration]:
+    """Each foot's calibration from the files given; two files for one foot is an error."""
+    calibrations: dict[Foot, InsoleCalibration] = {}
+    for path in paths:
+        calibration = load_calibration(path)
+        if calibration.foot is None:
+            raise InputError(
+                "calibration names no foot",
+                where=path,
+                expected='"foot": "left" or "right"',
+                got="none",
+            )
+        if calibration.foot in calibrations:
+            raise InputError(
+                "two calibrations for one foot",
+                expected="at most one file per foot",
+                got=f"a second {calibration.foot} calibration in {path}",
+            )
+        calibrations[calibration.foot] = calibration
+    return calibrations
+
+
 def run_with_view(
     args: argparse.Namespace,
     transport: Transport,
@@ -39,6 +77,7 @@ def run_with_view(
     session_start_s: float,
     channel: Channel,
     recorder: RecordingWriter | None = None,
+    calibrations: Mapping[Foot, InsoleCalibration] | None = None,
 ) -> SessionResult:
     """Run `transport` through a session runner with the sinks the options ask for."""
     json_sink = JsonEventSink(sys.stdout) if args.json else None
@@ -47,6 +86,7 @@ def run_with_view(
     view = LiveView() if show_view else None
     sinks = SessionSinks(view=view, sound=sound, json_sink=json_sink)
     runner = SessionRunner(
+        calibrations=calibrations,
         session_start_s=session_start_s,
         channel=channel,
         recorder=recorder,
