@@ -8,6 +8,10 @@ clocks run 10 times fast (the simulated `time`), so five minutes of session take
 
 from __future__ import annotations
 
+import contextlib
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,8 +20,8 @@ import numpy as np
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.types import Alert
-from numbguard.lab.firmware_runner import LineFaults
-from numbguard.lab.serial_lab import LabRun, run_serial_lab
+from numbguard.lab.firmware_runner import FirmwareProcess, InsoleSpec, LineFaults, SerialLine
+from numbguard.lab.serial_lab import CLOCK_OFFSETS_US, INSOLE_IDS, LabRun, run_serial_lab
 from numbguard.lab.traces import PadTrace, scenario_traces
 from numbguard.pads import Foot
 from numbguard.protocol.codec import decode_frame
@@ -191,3 +195,37 @@ async def test_a_watchdog_reset_mid_run_is_noticed_and_recorded_as_a_gap(
     trace = traces["left"]
     assert np.array_equal(values, trace.counts[firmware.start_row : firmware.start_row + taken])
     assert firmware.start_row >= reset_at_s * RATE_HZ
+
+
+def test_numbguard_run_streams_both_lab_insoles_and_records_them(
+    tmp_path: Path, micropython_bin: str
+) -> None:
+    traces = scenario_traces("normal_run", 30.0, rate_hz=RATE_HZ)
+    recording = tmp_path / "run.ngrec"
+    with contextlib.ExitStack() as stack:
+        paths = []
+        for foot, trace in traces.items():
+            spec = InsoleSpec(foot, INSOLE_IDS[foot], trace, CLOCK_OFFSETS_US[foot])
+            process = FirmwareProcess(spec, tmp_path / foot, micropython=micropython_bin)
+            paths.append(stack.enter_context(SerialLine(stack.enter_context(process))).path)
+        done = subprocess.run(
+            [sys.executable, "-m", "numbguard", "run", "serial://" + ",".join(paths), "--json",
+             "--record", str(recording), "--duration-s", "4"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    last_state = [e for e in events if e["event"] == "state"][-1]
+    for foot in ("left", "right"):
+        state = last_state["feet"][foot]
+        assert state["connected"] and state["frames_received"] > 100
+        assert state["frames_missing"] == 0
+    summary = events[-1]
+    assert summary["event"] == "summary"
+    assert 150 < summary["result"]["cadence_spm"] < 190  # the scenario runs at 170 steps/min
+    identities = {
+        record.value["foot"]: record.value["insole_id"]
+        for record in RecordingReader(recording).records()
+        if isinstance(record, JsonRecord) and record.value.get("event") == "identity"
+    }
+    assert identities == {foot: INSOLE_IDS[foot] for foot in traces}
