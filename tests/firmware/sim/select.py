@@ -4,11 +4,11 @@
 # ipoll gives a list, not the built-in's reused iterator (asyncio only iterates over it).
 import time
 
-from uselect import *  # noqa: F401,F403
+from uselect import *  # noqa: F403
 
 if time.CLOCK_SCALE != 1:
-    import utime as _utime
     import uselect as _uselect
+    import utime as _utime
 
     class poll:
         """Waits to the microsecond: a fast clock's sample period can be under a millisecond,

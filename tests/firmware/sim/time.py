@@ -16,7 +16,7 @@
 # run-soon tasks with the built-in ticks_ms, and a clock behind it would postpone them.
 import os
 
-from utime import *  # noqa: F401,F403 - everything the built-in offers, then the overrides
+from utime import *  # noqa: F403 - everything the built-in offers, then the overrides
 
 _SETTINGS = ("NUMBGUARD_CLOCK_SCALE", "NUMBGUARD_CLOCK_OFFSET_US", "NUMBGUARD_CLOCK_PPM")
 CLOCK_SCALE = int(os.getenv("NUMBGUARD_CLOCK_SCALE") or "1")
