@@ -37,3 +37,6 @@ async def test_scan_lists_both_insoles_with_foot_and_paired_state(tmp_path: Path
     assert by_name["NGR-7788"].foot == "right"
     assert by_name["Shoe?"].foot is None  # offers the service, but not an insole's name
     assert by_name["NGL-3344"].paired and not by_name["NGR-7788"].paired
+    # What `numbguard run` would make of each: the odd name is not used, and says why.
+    assert by_name["NGL-3344"].not_used_because == ""
+    assert "not NGL-xxxx" in by_name["Shoe?"].not_used_because

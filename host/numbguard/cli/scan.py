@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for insole in found:
         foot = insole.foot or "?"
-        paired = "paired" if insole.paired else ""
-        print(f"{insole.address}  {insole.name:<10} {foot:<6} {insole.rssi_dbm:4d} dBm  {paired}")
+        note = "paired" if insole.paired else ""
+        if insole.not_used_because:
+            note = f"{note}; not used: {insole.not_used_because}".lstrip("; ")
+        print(f"{insole.address}  {insole.name:<10} {foot:<6} {insole.rssi_dbm:4d} dBm  {note}")
     return 0

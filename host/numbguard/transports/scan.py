@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
-from bleak import BleakScanner
-from bleak.backends.device import BLEDevice
-from bleak.backends.scanner import AdvertisementData
-from bleak.exc import BleakError
-
-from numbguard.errors import DeviceError
 from numbguard.pads import Foot
-from numbguard.protocol.constants import SERVICE_UUID
-from numbguard.transports.ble import BleakBackend, parse_insole_name
+from numbguard.transports.ble import BleakBackend, BleTransport, Candidate, parse_insole_name
 from numbguard.transports.pairing import PairingRegistry
 
 
@@ -25,6 +17,7 @@ class FoundInsole:
     id_low16: int | None
     rssi_dbm: int
     paired: bool  # the registry remembers this address for that foot
+    not_used_because: str  # empty when `numbguard run` would connect to it
 
 
 async def scan_insoles(
@@ -33,32 +26,16 @@ async def scan_insoles(
     backend: BleakBackend | None = None,
     registry: PairingRegistry | None = None,
 ) -> list[FoundInsole]:
-    """Advertisers of the numbguard service heard within `timeout_s`, strongest first."""
-    backend = backend or BleakBackend()
-    heard: dict[str, tuple[BLEDevice, AdvertisementData]] = {}
-
-    def on_advertisement(device: BLEDevice, adv: AdvertisementData) -> None:
-        heard[device.address] = (device, adv)
-
-    scanner = BleakScanner(
-        on_advertisement, service_uuids=[SERVICE_UUID], backend=backend.scanner, **backend.kwargs
-    )
-    try:
-        async with scanner:
-            await asyncio.sleep(timeout_s)
-    except BleakError as error:
-        raise DeviceError(f"cannot scan for insoles: {error}") from error
+    """Advertisers of the numbguard service heard within `timeout_s`, strongest first, with
+    what `numbguard run` (the BLE transport's own judgement) would make of each."""
+    registry = registry if registry is not None else PairingRegistry(None)
+    transport = BleTransport("ble://", backend=backend, registry=registry, scan_timeout_s=timeout_s)
     found: list[FoundInsole] = []
-    for device, adv in heard.values():
-        if SERVICE_UUID not in adv.service_uuids:
-            continue
-        parsed = parse_insole_name(adv.local_name)
+    for address, (name, rssi_dbm, verdict) in (await transport.discover()).items():
+        parsed = parse_insole_name(name)
         foot, id_low16 = parsed if parsed is not None else (None, None)
-        paired_insole = registry.get(foot) if registry is not None and foot is not None else None
-        paired = (
-            paired_insole is not None and paired_insole.address.upper() == device.address.upper()
-        )
-        found.append(
-            FoundInsole(device.address, adv.local_name or "", foot, id_low16, adv.rssi, paired)
-        )
+        paired_insole = registry.get(foot) if foot is not None else None
+        paired = paired_insole is not None and paired_insole.address.upper() == address.upper()
+        reason = "" if isinstance(verdict, Candidate) else verdict
+        found.append(FoundInsole(address, name or "", foot, id_low16, rssi_dbm, paired, reason))
     return sorted(found, key=lambda insole: -insole.rssi_dbm)
