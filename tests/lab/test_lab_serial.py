@@ -103,7 +103,13 @@ async def test_five_minute_tight_lacing_run_with_garbage_on_the_lines(
     duration_s = 300.0
     traces = scenario_traces("tight_lacing", duration_s, rate_hz=RATE_HZ)
     noise = {
-        foot: LineFaults(burst_every_s=0.05, corrupt_fraction=0.005, cut_fraction=0.005, seed=i)
+        foot: LineFaults(
+            burst_every_s=0.05,
+            corrupt_fraction=0.005,
+            cut_fraction=0.005,
+            seed=i,
+            to_insole_burst_every_s=0.1,
+        )  # fmt: skip
         for i, foot in enumerate(traces)
     }
     run, path = await lab_session(traces, tmp_path, micropython_bin, duration_s, faults=noise)
@@ -116,6 +122,8 @@ async def test_five_minute_tight_lacing_run_with_garbage_on_the_lines(
         # The line was damaged, and the host dropped the garbage ...
         assert line.stats.bursts > 100 and line.stats.corrupted + line.stats.cut > 5
         assert run.transport.decoders[line.path].rejected_total > line.stats.bursts
+        # Bursts went to the firmware too, between the host's RESEND requests: all answered.
+        assert line.stats.bursts_to_insole >= 1
         # ... every frame that crossed it intact was decoded and recorded ...
         intact = [
             frame_key(decoded.frame)

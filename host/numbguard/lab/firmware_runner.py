@@ -290,6 +290,8 @@ class LineFaults:
     - `cut_fraction`: that share of frames loses a random run of its bytes, sometimes its
       delimiter too (then the next frame is damaged as well).
     A damaged frame cannot be decoded: the host must notice the gap and ask for a RESEND.
+    `to_insole_burst_every_s` puts bursts before the host's writes to the insole (its control
+    frames): the firmware must drop them and still answer every request.
     """
 
     burst_every_s: float = 0.0
@@ -297,6 +299,7 @@ class LineFaults:
     corrupt_fraction: float = 0.0
     cut_fraction: float = 0.0
     seed: int = 0
+    to_insole_burst_every_s: float = 0.0  # the same bursts on the line to the insole
 
 
 @dataclass
@@ -305,6 +308,7 @@ class LineStats:
 
     packets: int = 0
     bursts: int = 0
+    bursts_to_insole: int = 0
     corrupted: int = 0
     cut: int = 0
     intact: list[bytes] = field(default_factory=list)
@@ -449,6 +453,8 @@ class SerialLine:
     # -- host to insole --------------------------------------------------------------------
 
     def _to_insole(self) -> None:
+        every_s = self.faults.to_insole_burst_every_s
+        next_burst_s = time.monotonic() + every_s
         while not self._closing.is_set():
             try:
                 if not select.select([self._master_fd], [], [], _POLL_S)[0]:
@@ -456,6 +462,11 @@ class SerialLine:
                 data = os.read(self._master_fd, 4096)
             except OSError:
                 return
+            if every_s and not self._calm.is_set() and time.monotonic() >= next_burst_s:
+                next_burst_s = time.monotonic() + every_s
+                self.stats.bursts_to_insole += 1
+                # The host writes whole frames: the burst goes in between two of them.
+                data = self._noise(self.faults.burst_bytes) + b"\x00" + data
             process = self.firmware.process
             if process is None or process.stdin is None:
                 continue  # nobody listens: the bytes are lost, as on a resetting chip
