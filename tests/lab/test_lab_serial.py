@@ -55,9 +55,14 @@ async def lab_session(
             session_start_s=time.monotonic(), channel=Channel.SERIAL, recorder=recorder
         )
         run = await run_serial_lab(
-            traces, tmp_path, runner, duration_s=duration_s, clock_scale=CLOCK_SCALE,
-            micropython=micropython, **kwargs,
-        )  # fmt: skip
+            traces,
+            tmp_path,
+            runner,
+            duration_s=duration_s,
+            clock_scale=CLOCK_SCALE,
+            micropython=micropython,
+            **kwargs,
+        )
     return run, path
 
 
@@ -109,7 +114,7 @@ async def test_five_minute_tight_lacing_run_with_garbage_on_the_lines(
             cut_fraction=0.005,
             seed=i,
             to_insole_burst_every_s=0.1,
-        )  # fmt: skip
+        )
         for i, foot in enumerate(traces)
     }
     run, path = await lab_session(traces, tmp_path, micropython_bin, duration_s, faults=noise)
@@ -217,10 +222,23 @@ def test_numbguard_run_streams_both_lab_insoles_and_records_them(
             process = FirmwareProcess(spec, tmp_path / foot, micropython=micropython_bin)
             paths.append(stack.enter_context(SerialLine(stack.enter_context(process))).path)
         done = subprocess.run(
-            [sys.executable, "-m", "numbguard", "run", "serial://" + ",".join(paths), "--json",
-             "--record", str(recording), "--duration-s", "4"],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "numbguard",
+                "run",
+                "serial://" + ",".join(paths),
+                "--json",
+                "--record",
+                str(recording),
+                "--duration-s",
+                "4",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]
     last_state = [e for e in events if e["event"] == "state"][-1]
