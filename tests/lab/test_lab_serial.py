@@ -20,8 +20,8 @@ import numpy as np
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.types import Alert
-from numbguard.lab.firmware_runner import FirmwareProcess, InsoleSpec, LineFaults, SerialLine
-from numbguard.lab.serial_lab import CLOCK_OFFSETS_US, INSOLE_IDS, LabRun, run_serial_lab
+from numbguard.lab.firmware_runner import FirmwareProcess, LineFaults, SerialLine
+from numbguard.lab.serial_lab import INSOLE_IDS, LabRun, lab_spec, run_serial_lab
 from numbguard.lab.traces import PadTrace, scenario_traces
 from numbguard.pads import Foot
 from numbguard.protocol.codec import decode_frame
@@ -117,7 +117,10 @@ async def test_five_minute_tight_lacing_run_with_garbage_on_the_lines(
         )
         for i, foot in enumerate(traces)
     }
-    run, path = await lab_session(traces, tmp_path, micropython_bin, duration_s, faults=noise)
+    # The right insole's crystal runs 80 ppm fast: the host's clock alignment takes it.
+    run, path = await lab_session(
+        traces, tmp_path, micropython_bin, duration_s, faults=noise, clock_ppm={"right": 80}
+    )
     assert run.drained, "the last frames never came"
 
     for foot, trace in traces.items():
@@ -218,8 +221,9 @@ def test_numbguard_run_streams_both_lab_insoles_and_records_them(
     with contextlib.ExitStack() as stack:
         paths = []
         for foot, trace in traces.items():
-            spec = InsoleSpec(foot, INSOLE_IDS[foot], trace, CLOCK_OFFSETS_US[foot])
-            process = FirmwareProcess(spec, tmp_path / foot, micropython=micropython_bin)
+            process = FirmwareProcess(
+                lab_spec(foot, trace), tmp_path / foot, micropython=micropython_bin
+            )
             paths.append(stack.enter_context(SerialLine(stack.enter_context(process))).path)
         done = subprocess.run(
             [

@@ -39,6 +39,11 @@ DRAIN_TIMEOUT_S: Final = 30.0  # wall time after STOP for the last frames (a bus
 EVENT_WAIT_S: Final = 0.2
 
 
+def lab_spec(foot: Foot, trace: PadTrace, clock_ppm: int = 0) -> InsoleSpec:
+    """The lab's insole for `foot`: its id and clock offset, pads driven by `trace`."""
+    return InsoleSpec(foot, INSOLE_IDS[foot], trace, CLOCK_OFFSETS_US[foot], clock_ppm)
+
+
 @dataclass
 class LabRun:
     """What happened: the firmware side (`firmware`, `lines`) and the host side (`runner`)."""
@@ -65,18 +70,20 @@ async def run_serial_lab(
     clock_scale: int = 10,
     faults: Mapping[Foot, LineFaults] | None = None,
     resets_at_s: Mapping[Foot, float] | None = None,
+    clock_ppm: Mapping[Foot, int] | None = None,
     on_event: Callable[[FrameEvent], None] | None = None,
     micropython: str | None = None,
 ) -> LabRun:
     """Run both (or one) insoles for `duration_s` of insole time; see the module docstring.
 
-    `resets_at_s`: per foot, the insole time (since the start) of a watchdog reset.
+    `resets_at_s`: per foot, the insole time (since the start) of a watchdog reset;
+    `clock_ppm`: per foot, the error of the insole's crystal (a skewed clock).
     """
     firmware: dict[Foot, FirmwareProcess] = {}
     lines: dict[Foot, SerialLine] = {}
     with contextlib.ExitStack() as stack:
         for foot, trace in traces.items():
-            spec = InsoleSpec(foot, INSOLE_IDS[foot], trace, CLOCK_OFFSETS_US[foot])
+            spec = lab_spec(foot, trace, (clock_ppm or {}).get(foot, 0))
             process = FirmwareProcess(
                 spec, workdir / foot, clock_scale=clock_scale, micropython=micropython
             )
@@ -181,9 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         lines = []
         for foot, trace in traces.items():
-            spec = InsoleSpec(foot, INSOLE_IDS[foot], trace, CLOCK_OFFSETS_US[foot])
             process = stack.enter_context(
-                FirmwareProcess(spec, workdir / foot, clock_scale=args.scale)
+                FirmwareProcess(lab_spec(foot, trace), workdir / foot, clock_scale=args.scale)
             )
             lines.append(stack.enter_context(SerialLine(process)))
         print("serial://" + ",".join(line.path for line in lines), flush=True)
