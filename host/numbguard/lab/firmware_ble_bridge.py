@@ -29,6 +29,7 @@ import contextlib
 import json
 import random
 import struct
+import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -79,7 +80,7 @@ _CCCD_UUID: Final = gatt.GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR
 
 @dataclass(frozen=True)
 class BridgeFaults:
-    """Faults on one insole's radio, in seconds from its first connection.
+    """Faults on one insole's radio, in insole seconds from its first connection.
 
     `notify_loss`: share (0-1) of data notifications lost on the air (status and replies are
     not touched, so control keeps working). `link_drops`: (at_s, down_s): the link is cut and
@@ -111,12 +112,16 @@ class BridgeCounters:
     notifications_sent: int = 0  # given to the link
     notifications_lost: int = 0  # lost by the notify_loss fault
     notifications_stale: int = 0  # for a link already gone
+    # Data notifications on the first link before the central subscribed: nobody hears them
+    # (the firmware streams from boot and sends at once on connecting).
+    data_unheard_first_link: int = 0
     connections: int = 0
     link_drops: int = 0
     pairings: int = 0
     pairings_refused: int = 0
     # From the insole being in reach again after a link drop to the central's reconnection.
     reconnected_after_s: list[float] = field(default_factory=list)
+    back_in_reach_at_s: list[float] = field(default_factory=list)  # time.monotonic()
 
 
 def _uuid(value: int | str) -> UUID:
@@ -147,7 +152,10 @@ class FirmwareBleBridge:
         *,
         faults: BridgeFaults | None = None,
         send_queue_frames: int = DEFAULT_SEND_QUEUE_FRAMES,
+        time_scale: int = 1,
     ) -> None:
+        """`time_scale`: how much faster than the wall clock the insole's clock runs; fault
+        times are insole seconds."""
         if send_queue_frames < 1:
             raise InputError("bad send queue", expected=">= 1 notification",
                              got=str(send_queue_frames))  # fmt: skip
@@ -155,6 +163,7 @@ class FirmwareBleBridge:
         self.label = label
         self.faults = faults or BridgeFaults()
         self.send_queue_frames = send_queue_frames
+        self.time_scale = time_scale
         self.counters = BridgeCounters()
         self.device: Device = radio.new_device(label)
         self.device.keystore = MemoryKeyStore()
@@ -178,6 +187,7 @@ class FirmwareBleBridge:
         self.registered = asyncio.Event()
         self.firmware_gone = asyncio.Event()
         self.mtu_history: list[int] = []
+        self.errors: list[Exception] = []  # notifications bumble did not take, and why
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -214,10 +224,15 @@ class FirmwareBleBridge:
                 await self.connection.disconnect(_REMOTE_USER_TERMINATED)
         with contextlib.suppress(Exception):
             await self.device.stop_advertising()
-        if self._writer is not None:
-            self._writer.close()
+        writer = self._writer
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
         if self._server is not None:
             self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
 
     def _pairing_config(self, _connection: Connection) -> PairingConfig:
         return PairingConfig(
@@ -241,6 +256,7 @@ class FirmwareBleBridge:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            writer.close()
             if self._writer is writer:
                 self._writer = None
                 self.firmware_gone.set()
@@ -311,7 +327,8 @@ class FirmwareBleBridge:
                 for attribute in attributes:
                     if (
                         attribute.type == _CCCD_UUID
-                        and characteristic.handle < attribute.handle
+                        and characteristic.handle
+                        < attribute.handle
                         <= characteristic.end_group_handle
                     ):
                         attribute.permissions |= (
@@ -403,6 +420,11 @@ class FirmwareBleBridge:
                 handle == self._data_handle and self.faults.notify_loss > 0
                 and self._random.random() < self.faults.notify_loss
             )  # fmt: skip
+            first_link = self.counters.connections == 1
+            if first_link and handle == self._data_handle:
+                self.counters.data_unheard_first_link += not self._subscribed(
+                    connection, characteristic
+                )
             if lost:
                 self.counters.notifications_lost += 1
             else:
@@ -411,21 +433,25 @@ class FirmwareBleBridge:
                     # Credit only once the link took it: the send queue's real depth.
                     with contextlib.suppress(ValueError):  # nothing queued: not subscribed
                         await connection.drain()
-                except Exception:
-                    if self.connection is connection:
-                        raise
-                    self.counters.notifications_stale += 1  # the link went meanwhile
-                    continue
-                self.counters.notifications_sent += 1
+                except Exception as error:  # the link went meanwhile, or bumble refused it
+                    self.errors.append(error)
+                else:
+                    self.counters.notifications_sent += 1
             if self.connection is connection:
                 self._send(MSG_CREDIT, struct.pack("<H", 1))
+
+    def _subscribed(self, connection: Connection, characteristic: gatt.Characteristic[bytes]
+                    ) -> bool:  # fmt: skip
+        cccd = self.device.gatt_server.subscribers.get(connection, {}).get(characteristic.handle)
+        return cccd is not None and len(cccd) == 2 and bool(cccd[0] & 0x01)
 
     # -- faults ------------------------------------------------------------------------------
 
     async def _run_faults(self) -> None:
+        scale = self.time_scale
         events: list[tuple[float, str, float]] = [
-            (at_s, "drop", for_s) for at_s, for_s in self.faults.link_drops
-        ] + [(at_s, "stall", for_s) for at_s, for_s in self.faults.stalls]
+            (at_s / scale, "drop", for_s / scale) for at_s, for_s in self.faults.link_drops
+        ] + [(at_s / scale, "stall", for_s / scale) for at_s, for_s in self.faults.stalls]
         start_s = asyncio.get_running_loop().time()
         tasks = []
         for at_s, kind, for_s in sorted(events):
@@ -447,10 +473,11 @@ class FirmwareBleBridge:
         await asyncio.sleep(down_s)
         self._reachable = True
         self._back_in_reach_s = asyncio.get_running_loop().time()
+        self.counters.back_in_reach_at_s.append(time.monotonic())
         await self._advertise()
 
     async def stall(self, for_s: float) -> None:
-        """Nothing leaves the send queue for `for_s`: the firmware sees ENOMEM."""
+        """Nothing leaves the send queue for `for_s` (wall seconds): the firmware sees ENOMEM."""
         self._stalled.clear()
         await asyncio.sleep(for_s)
         self._stalled.set()

@@ -1,0 +1,142 @@
+"""The real firmware, under MicroPython, over the virtual BLE radio into the host's pipeline.
+
+Two firmware processes (left and right, own ids and clock offsets, clock sped up) stream a
+tight-lacing onset through the bridge's bumble peripherals to the host's real `BleakClient`
+and BLE transport, into a `SessionRunner` that records. The alerts must equal those of the
+same trace analysed offline, and the recording must hold every sample the firmware took, even
+with 10 % of notifications lost and two 3 s link drops.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from numbguard.analysis.pipeline import SessionAnalyzer
+from numbguard.analysis.types import Alert
+from numbguard.lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
+from numbguard.lab.firmware_ble_bridge import BridgeFaults
+from numbguard.lab.traces import PadTrace, scenario_traces
+from numbguard.pads import Foot
+from numbguard.protocol.codec import decode_frame
+from numbguard.protocol.frames import DataFrame
+from numbguard.recording import Channel, RecordingWriter
+from numbguard.recording.reader import FrameRecord, RecordingReader
+from numbguard.session.runner import SessionRunner
+
+DURATION_S = 120.0  # insole seconds; the onset is at 0.375 of it
+CLOCK_SCALE = 5  # faster starves resends on 2 cores: the ring (31 s) expires first
+
+
+@pytest.fixture(scope="module")
+def traces() -> dict[Foot, PadTrace]:
+    return scenario_traces("tight_lacing", DURATION_S, seed=3)
+
+
+async def _run(
+    tmp_path: Path, traces: dict[Foot, PadTrace], micropython: str,
+    faults: dict[Foot, BridgeFaults] | None = None,
+) -> tuple[BleLabRun, Path]:  # fmt: skip
+    recording = tmp_path / "session.ngr"
+    lab = FirmwareBleLab(
+        tmp_path / "flash", lab_specs(traces), faults=faults, clock_scale=CLOCK_SCALE,
+        micropython=micropython,
+    )  # fmt: skip
+    with RecordingWriter(recording, {"source": "ble lab"}) as recorder:
+        runner = SessionRunner(
+            session_start_s=time.monotonic(), channel=Channel.BLE, recorder=recorder
+        )
+        run = await run_ble_lab(lab, runner, duration_s=DURATION_S)
+    return run, recording
+
+
+def _recorded_samples(recording: Path) -> dict[Foot, tuple[int, np.ndarray]]:
+    """Per foot: the first sequence number, and the samples of every data frame in the
+    recording, once each, in sequence order."""
+    frames: dict[Foot, dict[int, DataFrame]] = {}
+    for record in RecordingReader(recording).records():
+        if isinstance(record, FrameRecord):
+            frame = decode_frame(record.data)
+            if isinstance(frame, DataFrame):
+                frames.setdefault(frame.foot, {})[frame.seq] = frame
+    samples: dict[Foot, tuple[int, np.ndarray]] = {}
+    for foot, by_seq in frames.items():
+        seqs = sorted(by_seq)
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"{foot}: a frame is missing"
+        samples[foot] = seqs[0], np.concatenate([by_seq[seq].samples for seq in seqs])
+    return samples
+
+
+def _offline_alerts(traces: dict[Foot, PadTrace], spans: dict[Foot, tuple[int, int]]
+                    ) -> tuple[Alert, ...]:  # fmt: skip
+    """The alerts of analysing the trace rows the host received, as a file."""
+    analyzer = SessionAnalyzer()
+    for foot, trace in traces.items():
+        analyzer.feed(trace.chunk(*spans[foot]))
+    return analyzer.finish().alerts
+
+
+def _what(alerts: tuple[Alert, ...] | list[Alert]) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    return sorted((a.foot, a.kind, str(a.severity), a.pads) for a in alerts)
+
+
+def _assert_whole_and_same_alerts(
+    run: BleLabRun, recording: Path, traces: dict[Foot, PadTrace]
+) -> None:
+    recorded = _recorded_samples(recording)
+    spans: dict[Foot, tuple[int, int]] = {}
+    for foot, trace in traces.items():
+        taken = run.samples_taken[foot]
+        assert taken > 0.8 * DURATION_S * trace.rate_hz  # the insole sampled the whole run
+        # Every sample the firmware took, in order, exactly as its pads read it, from the first
+        # frame the host heard on: before its BLE link is up the firmware streams over USB
+        # serial (nobody listens there in this lab), and the frames it sends on connecting,
+        # before the host subscribed, reach no one.
+        first_seq, samples = recorded[foot]
+        assert first_seq >= run.lab.bridges[foot].counters.data_unheard_first_link
+        head = taken - len(samples)
+        assert head >= 0
+        np.testing.assert_array_equal(samples, trace.counts[head:taken])
+        spans[foot] = head, taken
+        assert run.runner.tracks[foot].stream.missing() == 0
+    assert run.result is not None
+    live = _what(run.result.alerts)
+    assert [(foot, kind) for foot, kind, _, _ in live] == [("left", "tight_lacing")]
+    assert live == _what(_offline_alerts(traces, spans))
+
+
+async def test_tight_lacing_over_ble_alerts_as_offline_and_records_every_sample(
+    tmp_path: Path, traces: dict[Foot, PadTrace], micropython_bin: str
+) -> None:
+    run, recording = await _run(tmp_path, traces, micropython_bin)
+    _assert_whole_and_same_alerts(run, recording, traces)
+    for bridge in run.lab.bridges.values():
+        assert bridge.mtu_history == [247]  # the central's MTU exchange reached the firmware
+        assert bridge.counters.pairings == 1 and bridge.counters.connections == 1
+    assert not any(event.late for event in run.data_events)
+
+
+async def test_lost_notifications_and_link_drops_are_resent_and_marked_late(
+    tmp_path: Path, traces: dict[Foot, PadTrace], micropython_bin: str
+) -> None:
+    drops = ((30.0, 3.0), (75.0, 3.0))
+    faults = {
+        foot: BridgeFaults(notify_loss=0.10, link_drops=drops, seed=i)
+        for i, foot in enumerate(traces)
+    }
+    run, recording = await _run(tmp_path, traces, micropython_bin, faults)
+    _assert_whole_and_same_alerts(run, recording, traces)
+    for foot, bridge in run.lab.bridges.items():
+        counters = bridge.counters
+        assert counters.notifications_lost >= 10, (foot, counters)
+        assert counters.link_drops == 2 and counters.connections == 3, (foot, counters)
+        # Bonded once; both reconnections re-encrypted from the stored key.
+        assert counters.pairings == 1 and counters.pairings_refused == 0
+    late = [event for event in run.data_events if event.late]
+    assert late, "frames recovered by RESEND arrive late"
+    for foot in traces:
+        state = run.runner.state.feet[foot]
+        assert state.frames_recovered > 0 and state.frames_missing == 0
