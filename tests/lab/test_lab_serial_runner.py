@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from numbguard.lab.firmware_runner import (
     SIM_DIR,
     FirmwareProcess,
     InsoleSpec,
+    SerialLine,
     find_repo_root,
 )
 from numbguard.lab.traces import PadTrace, pad_gpio, scenario_traces
@@ -121,3 +123,21 @@ def test_identity_and_flash_are_the_insoles_own(micropython_bin: str, tmp_path: 
     assert data[0].foot == "right"
     assert '"foot": "right"' in (tmp_path / "flash" / "config.json").read_text()
     assert firmware.stderr_text == ""
+
+
+def test_a_crashing_firmware_leaves_its_traceback_on_the_line(
+    micropython_bin: str, tmp_path: Path
+) -> None:
+    # The unix port, like a board on its UART, prints tracebacks on the serial line.
+    spec = InsoleSpec("left", 1)
+    crashing = FirmwareProcess(
+        spec, tmp_path, micropython=micropython_bin, env={"NUMBGUARD_CLOCK_PPM": "-100000"}
+    )
+    with crashing as firmware, SerialLine(firmware) as line:
+        assert firmware.process is not None and firmware.process.wait(20) == 1
+        for _ in range(500):  # the relay passes the output on within moments
+            if b"ValueError" in line.stats.tail:
+                break
+            time.sleep(0.01)
+    assert b"NUMBGUARD_CLOCK_SCALE >= 1" in line.stats.tail
+    assert line.stats.packets == 0

@@ -46,6 +46,7 @@ SIM_DIR: Final = Path("tests") / "firmware" / "sim"
 FIRMWARE_DIR: Final = Path("firmware")
 UNIQUE_ID_PREFIX: Final = "24:0a"  # the high two bytes of the simulated MAC
 STOP_TIMEOUT_S: Final = 5.0
+TAIL_BYTES: Final = 1024  # of the firmware's output kept for a failure's message
 _POLL_S: Final = 0.05  # how often relay threads look up from a blocking wait
 
 
@@ -181,9 +182,7 @@ class FirmwareProcess:
             self.start_row = round(device_s * self.spec.trace.rate_hz) % len(self.spec.trace.counts)
         self.boots += 1
         self.reads_path.unlink(missing_ok=True)
-        if self._stderr is not None:
-            self._stderr_text += self.stderr_text
-            self._stderr.close()
+        self._keep_stderr()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         try:
             process = subprocess.Popen(
@@ -211,7 +210,8 @@ class FirmwareProcess:
             process.wait()
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int | None:
-        """End the firmware cleanly: its stdin closes, it exits and reports its reads."""
+        """End the firmware cleanly: its stdin closes, it exits and reports its reads.
+        Returns its exit code: 0 for a clean exit, None if it had to be killed."""
         process = self.process
         code: int | None = None
         if process is not None:
@@ -224,10 +224,15 @@ class FirmwareProcess:
                 self.kill()
         with self.generation:
             self.generation.notify_all()
-        if self._stderr is not None and not self._stderr.closed:
-            self._stderr_text += self.stderr_text
-            self._stderr.close()
+        self._keep_stderr()
         return code
+
+    def _keep_stderr(self) -> None:
+        """Move the ended boot's stderr file into `_stderr_text`."""
+        if self._stderr is not None and not self._stderr.closed:
+            self._stderr.seek(0)
+            self._stderr_text += self._stderr.read().decode(errors="replace")
+            self._stderr.close()
 
     def close(self) -> None:
         """Stop, and close every boot's pipes (a relay may read the last bytes until then)."""
@@ -258,7 +263,8 @@ class FirmwareProcess:
 
     @property
     def stderr_text(self) -> str:
-        """What the firmware printed on stderr (tracebacks), over all boots."""
+        """What the firmware wrote on stderr, over all boots. The unix port prints tracebacks
+        on stdout, the serial line, as a board prints them on its UART (see `LineStats.tail`)."""
         if self._stderr is None or self._stderr.closed:
             return self._stderr_text
         self._stderr.seek(0)
@@ -304,7 +310,8 @@ class LineFaults:
 
 @dataclass
 class LineStats:
-    """What the relay did: `intact` holds every packet the host got undamaged (COBS bytes)."""
+    """What the relay did: `intact` holds every packet the host got undamaged (COBS bytes);
+    `tail` the firmware's latest output, where a traceback would be."""
 
     packets: int = 0
     bursts: int = 0
@@ -312,6 +319,7 @@ class LineStats:
     corrupted: int = 0
     cut: int = 0
     intact: list[bytes] = field(default_factory=list)
+    tail: bytes = b""
 
 
 class SerialLine:
@@ -397,6 +405,7 @@ class SerialLine:
                     chunk = b""
                 if not chunk:
                     break  # the firmware died or stopped: wait for the next boot
+                self.stats.tail = (self.stats.tail + chunk)[-TAIL_BYTES:]
                 for byte in chunk:
                     packet.append(byte)
                     if byte != 0:

@@ -57,6 +57,7 @@ class LabRun:
     wall_s: float = 0.0  # from opening the ports to the end of the run
     drained: bool = False  # every insole's last frame came before DRAIN_TIMEOUT_S
     samples_taken: dict[Foot, int] = field(default_factory=dict)  # by the last boot of each
+    exit_codes: dict[Foot, int | None] = field(default_factory=dict)  # of the last boots
     resets_s: list[tuple[Foot, float]] = field(default_factory=list)  # (foot, wall time)
     data_events: list[FrameEvent] = field(default_factory=list)
 
@@ -147,7 +148,12 @@ async def run_serial_lab(
             run.wall_s = time.monotonic() - start_s
             run.drained = len(drained) == len(lines)
             for foot, process in firmware.items():
-                process.stop()
+                run.exit_codes[foot] = process.stop()
+                if run.exit_codes[foot] != 0:
+                    tail = lines[foot].stats.tail.decode(errors="replace")
+                    raise DeviceError(
+                        f"{process.name} did not end cleanly; its output ends: {tail}"
+                    )
                 run.samples_taken[foot] = process.samples_taken()
         run.result = runner.finish()
         return run
