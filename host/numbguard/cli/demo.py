@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from numbguard.cli.session_options import add_view_arguments, run_with_view
-from numbguard.errors import InputError
+from numbguard.errors import DeviceError, InputError
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.simulate import SCENARIO_NAMES
 from numbguard.transports.sim import from_url
@@ -69,9 +69,15 @@ def run(args: argparse.Namespace) -> int:
 def _run_lab(args: argparse.Namespace) -> int:
     """Both insoles' firmware on the virtual radio, through the BLE transport."""
     # Imported here: the lab needs bumble and a source checkout, the plain demo neither.
-    from numbguard.lab.ble_lab import FirmwareBleLab, LabBleTransport, lab_specs
-    from numbguard.lab.firmware_ble_bridge import BridgeFaults
-    from numbguard.lab.traces import scenario_traces
+    try:
+        from numbguard.lab.ble_lab import FirmwareBleLab, LabBleTransport, lab_specs
+        from numbguard.lab.firmware_ble_bridge import BridgeFaults
+        from numbguard.lab.traces import scenario_traces
+    except ImportError as error:
+        raise DeviceError(
+            f"numbguard demo --lab needs the lab's packages ({error.name} is missing): "
+            "pip install -e '.[test]' in a source checkout"
+        ) from error
 
     duration_s = args.duration_s or 120.0
     clock_scale = round(args.speed)
