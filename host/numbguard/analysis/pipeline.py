@@ -34,7 +34,7 @@ from numbguard.pads import FOOT_IDS, Foot
 class StreamingMedian:
     """Median of a stream of values in fixed bins: bounded memory, exact to `resolution`."""
 
-    _FLUSH_AT = 4096  # values held before they go into the bins in one numpy call
+    _FLUSH_AT = 256  # values held before they go into the bins in one numpy call
 
     def __init__(self, high: float, resolution: float) -> None:
         self._resolution = resolution
