@@ -22,7 +22,7 @@ from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.types import Alert
 from numbguard.lab.firmware_runner import FirmwareProcess, LineFaults, SerialLine
 from numbguard.lab.serial_lab import INSOLE_IDS, LabRun, lab_spec, run_serial_lab
-from numbguard.lab.traces import PadTrace, scenario_traces
+from numbguard.lab.traces import PadTrace, file_traces, scenario_traces
 from numbguard.pads import Foot
 from numbguard.protocol.codec import decode_frame
 from numbguard.protocol.constants import T_FIRST_MODULO
@@ -259,3 +259,14 @@ def test_numbguard_run_streams_both_lab_insoles_and_records_them(
         if isinstance(record, JsonRecord) and record.value.get("event") == "identity"
     }
     assert identities == {foot: INSOLE_IDS[foot] for foot in traces}
+    # The recording drives lab insoles in turn: its kPa give back the counts sampled, a stretch
+    # of the trace from where the port was opened (opening a port drops what waited in it).
+    replayed = file_traces(recording)
+    for foot, trace in traces.items():
+        counts = replayed[foot].counts
+        assert len(counts) > 300
+        errors = [
+            np.abs(counts - trace.counts[k : k + len(counts)]).max()
+            for k in range(len(trace.counts) - len(counts))
+        ]
+        assert min(errors) <= 1

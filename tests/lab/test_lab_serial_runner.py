@@ -19,9 +19,10 @@ from numbguard.lab.firmware_runner import (
     SerialLine,
     find_repo_root,
 )
-from numbguard.lab.traces import PadTrace, pad_gpio, scenario_traces
+from numbguard.lab.traces import PadTrace, file_traces, pad_gpio, scenario_traces
 from numbguard.protocol.decoder import SerialFrameDecoder
 from numbguard.protocol.frames import DataFrame, StatusIdentity
+from numbguard.simulate.files import write_session
 
 REPO = find_repo_root()
 CLOCK_PROBE = """
@@ -141,3 +142,21 @@ def test_a_crashing_firmware_leaves_its_traceback_on_the_line(
             time.sleep(0.01)
     assert b"NUMBGUARD_CLOCK_SCALE >= 1" in line.stats.tail
     assert line.stats.packets == 0
+
+
+def test_a_csv_of_a_scenario_gives_the_scenarios_traces(tmp_path: Path) -> None:
+    files = write_session("tight_lacing", tmp_path, duration_s=30.0)
+    from_file = file_traces(files.csv_path)
+    simulated = scenario_traces("tight_lacing", 30.0)
+    for foot in ("left", "right"):
+        assert from_file[foot].pads == simulated[foot].pads
+        # The CSV keeps kPa to its printed precision: the counts agree within one step.
+        difference = from_file[foot].counts - simulated[foot].counts
+        assert np.abs(difference).max() <= 1
+
+
+def test_a_file_that_is_no_session_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("not,a,session\n")
+    with pytest.raises(InputError):
+        file_traces(path)
