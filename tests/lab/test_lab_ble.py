@@ -38,11 +38,11 @@ def traces() -> dict[Foot, PadTrace]:
 
 async def _run(
     tmp_path: Path, traces: dict[Foot, PadTrace], micropython: str,
-    faults: dict[Foot, BridgeFaults] | None = None,
+    faults: dict[Foot, BridgeFaults] | None = None, clock_ppm: dict[Foot, int] | None = None,
 ) -> tuple[BleLabRun, Path]:  # fmt: skip
     recording = tmp_path / "session.ngr"
     lab = FirmwareBleLab(
-        tmp_path / "flash", lab_specs(traces), faults=faults, clock_scale=CLOCK_SCALE,
+        tmp_path / "flash", lab_specs(traces, clock_ppm), faults=faults, clock_scale=CLOCK_SCALE,
         micropython=micropython,
     )  # fmt: skip
     with RecordingWriter(recording, {"source": "ble lab"}) as recorder:
@@ -119,7 +119,7 @@ async def test_tight_lacing_over_ble_alerts_as_offline_and_records_every_sample(
     assert not any(event.late for event in run.data_events)
 
 
-async def test_lost_notifications_and_link_drops_are_resent_and_marked_late(
+async def test_lost_notifications_link_drops_and_skewed_clocks_lose_no_sample(
     tmp_path: Path, traces: dict[Foot, PadTrace], micropython_bin: str
 ) -> None:
     drops = ((30.0, 3.0), (75.0, 3.0))
@@ -127,7 +127,9 @@ async def test_lost_notifications_and_link_drops_are_resent_and_marked_late(
         foot: BridgeFaults(notify_loss=0.10, link_drops=drops, seed=i)
         for i, foot in enumerate(traces)
     }
-    run, recording = await _run(tmp_path, traces, micropython_bin, faults)
+    # Crystals off in both directions as well: the host puts both feet on one timeline.
+    skew_ppm: dict[Foot, int] = {"left": -150, "right": 200}
+    run, recording = await _run(tmp_path, traces, micropython_bin, faults, skew_ppm)
     _assert_whole_and_same_alerts(run, recording, traces)
     for foot, bridge in run.lab.bridges.items():
         counters = bridge.counters

@@ -212,7 +212,8 @@ async def run_ble_lab(
             insole_s = (time.monotonic() - start_s) * lab.clock_scale
             if not stop_sent and insole_s >= duration_s:
                 stop_sent = True
-                for foot in lab.bridges:
+                for foot, bridge in lab.bridges.items():
+                    bridge.calm()
                     await _stop(transport, foot)
             quiet_s = time.monotonic() - last_data_s
             # Done once quiet and every hole filled by a resend (or a resend is overdue).

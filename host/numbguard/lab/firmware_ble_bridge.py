@@ -188,6 +188,7 @@ class FirmwareBleBridge:
         self.firmware_gone = asyncio.Event()
         self.mtu_history: list[int] = []
         self.errors: list[Exception] = []  # notifications bumble did not take, and why
+        self.calmed = False
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -417,7 +418,7 @@ class FirmwareBleBridge:
             if characteristic is None:
                 raise DeviceError(f"{self.label}: notification on unknown handle {handle}")
             lost = (
-                handle == self._data_handle and self.faults.notify_loss > 0
+                handle == self._data_handle and self.faults.notify_loss > 0 and not self.calmed
                 and self._random.random() < self.faults.notify_loss
             )  # fmt: skip
             first_link = self.counters.connections == 1
@@ -475,6 +476,11 @@ class FirmwareBleBridge:
         self._back_in_reach_s = asyncio.get_running_loop().time()
         self.counters.back_in_reach_at_s.append(time.monotonic())
         await self._advertise()
+
+    def calm(self) -> None:
+        """No more lost notifications from now on (the end of a run: the host asks again for
+        a lost frame only when a newer one arrives, and after the last one none does)."""
+        self.calmed = True
 
     async def stall(self, for_s: float) -> None:
         """Nothing leaves the send queue for `for_s` (wall seconds): the firmware sees ENOMEM."""
