@@ -1,9 +1,11 @@
 """Pairing with the real firmware over the virtual radio: the insole wants an encrypted, bonded
 link for control and session data. An unpaired central is refused; the bonded host reconnects
-without pairing again; once bonded, the insole takes no new pairing."""
+without pairing again, also after the insole restarted; once bonded, the insole takes no new
+pairing."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,27 @@ async def test_once_bonded_the_insole_refuses_a_new_pairing(
         assert bridge.counters.pairings == 1 and bridge.counters.pairings_refused == 1
         assert not connection.is_encrypted
         await connection.disconnect()
+
+
+async def test_a_reset_insole_is_noticed_and_its_bond_survives(
+    tmp_path: Path, micropython_bin: str
+) -> None:
+    spec = InsoleSpec("left", INSOLE_IDS["left"])
+    lab = FirmwareBleLab(tmp_path, (spec,), clock_scale=5, micropython=micropython_bin)
+    async with lab, _host(lab, PairingRegistry(None)) as transport:
+        bridge = lab.bridges["left"]
+        await _frames_arrive(transport, 20)
+        before = transport.insoles[0].boot_id
+        await asyncio.to_thread(lab.firmware["left"].reset)  # the watchdog: the chip restarts
+        boots: set[int | None] = set()
+        while len(boots - {before, None}) == 0:
+            event = await transport.next_event(timeout_s=10)
+            assert event is not None
+            boots.add(event.insole.boot_id)
+        await _frames_arrive(transport, 20)
+        link = transport.links[transport.link_for("left")]
+        assert link.stream.stats.resets == 1
+        assert [gap.reason for gap in link.stream.gaps].count("reset") == 1
+        # Back on the same bond: re-encrypted, not paired again.
+        assert bridge.counters.connections == 2 and bridge.counters.pairings == 1
+        assert bridge.connection is not None and bridge.connection.is_encrypted

@@ -261,6 +261,16 @@ class FirmwareBleBridge:
             if self._writer is writer:
                 self._writer = None
                 self.firmware_gone.set()
+                await self._radio_off()
+
+    async def _radio_off(self) -> None:
+        """The firmware process ended (a reset, a crash): its radio went with it, so the link
+        drops and advertising stops until a new boot asks again."""
+        self._adv_data = None
+        with contextlib.suppress(Exception):
+            if self.connection is not None:
+                await self.connection.disconnect(_REMOTE_USER_TERMINATED)
+            await self._advertise()
 
     def _send(self, kind: int, body: bytes) -> None:
         if self._writer is not None and not self._writer.is_closing():
