@@ -91,3 +91,36 @@ def test_frame_with_another_rate_is_counted_not_mixed_in() -> None:
     )
     assert assembler.add(StreamFrame(other, 1, 5_100_000, 0, late=False), 0.1) == []
     assert assembler.stats.frames_other_format == 1
+
+
+def _frame_at(seq: int, t_first_us: int, boot: int = 0) -> StreamFrame:
+    samples = np.full((SETS, 2), seq % 4096)
+    frame = DataFrame(pad_mask=0b101, seq=seq, t_first_us=0, rate_hz=RATE_HZ, samples=samples)
+    return StreamFrame(frame, seq, t_first_us, boot, late=False)
+
+
+def test_slots_the_insole_skipped_are_released_at_once_not_waited_for() -> None:
+    assembler = SampleAssembler(hold_s=0.0, max_wait_s=1000.0)
+    released = assembler.add(_frame_at(0, 0), 0.0)
+    # Frame 1 starts 3 samples late: the insole skipped 3 slots, no frame is missing.
+    released += assembler.add(_frame_at(1, 130_000), 0.1)
+    released += assembler.add(_frame_at(2, 230_000), 0.2)
+    grid = _grid(released)
+    assert grid.shape == (33, 2)
+    assert np.isnan(grid[10:13]).all() and not np.isnan(grid[13:]).any()
+    assert assembler.stats.samples_skipped == 3 and assembler.stats.samples_missing == 0
+
+
+def test_a_new_boot_goes_where_the_caller_places_it_and_the_restart_is_not_waited_for() -> None:
+    assembler = SampleAssembler(hold_s=0.0, max_wait_s=1000.0)
+    released = assembler.add(_frame_at(0, 0), 0.0)
+    released += assembler.add(_frame_at(1, 100_000), 0.1)
+    # The insole restarted: its clock starts again, far from the old one on the stream.
+    assembler.start_boot(1, 16_777_216, 50)
+    released += assembler.add(_frame_at(2, 16_777_216, boot=1), 0.6)
+    released += assembler.add(_frame_at(3, 16_877_216, boot=1), 0.7)
+    grid = _grid(released)
+    assert grid.shape == (70, 2)
+    assert np.isnan(grid[20:50]).all()
+    assert (grid[50:60] == 2).all() and (grid[60:70] == 3).all()
+    assert assembler.stats.samples_skipped == 30

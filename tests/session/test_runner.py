@@ -6,6 +6,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from numbguard.lab.insole_emulator import InsoleEmulator
@@ -119,3 +120,40 @@ def test_replay_of_the_recording_gives_the_live_result_byte_for_byte(tmp_path: P
         sum(len(c.t_s) for c in chunks if c.foot == "left")
         == runner.tracks["left"].assembler.stats.samples_released
     )
+
+
+def test_a_restarted_insole_carries_on_at_the_right_time_after_a_gap() -> None:
+    chunks: list = []
+    runner = SessionRunner(on_chunk=chunks.append)
+    ids = {"left": 0x1A2B3C01, "right": 0x1A2B3C02}
+    right = InsoleEmulator(
+        foot="right", insole_id=ids["right"], clock_offset_us=7_000_000, boot_id=2
+    )
+    before = InsoleEmulator(
+        foot="left", insole_id=ids["left"], clock_offset_us=5_000_000, boot_id=1
+    )
+    after = InsoleEmulator(foot="left", insole_id=ids["left"], clock_offset_us=0, boot_id=9)
+    identity = {
+        foot: InsoleIdentity(link=f"emu:{foot}", foot=foot, insole_tag=ids[foot] & 0x7F)  # type: ignore[misc]
+        for foot in ids
+    }
+    for step in range(round(20.0 / STEP_S) + 1):
+        now_s = step * STEP_S
+        sources = [("right", right)]
+        if now_s < 10.0:
+            sources.append(("left", before))
+        elif now_s >= 10.6:  # watchdog reset: 0.6 s away, then a new boot from clock 0
+            sources.append(("left", after))
+        for foot, emulator in sources:
+            for out in emulator.poll(now_s):
+                raw = out.frame
+                runner.on_event(FrameEvent(identity[foot], decode_frame(raw), raw, now_s + 0.01))
+    runner.finish()
+    left = [c for c in chunks if c.foot == "left"]
+    t_s = np.concatenate([c.t_s for c in left])
+    heel = np.concatenate([c.pressure_kpa["heel"] for c in left])
+    resumed_s = t_s[(t_s > 10.0) & np.isfinite(heel)][0]
+    assert 10.5 <= resumed_s <= 10.8  # not shifted to the stream's next 16.78 s clock mark
+    assert np.isnan(heel[(t_s > 10.1) & (t_s < 10.5)]).all()  # the restart is a gap
+    assert runner.tracks["left"].stream.stats.resets == 1
+    assert runner.tracks["left"].assembler.stats.samples_missing == 0  # not waited for

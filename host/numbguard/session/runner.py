@@ -124,6 +124,10 @@ class SessionRunner:
             self._on_time_sync(track, frame, t_s)
         alerts: list[Alert] = []
         for stream_frame in placed:
+            if track.assembler.rate_hz is not None and not track.assembler.knows_boot(
+                stream_frame.boot
+            ):
+                self._place_new_boot(track, stream_frame, t_s)
             if not stream_frame.late:
                 track.aligner.add_frame(t_s, stream_frame.t_end_us / 1e6)
             else:
@@ -162,6 +166,23 @@ class SessionRunner:
                     }
                 )
         return track
+
+    def _place_new_boot(self, track: FootTrack, first: StreamFrame, t_receive_s: float) -> None:
+        """The insole restarted: its new clock says nothing of the time it was away, so place
+        the new boot's first frame on the grid by its receive time (its last sample taken just
+        before it arrived, as the clock envelope assumes) and align the new clock afresh."""
+        assembler = track.assembler
+        assert assembler.rate_hz is not None
+        if track.t0_s is None:
+            track.t0_s = track.aligner.to_host_s(assembler.t0_us / 1e6)
+        first_sample_s = t_receive_s - first.frame.span_us / 1e6
+        index = round((first_sample_s - track.t0_s) * assembler.rate_hz)
+        assembler.start_boot(first.boot, first.t_first_us, index)
+        track.aligner = ClockAligner()
+        if self.recorder is not None:
+            self.recorder.write_event(
+                {"event": "restart", "foot": track.foot, "t_s": round(t_receive_s, 3)}
+            )
 
     def _on_status(self, track: FootTrack, page: StatusFrame) -> None:
         foot_state = self.state.feet[track.foot]
