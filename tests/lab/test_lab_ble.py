@@ -17,6 +17,7 @@ import pytest
 
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.types import Alert
+from numbguard.errors import InputError
 from numbguard.lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
 from numbguard.lab.firmware_ble_bridge import BridgeFaults
 from numbguard.lab.traces import PadTrace, scenario_traces
@@ -142,3 +143,13 @@ async def test_lost_notifications_link_drops_and_skewed_clocks_lose_no_sample(
     for foot in traces:
         state = run.runner.state.feet[foot]
         assert state.frames_recovered > 0 and state.frames_missing == 0
+
+
+def test_bad_fault_scripts_are_refused_saying_what_was_expected() -> None:
+    with pytest.raises(InputError, match="a share from 0 to below 1") as raised:
+        BridgeFaults(notify_loss=1.5)
+    assert "1.5" in str(raised.value)
+    with pytest.raises(InputError, match="at_s >= 0, for_s > 0"):
+        BridgeFaults(link_drops=((10.0, 0.0),))
+    with pytest.raises(InputError, match="stall"):
+        BridgeFaults(stalls=((-1.0, 2.0),))

@@ -159,6 +159,8 @@ class FirmwareBleBridge:
         if send_queue_frames < 1:
             raise InputError("bad send queue", expected=">= 1 notification",
                              got=str(send_queue_frames))  # fmt: skip
+        if time_scale < 1:
+            raise InputError("bad time scale", expected=">= 1", got=str(time_scale))
         self.radio = radio
         self.label = label
         self.faults = faults or BridgeFaults()
@@ -178,8 +180,8 @@ class FirmwareBleBridge:
         self._values: dict[int, bytes] = {}
         self._adv_data: bytes | None = None  # what the firmware advertises, None when it stops
         self._reachable = True  # False while a link drop keeps the insole out of reach
-        self._stalled = asyncio.Event()
-        self._stalled.set()  # set = the radio moves
+        self._moving = asyncio.Event()
+        self._moving.set()  # cleared while the radio stalls
         self._queue: asyncio.Queue[tuple[int, int, bytes]] = asyncio.Queue()
         self.connection: Connection | None = None
         self._first_connection_s: float | None = None
@@ -419,7 +421,7 @@ class FirmwareBleBridge:
     async def _send_forever(self) -> None:
         while True:
             conn, handle, value = await self._queue.get()
-            await self._stalled.wait()
+            await self._moving.wait()
             connection = self.connection
             if connection is None or connection.handle != conn:
                 self.counters.notifications_stale += 1  # no credit: the firmware reset its count
@@ -494,6 +496,6 @@ class FirmwareBleBridge:
 
     async def stall(self, for_s: float) -> None:
         """Nothing leaves the send queue for `for_s` (wall seconds): the firmware sees ENOMEM."""
-        self._stalled.clear()
+        self._moving.clear()
         await asyncio.sleep(for_s)
-        self._stalled.set()
+        self._moving.set()
