@@ -111,7 +111,10 @@ class FootSummary:
         if step.forefoot_share is not None:
             self.forefoot_share.add(step.forefoot_share)
         for pad, peak in step.peak_kpa.items():
-            self.peak_kpa.setdefault(pad, StreamingMedian(2000.0, 1.0)).add(peak)
+            median = self.peak_kpa.get(pad)
+            if median is None:  # not setdefault: a new median's bins cost more than the add
+                median = self.peak_kpa[pad] = StreamingMedian(2000.0, 1.0)
+            median.add(peak)
 
     def to_json(self) -> dict[str, Any]:
         return {
