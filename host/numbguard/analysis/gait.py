@@ -31,7 +31,7 @@ Memory is bounded: a history of `max_stride_s + max_contact_s` plus a few blocks
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,6 +169,8 @@ class ContactDetector:
         self._open: _Open | None = None
         self._candidate: _Open | None = None
         self._prev: tuple[float, float] | None = None  # (t_on_s, t_off_s) of the last step
+        # Contacts that ended for good, in order, not yet measured; None breaks the stride chain.
+        self._closed: list[_Open | None] = []
         self._last_gap_end = -1
 
     # ---- public API -------------------------------------------------------------------
@@ -189,8 +191,9 @@ class ContactDetector:
         if self._pending_n:
             steps += self._process(self._pending_n)
         if self._candidate is not None:
-            steps += self._finalize(self._candidate)
+            self._closed.append(self._candidate)
             self._candidate = None
+        steps += self._finalize((self._hist_t, self._hist_p, self._hist_load))
         self._open = None
         return steps
 
@@ -346,16 +349,15 @@ class ContactDetector:
         queue += self._gap_events(missing, t_s, base)
         queue.sort(key=lambda event: (event.index, event.kind != "gap_end"))
 
-        steps: list[StepMetrics] = []
-        history = (all_t, all_p, all_load)
         for event in queue:
-            steps += self._apply(event, history)
+            self._apply(event)
         # An onset is backdated at most `_SWING_FLOOR_S` before its rise: once the contact
         # ended longer ago than that plus `min_swing_s`, no later onset can merge with it.
         final_after_s = self.min_swing_s + _SWING_FLOOR_S
         if self._candidate is not None and t_s[-1] - self._candidate.t_off_s >= final_after_s:
-            steps += self._finalize(self._candidate, history)
+            self._closed.append(self._candidate)
             self._candidate = None
+        steps = self._finalize((all_t, all_p, all_load))
 
         self._state = int(state[-1])
         self._last_below = int(below[-1])
@@ -440,8 +442,7 @@ class ContactDetector:
 
     # ---- contact assembly -------------------------------------------------------------
 
-    def _apply(self, event: _Event, history: _History) -> list[StepMetrics]:
-        steps: list[StepMetrics] = []
+    def _apply(self, event: _Event) -> None:
         candidate = self._candidate
         if event.kind == "rise":
             # An onset before the end of a long gap is not known.
@@ -452,7 +453,7 @@ class ContactDetector:
                 )  # a dip, not a swing
             else:
                 if candidate is not None:
-                    steps += self._finalize(candidate, history)
+                    self._closed.append(candidate)
                 self._open = _Open(event.t_s, valid, event.peak_level_kpa)
             self._candidate = None
         elif event.kind == "fall":
@@ -461,71 +462,94 @@ class ContactDetector:
                 self._candidate, self._open = self._open, None
         elif event.kind == "gap":
             if candidate is not None:
-                steps += self._finalize(candidate, history)
+                self._closed.append(candidate)
+            self._closed.append(None)
             self._candidate = self._open = None
-            self._prev = None
         else:  # gap_end
             self._last_gap_end = event.index
-        return steps
 
-    def _finalize(self, contact: _Open, history: _History | None = None) -> list[StepMetrics]:
-        contact_s = contact.t_off_s - contact.t_on_s
-        if not contact.valid or contact_s > self.max_contact_s:
-            self._prev = None
-            return []
-        if history is None:
-            history = (self._hist_t, self._hist_p, self._hist_load)
+    def _finalize(self, history: _History) -> list[StepMetrics]:
+        """The steps among the closed contacts, all measured at once on `history`."""
+        closed = [contact for contact in self._closed if contact is not None]
         t_all, _, load = history
-        stance = slice(*np.searchsorted(t_all, (contact.t_on_s, contact.t_off_s)).tolist())
-        peak_kpa = np.max(load[stance], initial=-np.inf)
-        if contact_s < self.min_contact_s or not peak_kpa >= contact.peak_level_kpa:
-            return []  # a blip, not a step
-        step = self._metrics(contact, history)
-        self._prev = (contact.t_on_s, contact.t_off_s)
-        self.n_steps_ += 1
-        return [step]
+        on_s = np.array([contact.t_on_s for contact in closed])
+        off_s = np.array([contact.t_off_s for contact in closed])
+        # The load must reach the contact's peak level between onset and end.
+        peaks_kpa = _range_max(load[None, :], *np.searchsorted(t_all, (on_s, off_s)))[0].tolist()
+        steps: list[_Step] = []
+        position = 0
+        for contact in self._closed:
+            if contact is None:  # a long gap
+                self._prev = None
+                continue
+            peak_kpa = peaks_kpa[position]
+            position += 1
+            on, off = contact.t_on_s, contact.t_off_s
+            if not contact.valid or off - on > self.max_contact_s:
+                self._prev = None
+                continue
+            if off - on < self.min_contact_s or not peak_kpa >= contact.peak_level_kpa:
+                continue  # a blip, not a step
+            stride_from: tuple[float, float] | None = None
+            if self._prev is not None and on - self._prev[0] <= self.max_stride_s:
+                stride_from = self._prev
+            steps.append(_Step(on, off, stride_from))
+            self._prev = (on, off)
+        self._closed = []
+        self.n_steps_ += len(steps)
+        return self._metrics(steps, history) if steps else []
 
-    def _metrics(self, contact: _Open, history: _History) -> StepMetrics:
+    def _metrics(self, steps: list[_Step], history: _History) -> list[StepMetrics]:
+        """Per-step metrics of every step at once: per-step numpy calls would dominate."""
         t_all, p_all, _ = history
-        on, off = contact.t_on_s, contact.t_off_s
-        stride_s: float | None = None
-        swing: slice | None = None
-        if self._prev is not None and on - self._prev[0] <= self.max_stride_s:
-            stride_s = on - self._prev[0]
-            swing = slice(*np.searchsorted(t_all, (self._prev[1], on)).tolist())
-        stance = slice(*np.searchsorted(t_all, (on, off), side="right").tolist())
-        # All pads at once: per-pad numpy calls per step would dominate the stage's cost.
-        during = p_all[:, stance]
-        valid = ~np.isnan(during)
-        counts = valid.sum(axis=1)
-        means = np.where(valid, during, 0.0).sum(axis=1) / np.maximum(counts, 1)
-        peaks = np.where(valid, during, -np.inf).max(axis=1, initial=-np.inf)
+        on_s = np.array([step.t_on_s for step in steps])
+        off_s = np.array([step.t_off_s for step in steps])
+        stance = np.searchsorted(t_all, (on_s, off_s), side="right")
+        counts, means, peaks = (
+            values.T.tolist() for values in _range_stats(p_all, stance[0], stance[1])
+        )
+        # The swing before each step with a stride: from the previous step's end to the onset.
+        swing_medians: list[list[float | None]] = [[] for _ in steps]
+        with_swing = [k for k, step in enumerate(steps) if step.stride_from is not None]
+        if with_swing and len(self._swing_rows):
+            swing_from_s = [step.stride_from[1] for step in steps if step.stride_from is not None]
+            swing = np.searchsorted(t_all, np.array((swing_from_s, on_s[with_swing])))
+            between = p_all[self._swing_rows]
+            for k, medians in zip(
+                with_swing, _range_medians(between, swing[0], swing[1]), strict=True
+            ):
+                swing_medians[k] = medians
+        return [
+            self._step_metrics(step, counts[k], means[k], peaks[k], swing_medians[k])
+            for k, step in enumerate(steps)
+        ]
+
+    def _step_metrics(
+        self,
+        step: _Step,
+        counts: list[int],
+        means: list[float],
+        peaks: list[float],
+        swing_medians: list[float | None],
+    ) -> StepMetrics:
+        on, off = step.t_on_s, step.t_off_s
         peak: dict[str, float] = {}
         pti: dict[str, float] = {}
         dorsal_stance: dict[str, float] = {}
         for row, pad in enumerate(self.pads_):
             if counts[row]:
-                peak[pad] = float(peaks[row])
-                pti[pad] = float(means[row]) * (off - on)
+                peak[pad] = peaks[row]
+                pti[pad] = means[row] * (off - on)
                 if pad in LACE_PADS:
-                    dorsal_stance[pad] = float(means[row])
+                    dorsal_stance[pad] = means[row]
         dorsal_swing: dict[str, float] = {}
         forefoot_swing: dict[str, float] = {}
-        if swing is not None and len(self._swing_rows):
-            between = p_all[self._swing_rows, swing]
-            medians: list[float | None]
-            if between.shape[1] and not np.isnan(between).any():
-                medians = list(_row_medians(between))
-            else:  # rare: gaps in the swing; per pad, without the missing samples
-                medians = [
-                    float(np.median(r[~np.isnan(r)])) if (~np.isnan(r)).any() else None
-                    for r in between
-                ]
-            for row, median in zip(self._swing_rows.tolist(), medians, strict=True):
-                pad = self.pads_[row]
-                if median is not None:
-                    target = dorsal_swing if pad in LACE_PADS else forefoot_swing
-                    target[pad] = float(median)
+        # No medians when the step has no stride (no swing).
+        for row, median in zip(self._swing_rows.tolist(), swing_medians, strict=False):
+            pad = self.pads_[row]
+            if median is not None:
+                target = dorsal_swing if pad in LACE_PADS else forefoot_swing
+                target[pad] = median
         forefoot_pti = sum(pti.get(pad, 0.0) for pad in FOREFOOT_PADS)
         forefoot_share: float | None = None
         if "heel" in pti and any(pad in pti for pad in FOREFOOT_PADS):
@@ -542,7 +566,7 @@ class ContactDetector:
             t_on_s=on,
             t_off_s=off,
             contact_s=off - on,
-            stride_s=stride_s,
+            stride_s=None if step.stride_from is None else on - step.stride_from[0],
             peak_kpa=peak,
             pti_kpa_s=pti,
             forefoot_share=forefoot_share,
@@ -553,12 +577,74 @@ class ContactDetector:
         )
 
 
-def _row_medians(values: FloatArray) -> list[float]:
-    """Median of each row (no NaN), by one sort: cheaper than np.median's generic path."""
-    ordered = np.sort(values, axis=1)
-    n = ordered.shape[1]
-    middle = (ordered[:, (n - 1) // 2] + ordered[:, n // 2]) / 2.0
-    result: list[float] = middle.tolist()
+@dataclass(frozen=True)
+class _Step:
+    """A contact that counts as a step, and the step before it if that one starts its stride."""
+
+    t_on_s: float
+    t_off_s: float
+    stride_from: tuple[float, float] | None  # (t_on_s, t_off_s) of the previous step
+
+
+def _length_groups(starts: IntArray, stops: IntArray) -> Iterator[tuple[IntArray, IntArray]]:
+    """Sample ranges [start, stop) grouped by length: per length > 0, which ranges have it and
+    their sample indices (ranges x length), so that each group is one numpy call."""
+    lengths = stops - starts
+    for length in np.unique(lengths[lengths > 0]).tolist():
+        which = np.flatnonzero(lengths == length)
+        yield which, starts[which, None] + np.arange(length)
+
+
+def _range_max(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArray:
+    """Per row of `values`, the maximum over each range (-inf for an empty one)."""
+    result = np.full((len(values), len(starts)), -np.inf)
+    for which, index in _length_groups(starts, stops):
+        result[:, which] = values[:, index].max(axis=2)
+    return result
+
+
+def _range_stats(
+    values: FloatArray, starts: IntArray, stops: IntArray
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Per row of `values` and range: the count of samples that are not NaN, their mean and
+    their maximum (-inf without any). Ranges of one length are summed together, so each sum
+    is the one numpy makes of that range alone (the same rounding)."""
+    counts = np.zeros((len(values), len(starts)), dtype=np.int64)
+    means = np.zeros((len(values), len(starts)))
+    peaks = np.full((len(values), len(starts)), -np.inf)
+    for which, index in _length_groups(starts, stops):
+        # Contiguous rows, as a plain slice is: numpy sums a strided row in another order.
+        during = np.ascontiguousarray(values[:, index])
+        valid = ~np.isnan(during)
+        counts[:, which] = valid.sum(axis=2)
+        sums = np.where(valid, during, 0.0).sum(axis=2)
+        means[:, which] = sums / np.maximum(counts[:, which], 1)
+        peaks[:, which] = np.where(valid, during, -np.inf).max(axis=2)
+    return counts, means, peaks
+
+
+def _range_medians(
+    values: FloatArray, starts: IntArray, stops: IntArray
+) -> list[list[float | None]]:
+    """Per range, the median of each row of `values` over it, without NaN (None without any
+    sample). Ranges of one length without NaN are sorted together."""
+    result: list[list[float | None]] = [[None] * len(values) for _ in starts]
+    for which, index in _length_groups(starts, stops):
+        length = index.shape[1]
+        ordered = np.sort(values[:, index], axis=2)  # NaN sorts last
+        middle = ((ordered[:, :, (length - 1) // 2] + ordered[:, :, length // 2]) / 2.0).T
+        has_gap = np.logical_or.reduce(np.isnan(ordered[:, :, -1]), axis=0).tolist()
+        for k, range_index, medians, gap in zip(
+            which.tolist(), index, middle.tolist(), has_gap, strict=True
+        ):
+            if gap:  # rare: gaps in the swing; per row, without the missing samples
+                rows = values[:, range_index]
+                result[k] = [
+                    float(np.median(row[~np.isnan(row)])) if (~np.isnan(row)).any() else None
+                    for row in rows
+                ]
+            else:
+                result[k] = medians
     return result
 
 
