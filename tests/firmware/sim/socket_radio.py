@@ -10,14 +10,13 @@
 #   its buffers are.
 #
 # Each message: 2-byte little-endian length (type byte + body), type byte, body.
+import _thread
 import errno
 import json
 import socket
 import struct
 
-import _thread
 import micropython
-
 from bluetooth import Radio
 
 MSG_REGISTER = 1
