@@ -17,6 +17,7 @@ for endless live sessions.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,10 @@ class StreamingMedian:
         self._pending: list[float] = []
 
     def add(self, value: float) -> None:
-        self._pending.append(value)
+        self.extend((value,))
+
+    def extend(self, values: Iterable[float]) -> None:
+        self._pending.extend(values)
         if len(self._pending) >= self._FLUSH_AT:
             self._flush()
 
@@ -102,19 +106,27 @@ class FootSummary:
             self.activity_s[window.activity] = self.activity_s.get(window.activity, 0.0) + span_s
 
     def add(self, step: StepMetrics, keep_contacts: bool) -> None:
-        self.steps += 1
+        self.add_steps([step], keep_contacts)
+
+    def add_steps(self, steps: list[StepMetrics], keep_contacts: bool) -> None:
+        """Add steps in one pass per statistic: per-step calls would cost more than the gait."""
+        self.steps += len(steps)
         if keep_contacts:
-            self.contacts.append((step.t_on_s, step.t_off_s))
-        self.contact_s.add(step.contact_s)
-        if step.stride_s is not None:
-            self.stride_s.add(step.stride_s)
-        if step.forefoot_share is not None:
-            self.forefoot_share.add(step.forefoot_share)
-        for pad, peak in step.peak_kpa.items():
+            self.contacts += [(step.t_on_s, step.t_off_s) for step in steps]
+        self.contact_s.extend([step.contact_s for step in steps])
+        self.stride_s.extend([step.stride_s for step in steps if step.stride_s is not None])
+        self.forefoot_share.extend(
+            [step.forefoot_share for step in steps if step.forefoot_share is not None]
+        )
+        peaks_kpa: dict[str, list[float]] = {}
+        for step in steps:
+            for pad, peak in step.peak_kpa.items():
+                peaks_kpa.setdefault(pad, []).append(peak)
+        for pad, values in peaks_kpa.items():
             median = self.peak_kpa.get(pad)
-            if median is None:  # not setdefault: a new median's bins cost more than the add
+            if median is None:
                 median = self.peak_kpa[pad] = StreamingMedian(2000.0, 1.0)
-            median.add(peak)
+            median.extend(values)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -203,8 +215,7 @@ class SessionAnalyzer:
         events = self._risk[foot].feed(chunk)
         # Kept for live displays (cadence, contact time): the steps this chunk made final.
         self.last_steps = self._gait[foot].update(chunk)
-        for step in self.last_steps:
-            self._summary[foot].add(step, self._keep_contacts)
+        self._summary[foot].add_steps(self.last_steps, self._keep_contacts)
         self._summary[foot].add_activity(self._activity[foot].update(chunk))
         if len(chunk.t_s):
             self._first_t_s = min(self._first_t_s, float(chunk.t_s[0]))
@@ -234,8 +245,7 @@ class SessionAnalyzer:
             self._finished = True
             for foot, engine in self._risk.items():
                 self._alerts += engine.finish()
-                for step in self._gait[foot].finish():
-                    self._summary[foot].add(step, self._keep_contacts)
+                self._summary[foot].add_steps(self._gait[foot].finish(), self._keep_contacts)
                 self._summary[foot].add_activity(self._activity[foot].finish())
                 self._summary[foot].cannot_assess = engine.cannot_assess
                 self._summary[foot].active_s = engine.active_s
