@@ -321,26 +321,23 @@ class ContactDetector:
         all_off = np.concatenate((self._hist_off, thr_off))
         all_p = np.concatenate((self._hist_p, raw), axis=1)
         offset = base - len(self._hist_t)  # global index of all_*[0]
+        history = (all_t, all_p, all_load)
 
         queue: list[_Event] = []
-        for i in rises:
-            k = int(below[i])  # last sample at or under the off level before the rise
-            local = k - offset
-            if k < 0 or local < 0:  # onset unknown: the stream began loaded
-                queue.append(_Event(base + int(i), "rise", float(t_s[i]), -1, thr_peak[i]))
+        onset_index = below[rises]
+        known = (onset_index >= 0) & (onset_index - offset >= 0)  # else the stream began loaded
+        onsets_s = iter(
+            self._rise_onsets(
+                rises[known], onset_index[known], falls, (thr_on, thr_off), history, base
+            )
+        )
+        for i, k, is_known in zip(
+            rises.tolist(), onset_index.tolist(), known.tolist(), strict=True
+        ):
+            if is_known:
+                queue.append(_Event(base + i, "rise", next(onsets_s), k, thr_peak[i]))
             else:
-                rise_kpa = (
-                    self.onset_fraction
-                    * (thr_on[i] - thr_off[i])
-                    / (self.on_fraction - self.off_fraction)
-                )
-                stop = base + int(i) - offset
-                # The swing floor: after the last fall, at most a swing's length back.
-                fall_before = falls[falls < i]
-                last_fall = base + int(fall_before[-1]) if len(fall_before) else self._last_fall
-                start = max(0, last_fall - offset, min(local, stop - self._floor_n))
-                t_on = _onset(all_t, all_load, start, stop, rise_kpa)
-                queue.append(_Event(base + int(i), "rise", t_on, k, thr_peak[i]))
+                queue.append(_Event(base + i, "rise", float(t_s[i]), -1, thr_peak[i]))
         for j in falls:
             local = base + int(j) - offset
             queue.append(
@@ -357,7 +354,7 @@ class ContactDetector:
         if self._candidate is not None and t_s[-1] - self._candidate.t_off_s >= final_after_s:
             self._closed.append(self._candidate)
             self._candidate = None
-        steps = self._finalize((all_t, all_p, all_load))
+        steps = self._finalize(history)
 
         self._state = int(state[-1])
         self._last_below = int(below[-1])
@@ -368,6 +365,34 @@ class ContactDetector:
         self._hist_t, self._hist_p = all_t[-keep:], all_p[:, -keep:]
         self._hist_load, self._hist_off = all_load[-keep:], all_off[-keep:]
         return steps
+
+    def _rise_onsets(
+        self,
+        rises: IntArray,
+        onset_index: IntArray,
+        falls: IntArray,
+        levels: tuple[FloatArray, FloatArray],
+        history: _History,
+        base: int,
+    ) -> list[float]:
+        """Backdated onset times of rises whose last sample at the off level is known."""
+        all_t, _, all_load = history
+        thr_on, thr_off = levels
+        offset = base - (len(all_t) - len(thr_on))  # global index of all_t[0]
+        rise_kpa = (
+            self.onset_fraction
+            * (thr_on[rises] - thr_off[rises])
+            / (self.on_fraction - self.off_fraction)
+        )
+        stops = base + rises - offset
+        # The swing floor: after the last fall, at most a swing's length back.
+        fall_before = np.concatenate(([self._last_fall], base + falls))
+        last_fall = fall_before[np.searchsorted(falls, rises)]
+        starts = np.maximum(
+            np.maximum(0, last_fall - offset),
+            np.minimum(onset_index - offset, stops - self._floor_n),
+        )
+        return _onsets(all_t, all_load, starts, stops, rise_kpa)
 
     def _thresholds(self, load: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Per-sample on, off and peak levels from the floor and range of the recent blocks."""
@@ -648,17 +673,27 @@ def _range_medians(
     return result
 
 
-def _onset(t_s: FloatArray, load: FloatArray, start: int, stop: int, rise_kpa: float) -> float:
-    """Where the load last left its own swing floor before sample `stop`.
+def _onsets(
+    t_s: FloatArray, load: FloatArray, starts: IntArray, stops: IntArray, rise_kpa: FloatArray
+) -> list[float]:
+    """Where the load last left its own swing floor before each sample of `stops`.
 
-    The floor is the lowest load since `start` (a swing's length before the rise); the onset
-    is the last upward crossing of floor + `rise_kpa`, so a baseline that drifts above the
-    stream's floor does not pull the onset early.
+    The floor is the lowest load from `starts` (a swing's length before the rise) on; the
+    onset is the last upward crossing of floor + `rise_kpa`, so a baseline that drifts above
+    the stream's floor does not pull the onset early.
     """
-    segment = load[start : stop + 1]
-    level = float(segment.min()) + rise_kpa
-    k = start + int(np.flatnonzero(segment <= level)[-1])
-    return _interpolate(t_s, load, k, level)
+    last = np.zeros(len(starts), dtype=np.int64)
+    levels = np.zeros(len(starts))
+    for which, index in _length_groups(starts, stops + 1):
+        segment = load[index]
+        level = segment.min(axis=1) + rise_kpa[which]
+        at_floor = segment <= level[:, None]
+        last[which] = index[:, -1] - np.argmax(at_floor[:, ::-1], axis=1)
+        levels[which] = level
+    return [
+        _interpolate(t_s, load, k, level)
+        for k, level in zip(last.tolist(), levels.tolist(), strict=True)
+    ]
 
 
 def _interpolate(t_s: FloatArray, load: FloatArray, k: int, level: float) -> float:
