@@ -376,6 +376,8 @@ class ContactDetector:
         base: int,
     ) -> list[float]:
         """Backdated onset times of rises whose last sample at the off level is known."""
+        if not len(rises):
+            return []
         all_t, _, all_load = history
         thr_on, thr_off = levels
         offset = base - (len(all_t) - len(thr_on))  # global index of all_t[0]
@@ -495,6 +497,8 @@ class ContactDetector:
 
     def _finalize(self, history: _History) -> list[StepMetrics]:
         """The steps among the closed contacts, all measured at once on `history`."""
+        if not self._closed:
+            return []
         closed = [contact for contact in self._closed if contact is not None]
         t_all, _, load = history
         on_s = np.array([contact.t_on_s for contact in closed])
@@ -614,9 +618,12 @@ class _Step:
 def _length_groups(starts: IntArray, stops: IntArray) -> Iterator[tuple[IntArray, IntArray]]:
     """Sample ranges [start, stop) grouped by length: per length > 0, which ranges have it and
     their sample indices (ranges x length), so that each group is one numpy call."""
-    lengths = stops - starts
-    for length in np.unique(lengths[lengths > 0]).tolist():
-        which = np.flatnonzero(lengths == length)
+    groups: dict[int, list[int]] = {}  # grouped in Python: cheaper for the few ranges of a chunk
+    for position, length in enumerate((stops - starts).tolist()):
+        if length > 0:
+            groups.setdefault(length, []).append(position)
+    for length, positions in groups.items():
+        which = np.array(positions, dtype=np.int64)
         yield which, starts[which, None] + np.arange(length)
 
 
