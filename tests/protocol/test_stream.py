@@ -350,3 +350,17 @@ def test_any_loss_pattern_is_recovered_exactly(
     for i in sorted(lost)[:10]:
         assert stream.place(frames[i]) == []
     assert stream.stats.duplicates == min(10, len(lost))
+
+
+def test_history_before_the_first_frame_is_asked_for_but_not_counted_missing() -> None:
+    stream = InsoleStream()
+    # The host first hears frame 40: the insole took frames 30-39 before anyone listened.
+    stream.place(frame(40, 10_000_000))
+    assert stream.history_ranges(10) == [(30, 39)]
+    assert stream.missing() == 0  # the insole may not be able to send them: not a gap
+    # Two of them come (late, placed before the first), the rest is asked for again.
+    for seq64 in (35, 36):
+        (placed,) = stream.place(frame(seq64, 10_000_000 - (40 - seq64) * 250_000))
+        assert placed.late and placed.t_first_us == 10_000_000 - (40 - seq64) * 250_000
+    assert stream.history_ranges(10) == [(30, 34), (37, 39)]
+    assert stream.history_ranges(0) == [] and InsoleStream().history_ranges(10) == []

@@ -25,7 +25,7 @@ def _grid(blocks: list[SampleBlock]) -> np.ndarray:
 
 
 def test_in_order_frames_come_out_in_order_after_the_hold() -> None:
-    assembler = SampleAssembler(hold_s=0.5)
+    assembler = SampleAssembler(hold_s=0.5, start_hold_s=0.0)
     released: list[SampleBlock] = []
     for seq in range(20):
         released += assembler.add(_frame(seq), seq * 0.1)
@@ -40,7 +40,7 @@ def test_in_order_frames_come_out_in_order_after_the_hold() -> None:
 
 
 def test_late_frame_within_the_wait_fills_its_gap() -> None:
-    assembler = SampleAssembler(hold_s=0.2, max_wait_s=5.0)
+    assembler = SampleAssembler(hold_s=0.2, max_wait_s=5.0, start_hold_s=0.0)
     released: list[SampleBlock] = []
     order = [0, 1, 2, 4, 5, 6, 7, 8, 3, 9, 10]  # frame 3 recovered by a resend
     for i, seq in enumerate(order):
@@ -53,7 +53,7 @@ def test_late_frame_within_the_wait_fills_its_gap() -> None:
 
 
 def test_gap_is_released_as_missing_after_the_wait_and_a_later_copy_is_dropped() -> None:
-    assembler = SampleAssembler(hold_s=0.2, max_wait_s=1.0)
+    assembler = SampleAssembler(hold_s=0.2, max_wait_s=1.0, start_hold_s=0.0)
     released: list[SampleBlock] = []
     t_s = 0.0
     for seq in [0, 1, *range(3, 30)]:
@@ -73,7 +73,7 @@ def test_release_depends_only_on_receive_times_so_replay_matches() -> None:
     order = [0, 2, 3, 1, 4, 6, 7, 8, 9, 10, 11, 12, 5, 13]
     runs = []
     for _ in range(2):
-        assembler = SampleAssembler(hold_s=0.1, max_wait_s=0.3)
+        assembler = SampleAssembler(hold_s=0.1, max_wait_s=0.3, start_hold_s=0.0)
         out = []
         for i, seq in enumerate(order):
             out.append(
@@ -100,7 +100,7 @@ def _frame_at(seq: int, t_first_us: int, boot: int = 0) -> StreamFrame:
 
 
 def test_slots_the_insole_skipped_are_released_at_once_not_waited_for() -> None:
-    assembler = SampleAssembler(hold_s=0.0, max_wait_s=1000.0)
+    assembler = SampleAssembler(hold_s=0.0, max_wait_s=1000.0, start_hold_s=0.0)
     released = assembler.add(_frame_at(0, 0), 0.0)
     # Frame 1 starts 3 samples late: the insole skipped 3 slots, no frame is missing.
     released += assembler.add(_frame_at(1, 130_000), 0.1)
@@ -112,7 +112,7 @@ def test_slots_the_insole_skipped_are_released_at_once_not_waited_for() -> None:
 
 
 def test_a_new_boot_goes_where_the_caller_places_it_and_the_restart_is_not_waited_for() -> None:
-    assembler = SampleAssembler(hold_s=0.0, max_wait_s=1000.0)
+    assembler = SampleAssembler(hold_s=0.0, max_wait_s=1000.0, start_hold_s=0.0)
     released = assembler.add(_frame_at(0, 0), 0.0)
     released += assembler.add(_frame_at(1, 100_000), 0.1)
     # The insole restarted: its clock starts again, far from the old one on the stream.
@@ -124,3 +124,21 @@ def test_a_new_boot_goes_where_the_caller_places_it_and_the_restart_is_not_waite
     assert np.isnan(grid[20:50]).all()
     assert (grid[50:60] == 2).all() and (grid[60:70] == 3).all()
     assert assembler.stats.samples_skipped == 30
+
+
+def test_frames_from_before_the_first_one_heard_extend_the_grid_during_the_start_hold() -> None:
+    assembler = SampleAssembler(hold_s=0.0, start_hold_s=1.0)
+    released = assembler.add(_frame(5), 0.0)  # the first frame heard
+    released += assembler.add(_frame(6), 0.1)
+    # The insole's history, asked for when frame 5 came: frames 2-4, taken before it.
+    for seq in (2, 3, 4):
+        released += assembler.add(_frame(seq), 0.2)
+    assert released == []  # nothing before the start hold has passed
+    for seq in range(7, 12):
+        released += assembler.add(_frame(seq), 1.0 + seq * 0.1)
+    grid = _grid(released)
+    assert released[0].first_index == -30  # three frames before grid sample 0
+    expected = np.concatenate([_frame(seq).frame.samples for seq in range(2, 12)])
+    np.testing.assert_array_equal(grid, expected)
+    # Once samples are out, an older frame is too late.
+    assert assembler.add(_frame(1), 3.0) == [] and assembler.stats.frames_too_late == 1

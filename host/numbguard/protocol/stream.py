@@ -151,6 +151,7 @@ class InsoleStream:
         self._requested: set[int] = set()
         self._evidence: list[DataFrame] = []  # frames contradicting received ones
         self._waiting: list[DataFrame] | None = None  # frames held until page 0 (reconnection)
+        self._first_placed: tuple[int, int] | None = None  # (seq64, time) of the first frame
 
     # -- status --------------------------------------------------------------------------
 
@@ -256,6 +257,8 @@ class InsoleStream:
             # The boot's first frames: their times count from the boot's clock origin.
             self._note_missing(self._hi + 1, seq64 - 1, anchor=(self._hi, boot.t_offset_us))
         boot.started = True
+        if self._first_placed is None:
+            self._first_placed = (seq64, t_us)
         return self._advance(frame, seq64, t_us)
 
     def _place_newer(self, frame: DataFrame, seq64: int) -> StreamFrame:
@@ -333,6 +336,22 @@ class InsoleStream:
             self._requested.discard(seq64)
             self.stats.lost += 1
 
+    def history_ranges(self, frames: int) -> list[tuple[int, int]]:
+        """RESEND ranges (16-bit, inclusive) for the `frames` frames before the first one
+        placed that have not come yet: what the insole took before the host listened.
+
+        They are not counted missing (the insole may hold frames it cannot send on this link),
+        so the caller asks a bounded number of times; any that come are placed as late."""
+        if self._first_placed is None or frames <= 0:
+            return []
+        first_seq64 = self._first_placed[0]
+        absent = [
+            seq64
+            for seq64 in range(first_seq64 - min(frames, self.history_frames), first_seq64)
+            if seq64 not in self._recent
+        ]
+        return self._as_ranges(absent)
+
     def missing(self) -> int:
         """How many frames are missing now (noticed, not yet arrived nor given up)."""
         return len(self._missing)
@@ -348,8 +367,12 @@ class InsoleStream:
         """
         wanted = [s for s in sorted(self._missing) if again or s not in self._requested]
         self._requested.update(wanted)
+        return self._as_ranges(wanted)
+
+    def _as_ranges(self, seq64s: list[int]) -> list[tuple[int, int]]:
+        """Sorted seq64 values as inclusive 16-bit (first, last) ranges of this boot."""
         ranges: list[tuple[int, int]] = []
-        for seq64 in wanted:
+        for seq64 in seq64s:
             if ranges and seq64 == ranges[-1][1] + 1 and seq64 - ranges[-1][0] < SEQ_MODULO - 1:
                 ranges[-1] = (ranges[-1][0], seq64)
             else:

@@ -24,6 +24,10 @@ DEFAULT_HOLD_S: Final = 0.5
 # A link drop of a few seconds is refilled by RESEND within this; alerts must still come within
 # 30 s of an onset, so the wait stays well below that.
 DEFAULT_MAX_WAIT_S: Final = 8.0
+# Nothing is released in the first seconds of a link: the host asks the insole for the frames
+# it took before the first one heard (its ring holds them), and they may extend the grid
+# backwards until the first release.
+DEFAULT_START_HOLD_S: Final = 2.0
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,16 @@ class SampleAssembler:
     """One foot's grid. The first frame fixes the grid: its rate, its pads, sample 0."""
 
     def __init__(
-        self, *, hold_s: float = DEFAULT_HOLD_S, max_wait_s: float = DEFAULT_MAX_WAIT_S
+        self,
+        *,
+        hold_s: float = DEFAULT_HOLD_S,
+        max_wait_s: float = DEFAULT_MAX_WAIT_S,
+        start_hold_s: float = DEFAULT_START_HOLD_S,
     ) -> None:
         self.hold_s = hold_s
         self.max_wait_s = max_wait_s
+        self.start_hold_s = start_hold_s
+        self._first_received_s: float | None = None
         self.stats = AssemblerStats()
         self.rate_hz: int | None = None
         self.pads: tuple[str, ...] = ()
@@ -95,10 +105,16 @@ class SampleAssembler:
         period_us = 1e6 / self.rate_hz
         first = base_index + round((placed.t_first_us - boot_t0_us) / period_us)
         if first < self._next_index:
-            self.stats.frames_too_late += 1
-            return []
+            if self.stats.samples_released:
+                self.stats.frames_too_late += 1
+                return []
+            self._next_index = first  # before anything is released, the grid grows backwards
         self._pending[first] = _Pending(frame.samples.astype(np.float64), placed.seq64, placed.boot)
         self._newest_end_index = max(self._newest_end_index, first + frame.n_sets)
+        if self._first_received_s is None:
+            self._first_received_s = received_s
+        if received_s - self._first_received_s < self.start_hold_s:
+            return []
         hold_sets = round(self.hold_s * self.rate_hz)
         return self._release(self._newest_end_index - hold_sets, received_s)
 

@@ -22,6 +22,7 @@ from numbguard.protocol.constants import (
     OP_TIME_SYNC,
     RESULT_NOT_HELD,
     RESULT_OK,
+    SEQ_MODULO,
 )
 from numbguard.protocol.decoder import Decoded
 from numbguard.protocol.frames import DataFrame, Frame, Reply, StatusFrame, StatusIdentity
@@ -47,6 +48,9 @@ RESEND_DELAY_S: Final = 0.05
 RESEND_RETRY_S: Final = 0.5
 MAX_RESENDS_IN_FLIGHT: Final = 4
 MAX_HELD_FRAMES: Final = MAX_WAITING_FRAMES + MAX_EVIDENCE_FRAMES
+# Frames from before the first one heard are asked for this many times, this far apart.
+HISTORY_ATTEMPTS: Final = 3
+HISTORY_WAIT_S: Final = 0.3
 
 
 class InsoleLink:
@@ -66,6 +70,7 @@ class InsoleLink:
         # with their bytes and arrival time, until it places them.
         self._held: deque[tuple[DataFrame, bytes, float]] = deque(maxlen=MAX_HELD_FRAMES)
         self._resend_task: asyncio.Task[None] | None = None
+        self._history_task: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(MAX_RESENDS_IN_FLIGHT)
 
     # -- frames in -------------------------------------------------------------------------
@@ -82,6 +87,10 @@ class InsoleLink:
                 link=self.link, foot=frame.foot, insole_tag=frame.insole_tag, name=self.name
             )
         if isinstance(frame, DataFrame):
+            if self._history_task is None:
+                self._history_task = asyncio.get_running_loop().create_task(
+                    self._ask_history(frame.seq)
+                )
             self._place(self.stream.place(frame), frame, decoded.raw, received_s)
             if self.stream.missing():
                 self._schedule_resend()
@@ -204,6 +213,31 @@ class InsoleLink:
         if self._resend_task is not None and not self._resend_task.done():
             await asyncio.shield(self._resend_task)
 
+    async def _ask_history(self, first_seq: int) -> None:
+        """Fetch what the insole still holds from before the first frame heard, so the session
+        starts with every sample the insole took since it booted (up to its ring's length).
+
+        A RESEND of the one frame before asks for it and learns from the reply where the
+        insole's ring starts; then the frames in between are asked for, again for those that
+        did not come, `HISTORY_ATTEMPTS` times at most: an insole may hold frames it cannot
+        send on this link (built for a larger MTU), and those are not asked for forever."""
+        before = (first_seq - 1) % SEQ_MODULO
+        try:
+            reply = await self.transport.control(
+                self.link, OP_RESEND, first_seq=before, last_seq=before
+            )
+            held = (first_seq - int(reply.data.get("oldest_seq_held", first_seq))) % SEQ_MODULO
+            for _ in range(HISTORY_ATTEMPTS):
+                await asyncio.sleep(HISTORY_WAIT_S)
+                ranges = self.stream.history_ranges(held)
+                if not ranges:
+                    return
+                await asyncio.gather(*(self._request_range(*r) for r in ranges))
+        except DeviceError:
+            return
+
     def cancel(self) -> None:
+        if self._history_task is not None:
+            self._history_task.cancel()
         if self._resend_task is not None:
             self._resend_task.cancel()
