@@ -3,27 +3,18 @@ binary (missing: skipped, or failed in CI)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from numbguard.lab.pty_peer import PtyPeer
+from tests.required_tools import require_tool
 
 HERE = Path(__file__).resolve().parent
 
 
 def micropython_binary() -> str:
-    found = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
-    if not Path(found).exists():
-        reason = f"`micropython` not found on PATH or next to {sys.executable}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the deploy tests", pytrace=False)
-        pytest.skip(reason)
-    return found
+    return require_tool("micropython", "the deploy tests")
 
 
 @dataclass

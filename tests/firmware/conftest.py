@@ -6,42 +6,22 @@ Without a `micropython` (or `mpy-cross`) binary the tests that need it skip and 
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from fw_harness import MicroPython
 
-
-def find_tool(name: str) -> str | None:
-    """A command from PATH or from the running interpreter's bin directory (the venv)."""
-    found = shutil.which(name)
-    if found:
-        return found
-    beside = Path(sys.executable).parent / name
-    return str(beside) if beside.exists() else None
-
-
-def require_tool(name: str) -> str:
-    path = find_tool(name)
-    if path is None:
-        reason = f"`{name}` not found on PATH or next to {sys.executable}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the firmware tests", pytrace=False)
-        pytest.skip(reason)
-    return path
+from tests.required_tools import require_tool
 
 
 @pytest.fixture(scope="session")
 def micropython_bin() -> str:
-    return require_tool("micropython")
+    return require_tool("micropython", "the firmware tests")
 
 
 @pytest.fixture(scope="session")
 def mpy_cross_bin() -> str:
-    return require_tool("mpy-cross")
+    return require_tool("mpy-cross", "the firmware tests")
 
 
 @pytest.fixture

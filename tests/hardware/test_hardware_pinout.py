@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import ast
 import csv
-import os
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from hardware_scripts import HARDWARE_DIR, load_hardware_script
 
 from numbguard.pads import PAD_IDS
+from tests.required_tools import require_tool
 
 REPO_ROOT = HARDWARE_DIR.parent
 gen_pinout = load_hardware_script("gen_pinout")
@@ -80,12 +78,7 @@ def test_pinout_rules_catch_mistakes(signal: str, change: dict[str, object], mes
 
 
 def test_generated_pinout_runs_under_micropython() -> None:
-    sibling = Path(sys.executable).with_name("micropython")
-    micropython = str(sibling) if sibling.exists() else shutil.which("micropython")
-    if micropython is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("micropython not found; CI must run this test")
-        pytest.skip("micropython unix port not installed")
+    micropython = require_tool("micropython", "the generated pinout under MicroPython")
     result = subprocess.run(
         [micropython, "-c", "import pinout; print(len(pinout.PAD_PINS), pinout.BATTERY_PIN)"],
         env={"MICROPYPATH": str(REPO_ROOT / "firmware")},

@@ -6,12 +6,10 @@ Without the `micropython` binary the caller skips, saying why; in CI (CI=true) i
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from tests.required_tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE_DIR = ROOT / "firmware"
@@ -20,13 +18,7 @@ TIMEOUT_S = 60
 
 
 def micropython_binary() -> str:
-    found = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
-    if not Path(found).exists():
-        reason = f"`micropython` not found on PATH or next to {sys.executable}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the firmware side of the protocol", pytrace=False)
-        pytest.skip(reason)
-    return found
+    return require_tool("micropython", "the firmware side of the protocol")
 
 
 def micropython_env() -> dict[str, str]:

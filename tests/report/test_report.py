@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import base64
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import matplotlib.image
 import numpy as np
-import pytest
 
 from numbguard.analysis.types import PressureChunk
 from numbguard.report import SessionSeries, write_report
 from numbguard.report.plots import alert_spans, envelope
+from tests.required_tools import require_tool
 
 RATE_HZ = 100.0
 
@@ -136,17 +134,8 @@ def test_envelope_keeps_peaks_of_long_series() -> None:
     assert v_plot.max() == 700.0
 
 
-def _chromium() -> str | None:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None and os.environ.get("CI") == "true":
-        pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
-    return found
-
-
 def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    chromium = _chromium()
-    if chromium is None:
-        pytest.skip("chromium not installed (Debian package chromium)")
+    chromium = require_tool("chromium", "the report rendering check (Debian package chromium)")
     series, result = _running_session()
     report = write_report(tmp_path / "report.html", result, series)
     screenshot = tmp_path / "report.png"

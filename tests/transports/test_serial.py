@@ -4,8 +4,6 @@ the other side (the CPython insole emulator in its own process)."""
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from numbguard.protocol.frames import DataFrame, Reply, StatusIdentity
 from numbguard.transports import open_transport
 from numbguard.transports.base import FrameEvent
 from numbguard.transports.serial import SerialTransport
+from tests.required_tools import require_tool
 
 INSOLE_ID = 0x5EED0042
 
@@ -151,11 +150,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _firmware_peer(workdir: Path, noise: LineNoise | None = None) -> PtyPeer:
-    binary = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
-    if not Path(binary).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("`micropython` not found; CI must run the firmware end to end")
-        pytest.skip("`micropython` not found on PATH or next to the interpreter")
+    binary = require_tool("micropython", "the firmware end to end over serial")
     micropypath = f"{REPO / 'tests' / 'firmware' / 'sim'}:{REPO / 'firmware'}:.frozen"
     return PtyPeer(
         [binary, str(REPO / "firmware" / "main.py")],
@@ -163,9 +158,9 @@ def _firmware_peer(workdir: Path, noise: LineNoise | None = None) -> PtyPeer:
     )  # fmt: skip
 
 
-async def _stream_then_unplug(peer: PtyPeer, frames_wanted: int) -> tuple[
-    list[FrameEvent], SerialTransport
-]:
+async def _stream_then_unplug(
+    peer: PtyPeer, frames_wanted: int
+) -> tuple[list[FrameEvent], SerialTransport]:
     async with open_transport(f"serial://{peer.path}") as transport:
         assert isinstance(transport, SerialTransport)
         (insole,) = transport.insoles
