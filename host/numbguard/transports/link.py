@@ -102,6 +102,10 @@ class InsoleLink:
             if isinstance(frame, StatusIdentity):
                 self._learn_identity(frame)
             self._place(self.stream.on_status(frame), None, b"", received_s)
+            # Page 1 names the newest frame sent: frames lost at the end of a stream (before a
+            # STOP, or during a link drop) show up only here, with no newer frame to tell.
+            if self.stream.missing():
+                self._schedule_resend()
 
     def _place(
         self, placed: list[StreamFrame], frame: DataFrame | None, raw: bytes, received_s: float
