@@ -4,6 +4,10 @@
 so the same frames give the same alerts whether they come live from insoles or from a
 recording: replay is the same runner fed from a file.
 
+The runner keeps its own `InsoleStream` per foot although a live link has one too (to ask for
+resends): placing a frame costs microseconds, and a replay, which has no link, then places the
+recorded frames exactly as the live session did.
+
 Per foot: frames are placed on the insole's stream (64-bit sequence and time, resets), the
 clock aligner learns the insole's clock from frames and time-sync replies, the assembler turns
 placed frames into a time-ordered sample grid, the insole's calibration turns counts into kPa,
