@@ -40,6 +40,7 @@ from numbguard.pads import PAD_IDS
 from numbguard.protocol.constants import OP_GET_CAL, OP_GET_STATUS
 from numbguard.protocol.frames import StatusClock
 from numbguard.transports import open_transport
+from tests.required_tools import require_tool
 
 BENCH = Path(__file__).resolve().parents[1] / "deploy" / "calibration_bench.py"
 SIM_BOARD = BENCH.with_name("sim_board.py")
@@ -285,9 +286,7 @@ def test_prompts_without_a_terminal_answer_say_what_to_do(
 async def test_the_real_firmware_holds_and_stores_the_constants_written(tmp_path: Path) -> None:
     """SET_CAL and GET_CAL against the firmware itself, under MicroPython on the simulated
     board of tests/deploy; the constants also land in the firmware's config file."""
-    micropython = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
-    if not Path(micropython).exists():
-        pytest.skip("`micropython` not found")
+    micropython = require_tool("micropython", "calibration against the real firmware")
     fs = tmp_path / "board"
     fs.mkdir()
     for source in (Path(__file__).resolve().parents[2] / "firmware").glob("*.py"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -11,14 +10,13 @@ import serial
 
 from numbguard.cli import main
 from numbguard.lab.pty_peer import PtyPeer
+from tests.required_tools import require_tool
 
 SIM_BOARD = Path(__file__).resolve().parents[1] / "deploy" / "sim_board.py"
 
 
 def board_argv(fs: Path) -> list[str]:
-    micropython = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
-    if not Path(micropython).exists():
-        pytest.skip("`micropython` not found")
+    micropython = require_tool("micropython", "the flash command against the simulated board")
     return [sys.executable, str(SIM_BOARD), "--micropython", micropython, "--fs", str(fs)]
 
 
