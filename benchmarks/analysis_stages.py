@@ -15,33 +15,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import tracemalloc
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
+from analysis_common import print_throughput, simulated_chunks
 
 from numbguard.analysis.activity import ActivityClassifier
 from numbguard.analysis.cadence import CadenceTracker
 from numbguard.analysis.gait import GaitTracker
 from numbguard.analysis.types import PressureChunk, StepMetrics
 from numbguard.pads import Foot
-from numbguard.simulate import SessionSimulator, build_scenario
-
-
-def simulated(hours: float, chunk_s: float) -> Iterable[PressureChunk]:
-    return SessionSimulator(build_scenario("crossing_stops", hours * 3600.0), seed=0).chunks(
-        chunk_s
-    )
-
-
-def best_of(repeats: int, work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def gait(chunks: Iterable[PressureChunk]) -> list[StepMetrics]:
@@ -71,33 +54,27 @@ def all_stages(chunks: Iterable[PressureChunk]) -> None:
     cadence.update(tracker.finish())
 
 
-def numpy_pass(chunks: list[PressureChunk]) -> None:
-    for chunk in chunks:
-        for values in chunk.pressure_kpa.values():
-            np.sum(values)
+_steps_of: dict[int, list[StepMetrics]] = {}
+
+
+def cadence(chunks: list[PressureChunk]) -> None:
+    """Cadence from the session's steps; the steps are found once per chunking and kept, so
+    the best of the repeats times the cadence tracker alone."""
+    steps = _steps_of.get(id(chunks))
+    if steps is None:
+        steps = _steps_of[id(chunks)] = gait(chunks)
+    CadenceTracker().update(steps)
 
 
 def throughput(hours: float) -> None:
-    duration_s = hours * 3600.0
-    print(f"Throughput, {hours:g} h two-foot session at 100 Hz x 6 pads (best of 3):\n")
-    print("| chunks | stage | time s | x real time | x one numpy pass |")
-    print("|---|---|---|---|---|")
-    for chunk_s in (60.0, 1.0):
-        chunks = list(simulated(hours, chunk_s))
-        floor_s = best_of(3, lambda c=chunks: numpy_pass(c))
-        steps = gait(chunks)
-        stages: list[tuple[str, Callable[[], object]]] = [
-            ("contact detector + step metrics", lambda c=chunks: gait(c)),
-            ("activity windows", lambda c=chunks: activity(c)),
-            ("cadence (from the steps)", lambda s=steps: CadenceTracker().update(s)),
-        ]
-        for name, work in stages:
-            seconds = best_of(3, work)
-            print(
-                f"| {chunk_s:g} s | {name} | {seconds:.3f} | {duration_s / seconds:,.0f} "
-                f"| {seconds / floor_s:,.1f} |"
-            )
-    print()
+    print_throughput(
+        hours,
+        [
+            ("contact detector + step metrics", gait),
+            ("activity windows", activity),
+            ("cadence (from the steps)", cadence),
+        ],
+    )
 
 
 def peak_memory(hours_list: list[float]) -> None:
@@ -106,7 +83,7 @@ def peak_memory(hours_list: list[float]) -> None:
     print("|---|---|")
     for hours in hours_list:
         tracemalloc.start()
-        all_stages(simulated(hours, 10.0))
+        all_stages(simulated_chunks(hours, 10.0))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"| {hours:g} h | {peak / 1e6:.2f} |")

@@ -21,31 +21,15 @@ from __future__ import annotations
 import argparse
 import time
 import tracemalloc
-from collections.abc import Callable
 
 import numpy as np
+from analysis_common import print_throughput, simulated_chunks, simulated_session
 
 from numbguard.analysis.gait import ContactDetector
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import FootRiskEngine
 from numbguard.analysis.types import PressureChunk
 from numbguard.pads import Foot
-from numbguard.simulate import SessionSimulator, build_scenario
-
-
-def session(hours: float, chunk_s: float) -> list[PressureChunk]:
-    scenario = build_scenario("crossing_stops", hours * 3600.0)
-    return list(SessionSimulator(scenario, seed=0).chunks(chunk_s))
-
-
-def best_of(repeats: int, work: Callable[[], None]) -> float:
-    """Best CPU time (process time: robust to other load on a shared machine) of `work`."""
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        work()
-        times.append(time.process_time() - start)
-    return min(times)
 
 
 def full(chunks: list[PressureChunk]) -> None:
@@ -71,27 +55,8 @@ def risk_only(chunks: list[PressureChunk]) -> None:
         engine.finish()
 
 
-def numpy_pass(chunks: list[PressureChunk]) -> None:
-    for chunk in chunks:
-        for values in chunk.pressure_kpa.values():
-            np.sum(values)
-
-
 def throughput(hours: float) -> None:
-    duration_s = hours * 3600.0
-    print(f"Throughput, {hours:g} h two-foot session at 100 Hz x 6 pads (best of 3):\n")
-    print("| chunks | stage | time s | x real time | x one numpy pass |")
-    print("|---|---|---|---|---|")
-    for chunk_s in (60.0, 1.0):
-        chunks = session(hours, chunk_s)
-        floor_s = best_of(3, lambda c=chunks: numpy_pass(c))
-        for name, work in (("whole analyzer", full), ("gait", gait_only), ("risk", risk_only)):
-            seconds = best_of(3, lambda w=work, c=chunks: w(c))
-            print(
-                f"| {chunk_s:g} s | {name} | {seconds:.3f} | {duration_s / seconds:,.0f} "
-                f"| {seconds / floor_s:,.0f} |"
-            )
-    print()
+    print_throughput(hours, [("whole analyzer", full), ("gait", gait_only), ("risk", risk_only)])
 
 
 def peak_memory(hours_list: list[float]) -> None:
@@ -99,10 +64,9 @@ def peak_memory(hours_list: list[float]) -> None:
     print("| session | peak MB |")
     print("|---|---|")
     for hours in [0.02, *hours_list]:  # a short first run takes the one-time allocations
-        scenario = build_scenario("crossing_stops", hours * 3600.0)
         tracemalloc.start()
         analyzer = SessionAnalyzer(keep_contacts=False)
-        for chunk in SessionSimulator(scenario, seed=0).chunks(10.0):
+        for chunk in simulated_chunks(hours, 10.0):
             analyzer.feed(chunk)
         analyzer.finish()
         _, peak = tracemalloc.get_traced_memory()
@@ -113,7 +77,7 @@ def peak_memory(hours_list: list[float]) -> None:
 
 
 def live_latency(minutes: float = 10.0) -> None:
-    chunks = session(minutes / 60.0, 0.1)
+    chunks = simulated_session(minutes / 60.0, 0.1)
     analyzer = SessionAnalyzer(keep_contacts=False)
     times = []
     for chunk in chunks:
