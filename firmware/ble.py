@@ -1,18 +1,36 @@
 # BLE peripheral on the low-level `bluetooth` module: the numbguard service (data notify,
-# control write, status read/notify), Device Information and Battery services, advertising.
+# control write, status read/notify), Device Information and Battery services, advertising,
+# and the link's security.
 #
-# The IRQ handler only records what happened (connection, MTU, control writes) for the
-# tasks in main.py to act on; memoryviews it receives are copied before it returns.
+# The IRQ handler only records what happened (connection, MTU, encryption, control writes) for
+# the tasks in main.py to act on; memoryviews it receives are copied before it returns. On the
+# ESP32 it runs on the NimBLE task, between any two bytecodes of the tasks: readers take a
+# field once (`trusted_conn`) instead of testing it and then using it.
+#
+# Security is the firmware's own: NimBLE's gatts_notify sends to any connection, subscribed or
+# not, encrypted or not, so data, status and replies go only to `trusted_conn`: a link that is
+# encrypted with LE Secure Connections from a bond this insole stored (bonds.py), or bonded
+# just now inside the pairing window. A link that encrypts any other way is dropped; control
+# writes and status reads from a link that is not trusted are refused.
 import errno
 
 from micropython import const
 
 import protocol as p
+from bonds import SEC_PEER
 
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
+_IRQ_GATTS_READ_REQUEST = const(4)
 _IRQ_MTU_EXCHANGED = const(21)
+_IRQ_ENCRYPTION_UPDATE = const(28)
+_IRQ_GET_SECRET = const(29)
+_IRQ_SET_SECRET = const(30)
+
+_GATTS_NO_ERROR = const(0)
+_GATTS_ERROR_INSUFFICIENT_AUTHENTICATION = const(0x05)
+_MIN_KEY_BYTES = const(16)
 
 _FLAG_READ = const(0x0002)
 _FLAG_WRITE_NO_RESPONSE = const(0x0004)
@@ -81,14 +99,33 @@ def services(bluetooth):
     return (numbguard, device_info, battery)
 
 
+def peer_key(addr_type, addr):
+    """The key NimBLE files a peer's secrets under: a ble_addr_t, the type then the address
+    little-endian (the IRQs give it big-endian)."""
+    return bytes((addr_type,)) + bytes(addr[i] for i in range(5, -1, -1))
+
+
 class Peripheral:
-    def __init__(self, bluetooth, adv_name, gap_name, serial_text, firmware_text):
+    def __init__(self, bluetooth, adv_name, gap_name, serial_text, firmware_text, bonds):
+        """bonds: bonds.Bonds, the key store and pairing window."""
+        self.bonds = bonds
+        self.conn = None  # the connected central, trusted or not
+        self.trusted_conn = None  # the same once its link is the owner's (see the top)
+        self._peer_key = b""
+        self._awaiting_keys = None  # the link whose new pairing waits for its keys
+        self.mtu = p.DEFAULT_MTU
+        self.link_changed = False
+        self.inbox = []  # control frames written by the trusted central, oldest first
+        self.notify_retries = 0
+        self.links_refused = 0  # encrypted links dropped: not a bond of this insole
+        self.control_handle = self.status_handle = None
         ble = bluetooth.BLE()
         self._ble = ble
+        # The IRQ handler first: NimBLE asks for its identity key (GET_SECRET) as it starts.
+        ble.irq(self._irq)
         ble.active(True)
         ble.config(gap_name=gap_name)
         ble.config(bond=True, le_secure=True, mitm=False)  # Just Works, bonded
-        ble.irq(self._irq)
         handles = ble.gatts_register_services(services(bluetooth))
         self.data_handle, self.control_handle, self.status_handle = handles[0]
         dis = handles[1]
@@ -100,11 +137,6 @@ class Peripheral:
         ble.gatts_write(dis[2], serial_text.encode())
         ble.gatts_write(dis[3], firmware_text.encode())
         self._adv = advertising_payload(adv_name)
-        self.conn = None
-        self.mtu = p.DEFAULT_MTU
-        self.link_changed = False
-        self.inbox = []  # control frames written by the central, oldest first
-        self.notify_retries = 0
         self.advertise()
 
     def advertise(self, interval_us=ADV_INTERVAL_US):
@@ -115,35 +147,106 @@ class Peripheral:
 
     def _irq(self, event, data):
         if event == _IRQ_CENTRAL_CONNECT:
-            self.conn = data[0]
+            conn, addr_type, addr = data
+            self.conn = conn
+            self.trusted_conn = None
+            self._awaiting_keys = None
+            self._peer_key = peer_key(addr_type, addr)
+            self.bonds.begin_link()
             self.mtu = p.DEFAULT_MTU
             self.link_changed = True
         elif event == _IRQ_CENTRAL_DISCONNECT:
             if data[0] == self.conn:
+                self.trusted_conn = None
                 self.conn = None
                 self.mtu = p.DEFAULT_MTU
                 self.link_changed = True
                 self.advertise()
+        elif event == _IRQ_ENCRYPTION_UPDATE:
+            conn, encrypted, _authenticated, _bonded, key_size = data
+            if conn != self.conn:
+                return
+            bonds = self.bonds
+            if not encrypted or key_size < _MIN_KEY_BYTES:
+                self._refuse(conn)
+            elif bonds.reencrypted(self._peer_key):
+                self._trust(conn)
+            elif bonds.paired_now:
+                self._trust(conn)  # keys stored before this update (another stack's order)
+            elif bonds.window_open():
+                self._awaiting_keys = conn  # a new pairing: trusted once its keys are stored
+            else:
+                self._refuse(conn)
         elif event == _IRQ_MTU_EXCHANGED:
             if data[0] == self.conn:
                 self.mtu = data[1]
                 self.link_changed = True
         elif event == _IRQ_GATTS_WRITE:
-            if data[1] == self.control_handle:
+            conn, handle = data[0], data[1]
+            if handle == self.control_handle and conn == self.trusted_conn:
                 value = self._ble.gatts_read(self.control_handle)
                 if len(self.inbox) < _INBOX_MAX:
                     self.inbox.append(value)
+        elif event == _IRQ_GATTS_READ_REQUEST:
+            conn, handle = data
+            if handle == self.status_handle and conn != self.trusted_conn:
+                return _GATTS_ERROR_INSUFFICIENT_AUTHENTICATION
+            return _GATTS_NO_ERROR
+        elif event == _IRQ_GET_SECRET:
+            sec_type, index, key = data
+            return self.bonds.get_secret(sec_type, index, None if key is None else bytes(key))
+        elif event == _IRQ_SET_SECRET:
+            sec_type, key, value = data
+            bonds = self.bonds
+            stored = bonds.set_secret(sec_type, key, None if value is None else bytes(value))
+            conn = self.conn
+            if conn is not None and bonds.refused_now:
+                self._refuse(conn)
+            elif (stored and value is not None and sec_type == SEC_PEER
+                  and conn is not None and self._awaiting_keys == conn):
+                bonds.close_window()  # the window served its one central
+                self._trust(conn)
+            return stored
+
+    def _trust(self, conn):
+        self._awaiting_keys = None
+        self.trusted_conn = conn
+        self.link_changed = True
+
+    def _refuse(self, conn):
+        """Not the owner's link: nothing more goes to it, and it is dropped."""
+        self._awaiting_keys = None
+        self.trusted_conn = None
+        self.links_refused += 1
+        self._disconnect(conn)
+
+    def _disconnect(self, conn):
+        try:
+            self._ble.gap_disconnect(conn)
+        except OSError:
+            pass  # already gone
+
+    def disconnect(self):
+        """Drop the central (after FORGET_BONDS: its bond is gone)."""
+        self.trusted_conn = None
+        conn = self.conn
+        if conn is not None:
+            self._disconnect(conn)
 
     def _notify(self, handle, data):
-        """Notify the central; False (frame kept by the caller) on back-pressure or no link."""
-        if self.conn is None:
+        """Notify the trusted central; False (frame kept by the caller) on back-pressure or no
+        trusted link."""
+        conn = self.trusted_conn  # once: a disconnect IRQ may clear it at any bytecode
+        if conn is None:
             return False
         try:
-            self._ble.gatts_notify(self.conn, handle, data)
+            self._ble.gatts_notify(conn, handle, data)
         except OSError as e:
             if e.errno == errno.ENOMEM:
                 self.notify_retries += 1
             return False
+        except (TypeError, ValueError):
+            return False  # the handle went stale between the read and the call
         return True
 
     def send_data(self, frame):

@@ -68,6 +68,8 @@ def _dispatch(insole, opcode, args):
             return p.RESULT_OUT_OF_RANGE, b""
         gain, exponent = config.cal[pad_bit]
         return p.RESULT_OK, struct.pack("<Bff", pad_bit, gain, exponent)
+    elif opcode == p.OP_FORGET_BONDS:
+        insole.forget_bonds = True
     return p.RESULT_OK, b""
 
 

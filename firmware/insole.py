@@ -39,6 +39,8 @@ class Insole:
         self.notify_retries = 0
         self.status_counter = 0
         self.renamed = False
+        self.forget_bonds = False  # FORGET_BONDS asked: main.py forgets once the reply is out
+        self.bond_flags = 0  # status.FLAG_PAIRING_OPEN / FLAG_BONDED, kept by main.py
         self.power_flags = 0  # status flag bits 3+ (status.FLAG_IDLE, ...), set by power.py
         self._identify_until = None
         self._status_buf = bytearray(p.MAX_FRAME_BYTES)

@@ -21,8 +21,11 @@ import time
 
 import micropython
 
+import button
 import protocol as p
+import status
 from board import Board
+from bonds import Bonds
 from config import Config
 from insole import Insole
 from power import Power
@@ -40,6 +43,7 @@ _SERIAL_MTU = p.MAX_FRAME_BYTES + p.ATT_OVERHEAD_BYTES
 _SEND_IDLE_MS = 10
 _BLE_BACKOFF_MS = 5
 _CONTROL_POLL_MS = 20
+_FORGET_AFTER_REPLY_MS = 200
 
 
 def _boot_id():
@@ -54,12 +58,17 @@ class Firmware:
                              _boot_id(), self.board.battery_mv, ring_buf=_ring_buf)
         self.serial = SerialLink(sys.stdin.buffer, sys.stdout.buffer)
         self.ble = None
+        self.bonds = None
         if bluetooth is not None:
             from ble import Peripheral, advert_name
 
+            self.bonds = Bonds()
             fw = "%d.%d.%d" % self.insole.fw_version
             self.ble = Peripheral(bluetooth, advert_name(self.insole.foot, self.insole.insole_id),
-                                  self.config.name, "%08x" % self.insole.insole_id, fw)
+                                  self.config.name, "%08x" % self.insole.insole_id, fw,
+                                  self.bonds)
+        self.button = button.Button(self.board.wake_pressed)
+        self._forget_due_ms = None
         self.out = Slices(bytearray(p.MAX_FRAME_BYTES))
         self.status_page = 0
         self.serial_host_seen = False
@@ -68,7 +77,8 @@ class Firmware:
         self.power = Power(self.board, self.insole, self.ble)
 
     def _ble_up(self):
-        return self.ble is not None and self.ble.conn is not None
+        """A trusted (encrypted, bonded) central is connected: the only one data goes to."""
+        return self.ble is not None and self.ble.trusted_conn is not None
 
     def _host_present(self):
         return self._ble_up() or self.serial_host_seen
@@ -170,11 +180,37 @@ class Firmware:
             if insole.renamed and self.ble is not None:
                 insole.renamed = False
                 self.ble.set_gap_name(self.config.name)
+            self._bond_controls()
             self.board.led(insole.identifying() and time.ticks_ms() // 250 % 2)
             self.power.update(self._host_present())  # deep sleep does not return
             self.board.feed()
             if not n:
                 await asyncio.sleep_ms(_CONTROL_POLL_MS)
+
+    def _bond_controls(self):
+        """FORGET_BONDS (once its reply is out), the button, and the bond flags of page 0."""
+        insole = self.insole
+        action = self.button.poll()
+        bonds = self.bonds
+        if bonds is None:
+            insole.forget_bonds = False
+            return
+        if action == button.OPEN_WINDOW:
+            bonds.open_window()
+        if insole.forget_bonds and not self._ble_outbox:
+            # Forget a little after the reply left, so the link carries it before it drops.
+            insole.forget_bonds = False
+            self._forget_due_ms = time.ticks_add(time.ticks_ms(), _FORGET_AFTER_REPLY_MS)
+        due = self._forget_due_ms
+        if action == button.FORGET or (due is not None
+                                       and time.ticks_diff(time.ticks_ms(), due) >= 0):
+            self._forget_due_ms = None
+            bonds.forget()
+            self.ble.disconnect()  # its bond is gone: the link must not stay trusted
+        flags = status.FLAG_PAIRING_OPEN if bonds.window_open() else 0
+        if bonds.peer_count():
+            flags |= status.FLAG_BONDED
+        insole.bond_flags = flags
 
     async def run(self):
         self.board.start_watchdog(WATCHDOG_MS)

@@ -37,7 +37,8 @@ OP_SET_NAME = const(10)
 OP_SET_CAL = const(11)
 OP_GET_CAL = const(12)
 OP_SET_OVERSAMPLE = const(13)
-OP_LAST = const(13)
+OP_FORGET_BONDS = const(14)
+OP_LAST = const(14)
 
 # Reply results.
 RESULT_OK = const(0)
@@ -100,8 +101,8 @@ FLAG_CONNECTED = const(2)
 FLAG_CONFIG_LOADED = const(4)
 
 # Argument byte counts per opcode (index = opcode); 255 marks an unknown opcode.
-_ARGS_MIN = b"\xff\x00\x00\x01\x01\x04\x04\x01\x00\x01\x01\x09\x01\x01"
-_ARGS_MAX = b"\xff\x00\x00\x01\x01\x04\x04\x01\x00\x01\x0b\x09\x01\x01"
+_ARGS_MIN = b"\xff\x00\x00\x01\x01\x04\x04\x01\x00\x01\x01\x09\x01\x01\x00"
+_ARGS_MAX = b"\xff\x00\x00\x01\x01\x04\x04\x01\x00\x01\x0b\x09\x01\x01\x00"
 
 
 def _crc_table():

@@ -6,6 +6,9 @@ import protocol as p
 # Page 0 flags above protocol.py's bits 0-2 (docs/protocol.md), set by power.py.
 FLAG_IDLE = const(8)  # no host: not sampling, pad supply off, advertising slowly
 FLAG_WOKE = const(16)  # this boot is a wake from deep sleep (the wake button)
+# Set by main.py from bonds.py.
+FLAG_PAIRING_OPEN = const(32)  # a new central may bond now
+FLAG_BONDED = const(64)  # the insole holds at least one bond
 
 BATTERY_EMPTY_MV = 3300
 BATTERY_FULL_MV = 4200
@@ -25,7 +28,7 @@ def flags(insole):
         value |= p.FLAG_CONNECTED
     if insole.config.loaded:
         value |= p.FLAG_CONFIG_LOADED
-    return value | insole.power_flags
+    return value | insole.power_flags | insole.bond_flags
 
 
 def build(insole, page, out):
