@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from numbguard.errors import DeviceError
-from numbguard.lab.firmware_runner import find_micropython
+from numbguard.lab.firmware_runner import find_micropython, find_micropython_nimble
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +21,17 @@ def micropython_bin() -> str:
     except DeviceError as error:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{error}; CI must run the lab tests", pytrace=False)
+        pytest.skip(str(error))
+
+
+@pytest.fixture(scope="session")
+def nimble_bin() -> str:
+    """MicroPython with the real `bluetooth` module on NimBLE (shared/micropython-ble)."""
+    try:
+        return find_micropython_nimble()
+    except DeviceError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{error}; CI must run the BLE lab tests", pytrace=False)
         pytest.skip(str(error))
 
 

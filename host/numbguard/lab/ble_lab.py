@@ -1,15 +1,23 @@
-"""The BLE lab: the real firmware, one MicroPython process per insole, on the virtual radio.
+"""The BLE lab: the real firmware on the real BLE stack, one MicroPython process per insole.
 
-`FirmwareBleLab` starts a `VirtualRadio`, a `FirmwareBleBridge` per insole and its firmware (a
-`FirmwareProcess` whose simulated ``bluetooth`` forwards to the bridge); `backend` is what the
-host's BLE transport takes with ``backend=`` (the host's real `BleakClient` on bumble, bonding
-as a host OS does). `LabBleTransport` is that transport with the lab started on open and
-stopped on close, so the CLI uses it like any other. `run_ble_lab` runs a whole session: both
-insoles for a set insole time, STOP, every event into a `SessionRunner`.
+`FirmwareBleLab` starts a `VirtualRadio` (the host's central on a `RadioLink` with a radio's
+timing), an `InsoleRadio` per insole (its own virtual controller, at its own public address,
+on a pty) and its firmware: a `FirmwareProcess` on ``micropython-nimble``, whose NimBLE host
+stack talks HCI to that controller. GAP, GATT, ATT, SMP pairing and bonding, notification
+back-pressure (ENOMEM) and the security checks are the firmware's and NimBLE's own; the lab
+adds only the radio (`radio_link`) and its faults.
 
-Fault times (`BridgeFaults`) are insole seconds: with a clock sped up `clock_scale` times, a
-3 s link drop keeps the link down for 3 s of the insole's sampling (3 / clock_scale s of wall
-time), so the ring buffer and the resends see what a real 3 s drop gives them.
+`backend` is what the host's BLE transport takes with ``backend=`` (the host's real
+`BleakClient` on bumble, behaving as bleak on BlueZ). `LabBleTransport` is that transport
+with the lab started on open and stopped on close, so the CLI uses it like any other; a fresh
+lab insole holds no bond, so the first transport pairs (``pair=True``). `run_ble_lab` runs a
+whole session: both insoles for a set insole time, STOP, every event into a `SessionRunner`.
+
+Fault times (`RadioFaults`) and the radio's timing are insole seconds: with a clock sped up
+`clock_scale` times, a 3 s link drop keeps the insole out of reach for 3 s of its sampling
+(3 / clock_scale s of wall time), and connection events come `clock_scale` times as often, so
+the ring buffer and the resends see what a real 3 s drop gives them, and a radio that carries
+as much per insole second as on a board. The host's own timeouts stay in wall time.
 """
 
 from __future__ import annotations
@@ -25,14 +33,10 @@ from typing import Any, Final
 
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.errors import DeviceError
-from numbguard.lab.bonded_central import bonding_backend
 from numbguard.lab.bumble_backend import DEFAULT_CENTRAL_MTU, VirtualRadio
-from numbguard.lab.firmware_ble_bridge import (
-    DEFAULT_SEND_QUEUE_FRAMES,
-    BridgeFaults,
-    FirmwareBleBridge,
-)
-from numbguard.lab.firmware_runner import FirmwareProcess, InsoleSpec
+from numbguard.lab.firmware_runner import FirmwareProcess, InsoleSpec, find_micropython_nimble
+from numbguard.lab.insole_radio import InsoleRadio
+from numbguard.lab.radio_link import RadioFaults, RadioTiming
 from numbguard.lab.traces import PadTrace
 from numbguard.pads import Foot
 from numbguard.protocol.constants import OP_STOP
@@ -48,6 +52,9 @@ CLOCK_OFFSETS_US: Final[dict[Foot, int]] = {"left": 5_000_000, "right": 17_250_0
 QUIET_S: Final = 1.0  # no data frame for this long after STOP: the insoles are done
 SETTLE_S: Final = 15.0  # ... unless frames are still missing: then wait this long for them
 EVENT_WAIT_S: Final = 0.2
+_WATCH_S: Final = 0.05
+SERIAL_TAIL_BYTES: Final = 4096
+_ADVERTISING_WAIT_S: Final = 0.05
 
 
 def lab_specs(
@@ -70,29 +77,34 @@ class FirmwareBleLab:
         workdir: Path,
         specs: tuple[InsoleSpec, ...],
         *,
-        faults: Mapping[Foot, BridgeFaults] | None = None,
+        faults: Mapping[Foot, RadioFaults] | None = None,
         clock_scale: int = 1,
         central_mtu: int = DEFAULT_CENTRAL_MTU,
-        send_queue_frames: int = DEFAULT_SEND_QUEUE_FRAMES,
+        timing: RadioTiming | None = None,
         micropython: str | None = None,
+        env: Mapping[Foot, dict[str, str]] | None = None,
     ) -> None:
         self.workdir = workdir
         self.specs = specs
         self.faults = dict(faults or {})
         self.clock_scale = clock_scale
         self.central_mtu = central_mtu
-        self.send_queue_frames = send_queue_frames
+        self.timing = timing
         self.micropython = micropython
+        self.extra_env = dict(env or {})
         self.radio: VirtualRadio | None = None
-        self.bridges: dict[Foot, FirmwareBleBridge] = {}
+        self.radios: dict[Foot, InsoleRadio] = {}
         self.firmware: dict[Foot, FirmwareProcess] = {}
         self._draining = threading.Event()
+        self._watch_task: asyncio.Task[None] | None = None
+        self._resetting: set[Foot] = set()
+        self.serial_tail: dict[Foot, bytes] = {}
 
     @property
     def backend(self) -> BleakBackend:
         if self.radio is None:
             raise DeviceError("the BLE lab is not started")
-        return bonding_backend(self.radio)
+        return self.radio.bleak_backend()
 
     async def __aenter__(self) -> FirmwareBleLab:
         await self.start()
@@ -102,32 +114,41 @@ class FirmwareBleLab:
         await self.stop()
 
     async def start(self) -> None:
-        self.radio = VirtualRadio(central_mtu=self.central_mtu)
+        if self.radio is not None:
+            return
+        self.radio = VirtualRadio(
+            central_mtu=self.central_mtu, timing=self.timing, time_scale=self.clock_scale
+        )
+        micropython = self.micropython or find_micropython_nimble()
         self._draining.set()
         try:
             for spec in self.specs:
-                bridge = FirmwareBleBridge(
-                    self.radio, f"insole-{spec.foot}", faults=self.faults.get(spec.foot),
-                    send_queue_frames=self.send_queue_frames, time_scale=self.clock_scale,
+                radio = InsoleRadio(
+                    self.radio.link, f"insole-{spec.foot}",
+                    self.workdir / f"{spec.foot}-uart", spec.unique_id_hex,
+                    faults=self.faults.get(spec.foot), time_scale=self.clock_scale,
                 )  # fmt: skip
-                self.bridges[spec.foot] = bridge
-                await bridge.start()
+                self.radios[spec.foot] = radio
+                await radio.power_on()
                 process = FirmwareProcess(
                     spec, self.workdir / spec.foot, clock_scale=self.clock_scale,
-                    micropython=self.micropython, env=bridge.env,
+                    micropython=micropython,
+                    env=radio.env | self.extra_env.get(spec.foot, {}),
                 )  # fmt: skip
                 self.firmware[spec.foot] = process
                 process.start()
                 threading.Thread(target=self._drain_serial, args=(process,), daemon=True).start()
-            for foot, bridge in self.bridges.items():
-                await self._wait_ready(foot, bridge)
+            for foot in self.radios:
+                await self._wait_ready(foot)
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch())
         except BaseException:
             await self.stop()
             raise
 
     def _drain_serial(self, firmware: FirmwareProcess) -> None:
-        """Read and drop what the firmware writes on serial (status pages while no central is
-        connected), so its stdout pipe never fills and blocks it."""
+        """Read what the firmware writes on serial (status pages while no central is connected,
+        and its tracebacks, which the unix port prints there), so its stdout pipe never fills
+        and blocks it; the last `SERIAL_TAIL_BYTES` are kept in `serial_tail`."""
         drained = None
         while self._draining.is_set():
             process = firmware.process
@@ -135,25 +156,58 @@ class FirmwareBleLab:
                 time.sleep(0.05)
                 continue
             with contextlib.suppress(OSError, ValueError):
-                while process.stdout.read(4096):
-                    pass
+                while chunk := process.stdout.read(4096):
+                    tail = self.serial_tail.get(firmware.spec.foot, b"") + chunk
+                    self.serial_tail[firmware.spec.foot] = tail[-SERIAL_TAIL_BYTES:]
             drained = process
 
-    async def _wait_ready(self, foot: Foot, bridge: FirmwareBleBridge) -> None:
+    async def _wait_ready(self, foot: Foot) -> None:
+        """Until the insole advertises (its NimBLE started and set its GATT table up)."""
         firmware = self.firmware[foot]
         deadline_s = time.monotonic() + READY_TIMEOUT_S
-        while not bridge.registered.is_set():
+        while True:
+            controller = self.radios[foot].controller
+            if controller is not None and controller.le_legacy_advertiser.enabled:
+                return
             if not firmware.running:
                 raise DeviceError(f"{firmware.name} exited at boot: {firmware.stderr_text[-800:]}")
             if time.monotonic() > deadline_s:
-                raise DeviceError(f"{firmware.name}: no GATT table in {READY_TIMEOUT_S} s")
-            await asyncio.sleep(0.05)
+                raise DeviceError(f"{firmware.name}: not advertising after {READY_TIMEOUT_S} s")
+            await asyncio.sleep(_ADVERTISING_WAIT_S)
+
+    async def _watch(self) -> None:
+        """A firmware process that ends (a crash, the watchdog, a stop) takes its radio with
+        it: the central's link times out and the insole stops advertising."""
+        while True:
+            await asyncio.sleep(_WATCH_S)
+            for foot, firmware in self.firmware.items():
+                radio = self.radios[foot]
+                if foot not in self._resetting and not firmware.running and radio.controller:
+                    await radio.power_off()
+
+    async def reset(self, foot: Foot) -> None:
+        """A watchdog reset of one insole: the chip (radio included) restarts on the same
+        flash, so its bonds and its address stay."""
+        self._resetting.add(foot)
+        try:
+            firmware = self.firmware[foot]
+            await asyncio.to_thread(firmware.kill)
+            await self.radios[foot].power_on()
+            await asyncio.to_thread(firmware.start)
+            await self._wait_ready(foot)
+        finally:
+            self._resetting.discard(foot)
 
     async def stop(self) -> None:
-        for bridge in self.bridges.values():
-            await bridge.stop()
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watch_task
+            self._watch_task = None
         for firmware in self.firmware.values():
             await asyncio.to_thread(firmware.close)
+        for radio in self.radios.values():
+            await radio.close()
         self._draining.clear()
 
 
@@ -162,6 +216,7 @@ class LabBleTransport(BleTransport):
 
     def __init__(self, lab: FirmwareBleLab, **options: Any) -> None:
         options.setdefault("registry", PairingRegistry(None))
+        options.setdefault("pair", True)  # fresh lab insoles hold no bond
         super().__init__("ble://", **options)
         self.lab = lab
 
@@ -212,8 +267,8 @@ async def run_ble_lab(
             insole_s = (time.monotonic() - start_s) * lab.clock_scale
             if not stop_sent and insole_s >= duration_s:
                 stop_sent = True
-                for foot, bridge in lab.bridges.items():
-                    bridge.calm()
+                for foot, radio in lab.radios.items():
+                    radio.calm()
                     await _stop(transport, foot)
             quiet_s = time.monotonic() - last_data_s
             # Done once quiet and every hole filled by a resend (or a resend is overdue).

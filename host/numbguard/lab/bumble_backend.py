@@ -6,11 +6,24 @@ central and any number of virtual peripherals (`new_device`). `BumbleBleakScanne
 them as the extra keyword argument ``bumble_radio`` (see `VirtualRadio.bleak_backend`). ATT is
 real: MTU exchange, discovery, subscriptions, notifications cut at MTU - 3, write types and
 disconnect reasons all come from bumble's host stack, not from this module.
+
+`BumbleBleakClient` secures links the way bleak on BlueZ does, no kinder:
+
+- it pairs only when asked (``pair=True`` or `pair()`); with a stored bond for the peer it
+  encrypts on connecting, as bluetoothd connects a paired LE device at medium security
+  (``device_connect_le`` in BlueZ's src/device.c);
+- a write *with* response or a read that gets Insufficient Authentication or Encryption raises
+  the link's security (encrypt from the bond, else pair) and is sent once more, as BlueZ's
+  ATT layer does (src/shared/att.c, ``handle_error_rsp``); a write *without* response that
+  fails a security check is simply dropped by the peripheral, and nothing is said;
+- `mtu_size` reads 23 until `_acquire_mtu()` (bleak's BlueZ backend learns the MTU only by
+  acquiring a characteristic), although the exchange itself happened on connecting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 from collections.abc import Callable
@@ -25,20 +38,24 @@ from bleak.backends.scanner import AdvertisementData, AdvertisementDataCallback,
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
 from bleak.uuids import normalize_uuid_str
-from bumble import gatt_client, hci
-from bumble.controller import Controller
+from bumble import att, gatt_client, hci
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Advertisement, Connection, Device, Peer
 from bumble.hci import Address
 from bumble.host import Host
 from bumble.keys import MemoryKeyStore
-from bumble.link import LocalLink
+from bumble.pairing import PairingConfig
 from bumble.transport.common import AsyncPipeSink
 
+from numbguard.lab.radio_link import RadioLink, RadioTiming, TimedController
 from numbguard.transports.ble import BleakBackend
 
 # The MTU the central asks for right after connecting, as BlueZ does on its own.
 DEFAULT_CENTRAL_MTU = 247
+_SECURITY_ERRORS = (
+    att.ATT_INSUFFICIENT_AUTHENTICATION_ERROR,
+    att.ATT_INSUFFICIENT_ENCRYPTION_ERROR,
+)
 
 _PROPERTY_NAMES: tuple[tuple[int, str], ...] = (
     (0x01, "broadcast"),
@@ -52,7 +69,7 @@ _PROPERTY_NAMES: tuple[tuple[int, str], ...] = (
 )
 
 
-class CentralController(Controller):
+class CentralController(TimedController):
     """A virtual controller whose LE Create Connection Cancel works as the spec says.
 
     bumble 0.0.236's controller answers the cancel but keeps the connection pending and
@@ -90,6 +107,16 @@ def bleak_uuid(uuid: UUID) -> str:
     return normalize_uuid_str(uuid.to_hex_str("-"))
 
 
+def central_pairing_config(_connection: Connection) -> PairingConfig:
+    """What a host OS pairs with: LE Secure Connections, Just Works, bonding. A random identity
+    address, or bumble 0.0.236 files the bond under a public one and NimBLE's re-encryption
+    finds no key (PIN_OR_KEY_MISSING)."""
+    return PairingConfig(
+        sc=True, mitm=False, bonding=True,
+        identity_address_type=PairingConfig.AddressType.RANDOM,
+    )  # fmt: skip
+
+
 class VirtualRadio:
     """One virtual Bluetooth LE radio space: a `LocalLink` and the devices on it.
 
@@ -97,12 +124,21 @@ class VirtualRadio:
     connecting (23 = keep the default and do no exchange).
     """
 
-    def __init__(self, *, central_mtu: int = DEFAULT_CENTRAL_MTU) -> None:
-        self.link = LocalLink()  # type: ignore[no-untyped-call]
+    def __init__(
+        self,
+        *,
+        central_mtu: int = DEFAULT_CENTRAL_MTU,
+        timing: RadioTiming | None = None,
+        time_scale: int = 1,
+    ) -> None:
+        self.link = RadioLink(timing, time_scale=time_scale)
         self.central_mtu = central_mtu
         self._addresses = itertools.count(1)
+        # Pairings the central completed, by peer address (a bonded reconnect adds none).
+        self.pairings: collections.Counter[str] = collections.Counter()
         self.central = self.new_device("numbguard-host", central=True)
         self.central.keystore = MemoryKeyStore()
+        self.central.pairing_config_factory = central_pairing_config
         self._central_on = False
         # A central connects to one peer at a time (one pending LE create-connection).
         self.connect_lock = asyncio.Lock()
@@ -116,7 +152,7 @@ class VirtualRadio:
         """A device with its own virtual controller and a fresh random static address."""
         number = next(self._addresses)
         text = f"C0:00:00:00:{number >> 8 & 0xFF:02X}:{number & 0xFF:02X}"
-        controller_class = CentralController if central else Controller
+        controller_class = CentralController if central else TimedController
         controller = controller_class(name, link=self.link, public_address=text)
         return Device(
             name=name,
@@ -147,7 +183,7 @@ class VirtualRadio:
         heard: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def on_advertisement(advertisement: Advertisement) -> None:
-            if str(advertisement.address) == str(address) and not heard.done():
+            if advertisement.address == address and not heard.done():
                 heard.set_result(None)
 
         self.central.on(Device.EVENT_ADVERTISEMENT, on_advertisement)
@@ -235,7 +271,8 @@ class BumbleBleakScanner(BaseBleakScanner):
         adv = advertisement_data(advertisement)
         if not self.is_allowed_uuid(adv.service_uuids):
             return
-        address = str(advertisement.address)
+        # bleak names devices by the bare address; bumble's str() appends "/P" to public ones.
+        address = advertisement.address.to_string(with_type_qualifier=False)
         self._radio.seen[address] = (advertisement.address, adv.local_name)
         device = self.create_or_update_device(
             address, address, adv.local_name, advertisement.address, adv
@@ -290,6 +327,7 @@ class BumbleBleakClient(BaseBleakClient):
         self._connection: Connection | None = None
         self._peer: Peer | None = None
         self._closing = False
+        self._mtu_acquired = False
 
     @property
     def name(self) -> str:
@@ -297,7 +335,32 @@ class BumbleBleakClient(BaseBleakClient):
 
     @property
     def mtu_size(self) -> int:
-        return self._connection.att_mtu if self._connection is not None else 23
+        if self._connection is None or not self._mtu_acquired:
+            return 23
+        return int(self._connection.att_mtu)
+
+    async def _acquire_mtu(self) -> None:
+        """As bleak's BlueZ client: learn the MTU the link already exchanged."""
+        if self._connection is None:
+            raise BleakError(f"{self.address}: not connected")
+        self._mtu_acquired = True
+
+    async def _bonded(self) -> bool:
+        keystore = self._radio.central.keystore
+        return keystore is not None and await keystore.get(str(self._peer_address)) is not None
+
+    async def _raise_security(self) -> None:
+        """Encrypt from the stored bond, or pair when there is none (BlueZ's agent answers
+        Just Works on its own)."""
+        connection = self._connection
+        if connection is None:
+            raise BleakError(f"{self.address}: not connected")
+        if connection.is_encrypted:
+            raise BleakError(f"{self.address}: refused although the link is encrypted")
+        if await self._bonded():
+            await connection.encrypt()
+        else:
+            await connection.pair()
 
     @property
     def is_connected(self) -> bool:
@@ -307,6 +370,9 @@ class BumbleBleakClient(BaseBleakClient):
         if self._peer is None:
             raise BleakError(f"{self.address}: not connected")
         return self._peer
+
+    def _on_pairing(self, _keys: Any) -> None:
+        self._radio.pairings[self._peer_address.to_string(with_type_qualifier=False)] += 1
 
     def _on_disconnection(self, _reason: int) -> None:
         self._connection = None
@@ -319,6 +385,7 @@ class BumbleBleakClient(BaseBleakClient):
         radio = self._radio
         await radio.power_on_central()
         self._closing = False
+        self._mtu_acquired = False
         try:
             async with radio.connect_lock:
                 await radio.wait_for_advertiser(self._peer_address, self._timeout)
@@ -331,17 +398,24 @@ class BumbleBleakClient(BaseBleakClient):
             raise BleakError(f"{self.address}: connection failed: {error!r}") from error
         self._connection = connection
         connection.on(Connection.EVENT_DISCONNECTION, self._on_disconnection)
+        connection.on(Connection.EVENT_PAIRING, self._on_pairing)
         peer = Peer(connection)
         self._peer = peer
+        step = "setup after connecting"
         try:
             if radio.central_mtu > 23:
                 await peer.request_mtu(radio.central_mtu)
             if pair:
+                step = "pairing"
                 await connection.pair()
+            elif await self._bonded():
+                step = "encryption with the stored bond"
+                await connection.encrypt()
+            step = "service discovery"
             self.services = await self._discover(peer)
         except Exception as error:
             await self.disconnect()
-            raise BleakError(f"{self.address}: setup after connecting failed: {error!r}") from error
+            raise BleakError(f"{self.address}: {step} failed: {error!r}") from error
 
     async def _discover(self, peer: Peer) -> BleakGATTServiceCollection:
         collection = BleakGATTServiceCollection()
@@ -402,7 +476,13 @@ class BumbleBleakClient(BaseBleakClient):
     async def _read(self, proxy: gatt_client.AttributeProxy[bytes]) -> bytearray:
         peer = self._require_peer()
         try:
-            return bytearray(await peer.read_value(proxy))
+            try:
+                return bytearray(await peer.read_value(proxy))
+            except att.ATT_Error as error:
+                if error.error_code not in _SECURITY_ERRORS:
+                    raise
+                await self._raise_security()
+                return bytearray(await peer.read_value(proxy))
         except Exception as error:
             message = f"{self.address}: read of handle {proxy.handle} failed: {error!r}"
             raise BleakError(message) from error
@@ -422,7 +502,13 @@ class BumbleBleakClient(BaseBleakClient):
     ) -> None:
         peer = self._require_peer()
         try:
-            await peer.write_value(proxy, bytes(data), with_response=response)
+            try:
+                await peer.write_value(proxy, bytes(data), with_response=response)
+            except att.ATT_Error as error:
+                if not response or error.error_code not in _SECURITY_ERRORS:
+                    raise
+                await self._raise_security()
+                await peer.write_value(proxy, bytes(data), with_response=True)
         except Exception as error:
             message = f"{self.address}: write to handle {proxy.handle} failed: {error!r}"
             raise BleakError(message) from error

@@ -64,6 +64,33 @@ def find_micropython() -> str:
     )  # fmt: skip
 
 
+NIMBLE_ENV: Final = "NUMBGUARD_MICROPYTHON_NIMBLE"
+NIMBLE_BIN: Final = Path("micropython-ble") / "bin" / "micropython-nimble"
+
+
+def find_micropython_nimble(repo_root: Path | None = None, *, bits: int = 64) -> str:
+    """MicroPython's unix port with the real `bluetooth` module on NimBLE (docs/lab.md says
+    how to build it): $NUMBGUARD_MICROPYTHON_NIMBLE, else ``shared/micropython-ble/bin`` beside
+    the checkout. `bits` 32 gives the i386 build, whose objects are the ESP32's size."""
+    suffix = "32" if bits == 32 else ""
+    explicit = os.environ.get(NIMBLE_ENV)
+    if explicit:
+        path = Path(explicit + suffix if bits == 32 and not explicit.endswith("32") else explicit)
+        if path.is_file():
+            return str(path)
+        raise DeviceError(f"${NIMBLE_ENV} names {path}, which is not a file")
+    root = repo_root or find_repo_root()
+    for base in (root, *root.parents):
+        candidate = base / "shared" / NIMBLE_BIN
+        candidate = candidate.with_name(candidate.name + suffix)
+        if candidate.is_file():
+            return str(candidate)
+    raise DeviceError(
+        "micropython-nimble not found: set $" + NIMBLE_ENV + " to the binary, or build it "
+        "(docs/lab.md, 'The real BLE stack') into shared/micropython-ble/bin beside the checkout"
+    )  # fmt: skip
+
+
 def find_repo_root(start: Path | None = None) -> Path:
     """The source checkout holding `firmware/main.py` and the simulated modules."""
     here = (start or Path(__file__)).resolve()
