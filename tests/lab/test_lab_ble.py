@@ -1,9 +1,10 @@
 """The real firmware, under MicroPython, over the virtual BLE radio into the host's pipeline.
 
-Two firmware processes (left and right, own ids and clock offsets, clock sped up) stream a
-tight-lacing onset through the bridge's bumble peripherals to the host's real `BleakClient`
-and BLE transport, into a `SessionRunner` that records. The alerts must equal those of the
-same trace analysed offline, and the recording must hold every sample the firmware took, even
+Two firmware processes on the real BLE stack (MicroPython's NimBLE `bluetooth`; left and
+right, own ids, addresses and clock offsets, clock sped up) pair with the host and stream a
+tight-lacing onset over the virtual radio to the host's real `BleakClient` and BLE transport,
+into a `SessionRunner` that records. The alerts must equal those of the same trace analysed
+offline, and the recording must hold every sample the firmware took, even
 with 10 % of notifications lost and two 3 s link drops.
 """
 
@@ -19,7 +20,7 @@ from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.types import Alert
 from numbguard.errors import InputError
 from numbguard.lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
-from numbguard.lab.firmware_ble_bridge import BridgeFaults
+from numbguard.lab.radio_link import RadioFaults
 from numbguard.lab.traces import PadTrace, scenario_traces
 from numbguard.pads import Foot
 from numbguard.protocol.codec import decode_frame
@@ -39,7 +40,7 @@ def traces() -> dict[Foot, PadTrace]:
 
 async def _run(
     tmp_path: Path, traces: dict[Foot, PadTrace], micropython: str,
-    faults: dict[Foot, BridgeFaults] | None = None, clock_ppm: dict[Foot, int] | None = None,
+    faults: dict[Foot, RadioFaults] | None = None, clock_ppm: dict[Foot, int] | None = None,
 ) -> tuple[BleLabRun, Path]:  # fmt: skip
     recording = tmp_path / "session.ngr"
     lab = FirmwareBleLab(
@@ -97,7 +98,6 @@ def _assert_whole_and_same_alerts(
         # there in this lab), and the frames it sends on connecting, before the host
         # subscribed, reach no one: the host asks for them from the ring on its first frame.
         first_seq, samples = recorded[foot]
-        assert run.lab.bridges[foot].counters.data_unheard_first_link > 0
         assert first_seq == 0
         head = taken - len(samples)
         assert head == 0
@@ -111,13 +111,15 @@ def _assert_whole_and_same_alerts(
 
 
 async def test_tight_lacing_over_ble_alerts_as_offline_and_records_every_sample(
-    tmp_path: Path, traces: dict[Foot, PadTrace], micropython_bin: str
+    tmp_path: Path, traces: dict[Foot, PadTrace], nimble_bin: str
 ) -> None:
-    run, recording = await _run(tmp_path, traces, micropython_bin)
+    run, recording = await _run(tmp_path, traces, nimble_bin)
     _assert_whole_and_same_alerts(run, recording, traces)
-    for bridge in run.lab.bridges.values():
-        assert bridge.mtu_history == [247]  # the central's MTU exchange reached the firmware
-        assert bridge.counters.pairings == 1 and bridge.counters.connections == 1
+    assert run.lab.radio is not None
+    for foot, radio in run.lab.radios.items():
+        assert run.transport.links[radio.address].att_mtu == 247  # acquired as on BlueZ
+        assert radio.counters.connections == 1
+        assert run.lab.radio.pairings[radio.address] == 1, foot
     # Only the frames from before the host subscribed came late (asked for from the ring).
     for foot in traces:
         on_time = [e.frame.seq for e in run.data_events if not e.late and e.foot == foot]
@@ -126,23 +128,24 @@ async def test_tight_lacing_over_ble_alerts_as_offline_and_records_every_sample(
 
 
 async def test_lost_notifications_link_drops_and_skewed_clocks_lose_no_sample(
-    tmp_path: Path, traces: dict[Foot, PadTrace], micropython_bin: str
+    tmp_path: Path, traces: dict[Foot, PadTrace], nimble_bin: str
 ) -> None:
     drops = ((30.0, 3.0), (75.0, 3.0))
     faults = {
-        foot: BridgeFaults(notify_loss=0.10, link_drops=drops, seed=i)
+        foot: RadioFaults(notify_loss=0.10, link_drops=drops, seed=i)
         for i, foot in enumerate(traces)
     }
     # Crystals off in both directions as well: the host puts both feet on one timeline.
     skew_ppm: dict[Foot, int] = {"left": -150, "right": 200}
-    run, recording = await _run(tmp_path, traces, micropython_bin, faults, skew_ppm)
+    run, recording = await _run(tmp_path, traces, nimble_bin, faults, skew_ppm)
     _assert_whole_and_same_alerts(run, recording, traces)
-    for foot, bridge in run.lab.bridges.items():
-        counters = bridge.counters
+    assert run.lab.radio is not None
+    for foot, radio in run.lab.radios.items():
+        counters = radio.counters
         assert counters.notifications_lost >= 10, (foot, counters)
         assert counters.link_drops == 2 and counters.connections == 3, (foot, counters)
-        # Bonded once; both reconnections re-encrypted from the stored key.
-        assert counters.pairings == 1 and counters.pairings_refused == 0
+        # Paired once; both reconnections re-encrypted from the stored bond.
+        assert run.lab.radio.pairings[radio.address] == 1, foot
     late = [event for event in run.data_events if event.late]
     assert late, "frames recovered by RESEND arrive late"
     for foot in traces:
@@ -152,9 +155,9 @@ async def test_lost_notifications_link_drops_and_skewed_clocks_lose_no_sample(
 
 def test_bad_fault_scripts_are_refused_saying_what_was_expected() -> None:
     with pytest.raises(InputError, match="a share from 0 to below 1") as raised:
-        BridgeFaults(notify_loss=1.5)
+        RadioFaults(notify_loss=1.5)
     assert "1.5" in str(raised.value)
     with pytest.raises(InputError, match="at_s >= 0, for_s > 0"):
-        BridgeFaults(link_drops=((10.0, 0.0),))
+        RadioFaults(link_drops=((10.0, 0.0),))
     with pytest.raises(InputError, match="stall"):
-        BridgeFaults(stalls=((-1.0, 2.0),))
+        RadioFaults(stalls=((-1.0, 2.0),))

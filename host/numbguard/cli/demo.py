@@ -71,7 +71,7 @@ def _run_lab(args: argparse.Namespace) -> int:
     # Imported here: the lab needs bumble and a source checkout, the plain demo neither.
     try:
         from numbguard.lab.ble_lab import FirmwareBleLab, LabBleTransport, lab_specs
-        from numbguard.lab.firmware_ble_bridge import BridgeFaults
+        from numbguard.lab.radio_link import RadioFaults
         from numbguard.lab.traces import scenario_traces
     except ImportError as error:
         raise DeviceError(
@@ -86,7 +86,7 @@ def _run_lab(args: argparse.Namespace) -> int:
                          got=f"{args.speed:g}")  # fmt: skip
     traces = scenario_traces(args.scenario, duration_s, seed=args.seed)
     faults = {
-        foot: BridgeFaults(notify_loss=args.loss, seed=args.seed + i)
+        foot: RadioFaults(notify_loss=args.loss, seed=args.seed + i)
         for i, foot in enumerate(traces)
     }
     with tempfile.TemporaryDirectory(prefix="numbguard-lab-") as workdir:

@@ -39,7 +39,9 @@ from numbguard.pads import FOOT_IDS, Foot
 from numbguard.protocol.constants import (
     CONTROL_UUID,
     DATA_UUID,
+    HEADER_BYTES,
     OP_START,
+    OP_TIME_SYNC,
     SERVICE_UUID,
     STATUS_UUID,
 )
@@ -53,6 +55,7 @@ NAME_PATTERN: Final = re.compile(r"^NG([LR])-([0-9A-Fa-f]{4})$")
 DEFAULT_SCAN_TIMEOUT_S: Final = 10.0
 DEFAULT_CONNECT_TIMEOUT_S: Final = 10.0
 DEFAULT_RECONNECT_FOR_S: Final = 60.0  # give up on a link that stays away this long
+CONNECTING_POLL_S: Final = 0.02  # how often a request waiting for a connect looks again
 FIRST_BACKOFF_S: Final = 0.05
 MAX_BACKOFF_S: Final = 2.0
 
@@ -88,6 +91,35 @@ def parse_insole_name(name: str | None) -> tuple[Foot, int] | None:
     return ("left" if match[1] == "L" else "right"), int(match[2], 16)
 
 
+NOT_BONDED_HINT: Final = (
+    "it does not hold this host's bond (paired elsewhere, or its bonds were forgotten); "
+    "hold its button for 3 s to open pairing, then run `numbguard pair`"
+)
+_SECURITY_WORDS: Final = (
+    "INSUFFICIENT_AUTHENTICATION", "INSUFFICIENT_ENCRYPTION", "PIN_OR_KEY_MISSING",
+    "AuthenticationFailed", "AuthenticationRejected", "PAIRING_NOT_ALLOWED", "pairing failed",
+    "encryption with the stored bond failed",
+)  # fmt: skip
+
+
+def security_hint(error: Exception) -> str:
+    """The error's text, with what to do when it is the insole refusing this host."""
+    text = str(error)
+    if any(word in text for word in _SECURITY_WORDS):
+        return f"{text} ({NOT_BONDED_HINT})"
+    return text
+
+
+async def acquire_mtu(client: BleakClient) -> None:
+    """BlueZ only: bleak learns the exchanged MTU by acquiring a characteristic; until then
+    `mtu_size` reads 23. Other backends know it on connecting."""
+    backend = getattr(client, "_backend", None)
+    acquire = getattr(backend, "_acquire_mtu", None)
+    if acquire is not None:
+        with contextlib.suppress(BleakError, EOFError, OSError):
+            await acquire()
+
+
 class _BleLink:
     """One connected (or reconnecting) insole."""
 
@@ -100,8 +132,13 @@ class _BleLink:
         self.data_decoder = NotificationDecoder()
         self.status_decoder = NotificationDecoder()
         self.connected = asyncio.Event()
+        # While a connect is under way, requests wait for it: the insole streams from the
+        # moment the link is encrypted, so its first frames (and the host's request for the
+        # history before them) come before the subscriptions are done.
+        self.connecting = False
         self.reconnect_task: asyncio.Task[None] | None = None
         self.reconnects = 0
+        self.paired = False  # paired on this transport's first connect (pair=1)
 
     @property
     def address(self) -> str:
@@ -181,15 +218,14 @@ class BleTransport(Transport):
         if self.pair:
             self.registry.forget_all()
         candidates = await self._scan()
-        # Let every connection attempt finish (cancelling one inside the radio stack leaves it
-        # in a bad state), then give up on all if one failed.
-        results = await asyncio.gather(
-            *(self._connect_new(candidate) for candidate in candidates), return_exceptions=True
-        )
-        failures = [result for result in results if isinstance(result, BaseException)]
-        if failures:
+        # One after the other: BlueZ answers a second connect while one is pending with
+        # org.bluez.Error.InProgress.
+        try:
+            for candidate in candidates:
+                await self._connect_new(candidate)
+        except BaseException:
             await self._close()
-            raise failures[0]
+            raise
         self._sync_task = asyncio.get_running_loop().create_task(self._sync_forever())
 
     def _judge(self, device: BLEDevice, adv: AdvertisementData) -> Candidate | str:
@@ -275,7 +311,8 @@ class BleTransport(Transport):
         await link.time_sync()
 
     async def _connect(self, ble: _BleLink) -> None:
-        """Connect, discover, subscribe, and learn the insole's identity."""
+        """Connect (pairing first if asked, else on the stored bond), acquire the MTU,
+        discover, subscribe, and learn the insole's identity."""
         if ble.client is None:
             ble.client = BleakClient(
                 ble.candidate.device,
@@ -284,23 +321,42 @@ class BleTransport(Transport):
                 backend=self.backend.client,
                 **self.backend.kwargs,
             )
-        client = ble.client
+        ble.connecting = True
+        try:
+            await self._connect_steps(ble, ble.client)
+        finally:
+            ble.connecting = False
+
+    async def _connect_steps(self, ble: _BleLink, client: BleakClient) -> None:
+        pairing = self.pair and ble.reconnects == 0 and not ble.paired
         try:
             await client.connect()
+            if pairing:
+                await client.pair()
+                ble.paired = True
+            await acquire_mtu(client)
             ble.link.att_mtu = client.mtu_size
             control = client.services.get_characteristic(CONTROL_UUID)
             if control is None:
                 raise DeviceError(f"{ble.address}: no numbguard control characteristic")
             ble.control_char = control
+            # Read after the MTU is known: before it, BlueZ sizes writes for MTU 23.
             ble.max_write_bytes = control.max_write_without_response_size
             await client.start_notify(DATA_UUID, self._notify_handler(ble, ble.data_decoder))
             await client.start_notify(STATUS_UUID, self._notify_handler(ble, ble.status_decoder))
         except BleakError as error:
             with contextlib.suppress(Exception):
                 await client.disconnect()
-            raise DeviceError(f"{ble.address}: cannot connect: {error}") from error
+            raise DeviceError(f"{ble.address}: cannot connect: {security_hint(error)}") from error
         ble.connected.set()
-        await ble.link.identify()
+        try:
+            await ble.link.identify()
+        except DeviceError as error:
+            if not client.is_connected:
+                raise DeviceError(
+                    f"{ble.address}: the insole dropped the link: {NOT_BONDED_HINT}"
+                ) from error
+            raise
 
     def _notify_handler(
         self, ble: _BleLink, decoder: NotificationDecoder
@@ -367,14 +423,17 @@ class BleTransport(Transport):
         ble = self._links.get(link)
         if ble is None:
             raise DeviceError(f"{self.url}: no insole at {link!r}")
+        while ble.connecting and not ble.connected.is_set():
+            await asyncio.sleep(CONNECTING_POLL_S)
         if not ble.connected.is_set() or ble.client is None or ble.control_char is None:
             raise DeviceError(f"{link}: link down")
+        # With response, so a refused write (security, a dropped link) is an error, not
+        # silence; TIME_SYNC without, to keep its round trip short.
+        response = frame[HEADER_BYTES] != OP_TIME_SYNC or len(frame) > ble.max_write_bytes
         try:
-            await ble.client.write_gatt_char(
-                ble.control_char, frame, response=len(frame) > ble.max_write_bytes
-            )
+            await ble.client.write_gatt_char(ble.control_char, frame, response=response)
         except BleakError as error:
-            raise DeviceError(f"{link}: control write failed: {error}") from error
+            raise DeviceError(f"{link}: control write failed: {security_hint(error)}") from error
 
     async def _disconnect(self, ble: _BleLink) -> None:
         ble.connected.clear()

@@ -10,6 +10,7 @@ ones, and emits a `FrameEvent` per frame as the stream places it (a duplicate is
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from dataclasses import replace
@@ -49,6 +50,8 @@ RESEND_RETRY_S: Final = 0.5
 MAX_RESENDS_IN_FLIGHT: Final = 4
 MAX_HELD_FRAMES: Final = MAX_WAITING_FRAMES + MAX_EVIDENCE_FRAMES
 # Frames from before the first one heard are asked for this many times, this far apart.
+logger = logging.getLogger(__name__)
+
 HISTORY_ATTEMPTS: Final = 3
 HISTORY_WAIT_S: Final = 0.3
 
@@ -222,21 +225,37 @@ class InsoleLink:
         starts with every sample the insole took since it booted (up to its ring's length).
 
         A RESEND of the one frame before asks for it and learns from the reply where the
-        insole's ring starts; then the frames in between are asked for, again for those that
-        did not come, `HISTORY_ATTEMPTS` times at most: an insole may hold frames it cannot
-        send on this link (built for a larger MTU), and those are not asked for forever."""
+        insole's ring starts; then the frames in between are asked for. While they keep
+        coming (a real radio carries a few frames per connection event, so 30 s of small
+        frames take seconds) the host waits; once a wait brings none, it asks again for those
+        still absent (lost on the air), until `HISTORY_ATTEMPTS` requests in a row bring
+        nothing: an insole may hold frames it cannot send on this link (built for a larger
+        MTU), and those are not asked for forever."""
         before = (first_seq - 1) % SEQ_MODULO
         try:
             reply = await self.transport.control(
                 self.link, OP_RESEND, first_seq=before, last_seq=before
             )
             held = (first_seq - int(reply.data.get("oldest_seq_held", first_seq))) % SEQ_MODULO
-            for _ in range(HISTORY_ATTEMPTS):
-                await asyncio.sleep(HISTORY_WAIT_S)
+            logger.debug("%s: first frame heard %d, the insole holds %d before it",
+                         self.link, first_seq, held)  # fmt: skip
+            fruitless = 0  # requests in a row after which not one more frame came
+            absent_asked: int | None = None  # frames absent when last asked for
+            absent_before: int | None = None
+            while True:
                 ranges = self.stream.history_ranges(held)
                 if not ranges:
                     return
-                await asyncio.gather(*(self._request_range(*r) for r in ranges))
+                absent = sum((last - first) % SEQ_MODULO + 1 for first, last in ranges)
+                if absent_before is None or absent == absent_before:  # nothing on the way
+                    fruitless = fruitless + 1 if absent == absent_asked else 0
+                    if fruitless >= HISTORY_ATTEMPTS:
+                        return
+                    logger.debug("%s: asking for %d frames of history", self.link, absent)
+                    absent_asked = absent
+                    await asyncio.gather(*(self._request_range(*r) for r in ranges))
+                absent_before = absent
+                await asyncio.sleep(HISTORY_WAIT_S)
         except DeviceError:
             return
 
