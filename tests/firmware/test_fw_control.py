@@ -43,13 +43,15 @@ r["set_cal"] = ctl(p.OP_SET_CAL, struct.pack("<Bff", 1, 2.5, 0.5), rid=12)
 r["get_cal"] = ctl(p.OP_GET_CAL, bytes([1]), rid=13)
 r["set_oversample"] = ctl(p.OP_SET_OVERSAMPLE, bytes([4]), rid=14)
 r["oversample"] = ins.sampler.oversample
+r["forget_before"] = ins.forget_bonds
+r["forget_bonds"] = ctl(p.OP_FORGET_BONDS, rid=15); r["forget_after"] = ins.forget_bonds
 print(json.dumps(r))
 """)
     for name, request_id, opcode in (("stop", 2, 2), ("start", 3, 1), ("set_rate", 4, 3),
                                      ("tare", 5, 4), ("time_sync", 6, 5), ("resend", 7, 6),
                                      ("identify", 8, 7), ("get_status", 9, 8), ("set_pads", 10, 9),
                                      ("set_name", 11, 10), ("set_cal", 12, 11), ("get_cal", 13, 12),
-                                     ("set_oversample", 14, 13)):
+                                     ("set_oversample", 14, 13), ("forget_bonds", 15, 14)):
         first = reply(got[name][0])
         assert (first["request_id"], first["opcode"], first["result"]) == (request_id, opcode, 0)
         if name != "get_status":
@@ -66,6 +68,8 @@ print(json.dumps(r))
     assert got["pad_mask"] == 0x0F and got["name"] == "Trail-L"
     assert reply(got["get_cal"][0])["data"] == struct.pack("<Bff", 1, 2.5, 0.5)
     assert got["oversample"] == 4
+    # main.py forgets the bonds once this reply has left (tests/lab/test_lab_ble_pairing.py).
+    assert got["forget_before"] is False and got["forget_after"] is True
 
 
 def test_bad_control_frames_get_an_error_reply_and_change_nothing(mpy: MicroPython) -> None:

@@ -26,6 +26,7 @@ from numbguard.protocol import (
     make_control,
 )
 from numbguard.protocol.constants import (
+    OP_FORGET_BONDS,
     OP_GET_CAL,
     OP_GET_STATUS,
     OP_IDENTIFY,
@@ -114,6 +115,7 @@ CONTROL_CASES: list[tuple[int, dict[str, Any], bytes]] = [
     (OP_SET_CAL, {"pad_bit": 5, "gain": 1.5, "exponent": 0.75}, struct.pack("<Bff", 5, 1.5, 0.75)),
     (OP_GET_CAL, {"pad_bit": 2}, bytes([2])),
     (OP_SET_OVERSAMPLE, {"oversample": 16}, bytes([16])),
+    (OP_FORGET_BONDS, {}, b""),
 ]
 
 PARSE_SCRIPT = """

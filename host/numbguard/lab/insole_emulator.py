@@ -26,6 +26,7 @@ from numbguard.protocol.constants import (
     MAX_FRAME_BYTES,
     MIN_FRAME_BYTES,
     NAME_MAX_BYTES,
+    OP_FORGET_BONDS,
     OP_GET_CAL,
     OP_GET_STATUS,
     OP_IDENTIFY,
@@ -366,6 +367,8 @@ class InsoleEmulator:
                 return out_of_range()
             self.oversample = arg("oversample")
             return ok()
+        if op == OP_FORGET_BONDS:
+            return ok()  # the emulator is reached without bonds (simulator, serial)
         return [self._reply(rid, op, RESULT_UNKNOWN_OPCODE)]
 
     def _resend(self, request_id: int, first_seq: int, last_seq: int) -> list[Outgoing]:

@@ -36,6 +36,7 @@ OP_SET_NAME: Final = 10
 OP_SET_CAL: Final = 11
 OP_GET_CAL: Final = 12
 OP_SET_OVERSAMPLE: Final = 13
+OP_FORGET_BONDS: Final = 14  # the insole drops every bonded central (after its reply)
 
 # Reply results.
 RESULT_OK: Final = 0
@@ -61,6 +62,8 @@ FLAG_CONNECTED: Final = 2
 FLAG_CONFIG_LOADED: Final = 4
 FLAG_IDLE: Final = 8  # no host for a while: not sampling, pad supply off, deep sleep follows
 FLAG_WOKE: Final = 16  # this boot was started by the wake button, from deep sleep
+FLAG_PAIRING_OPEN: Final = 32  # a new central may pair now (no bond yet, or the button)
+FLAG_BONDED: Final = 64  # the insole holds at least one bonded central
 
 # Sizes and periods.
 HEADER_BYTES: Final = 5

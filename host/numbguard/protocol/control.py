@@ -16,6 +16,7 @@ from numbguard.protocol.constants import (
     ALL_PADS_MASK,
     IDENTIFY_MAX_S,
     NAME_MAX_BYTES,
+    OP_FORGET_BONDS,
     OP_GET_CAL,
     OP_GET_STATUS,
     OP_IDENTIFY,
@@ -104,6 +105,7 @@ CONTROL_ARGS: dict[int, Layout] = {
     OP_SET_CAL: Layout("Bff", ("pad_bit", "gain", "exponent"), (_PAD_BIT, None, None)),
     OP_GET_CAL: Layout("B", ("pad_bit",), (_PAD_BIT,)),
     OP_SET_OVERSAMPLE: Layout("B", ("oversample",), ((1, OVERSAMPLE_MAX),)),
+    OP_FORGET_BONDS: Layout("", ()),
 }
 CONTROL_OPCODES: frozenset[int] = frozenset({*CONTROL_ARGS, OP_SET_NAME})
 
