@@ -36,8 +36,9 @@ _FLAG_READ = const(0x0002)
 _FLAG_WRITE_NO_RESPONSE = const(0x0004)
 _FLAG_WRITE = const(0x0008)
 _FLAG_NOTIFY = const(0x0010)
-# Control and session data need an encrypted (bonded) link; subscribing to data or status
-# follows their read security.
+# Control writes and status reads need an encrypted link, which NimBLE enforces itself.
+# Subscribing does not (NimBLE lets any link write a CCCD): that is why notifications go only
+# to `trusted_conn`.
 _FLAG_READ_ENCRYPTED = const(0x0200)
 _FLAG_WRITE_ENCRYPTED = const(0x1000)
 

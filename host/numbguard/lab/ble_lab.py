@@ -162,12 +162,15 @@ class FirmwareBleLab:
             drained = process
 
     async def _wait_ready(self, foot: Foot) -> None:
-        """Until the insole advertises (its NimBLE started and set its GATT table up)."""
+        """Until the insole advertises (its NimBLE started and set its GATT table up), or a
+        central already answered its advertising."""
         firmware = self.firmware[foot]
         deadline_s = time.monotonic() + READY_TIMEOUT_S
         while True:
             controller = self.radios[foot].controller
-            if controller is not None and controller.le_legacy_advertiser.enabled:
+            if controller is not None and (
+                controller.le_legacy_advertiser.enabled or controller.le_connections
+            ):
                 return
             if not firmware.running:
                 raise DeviceError(f"{firmware.name} exited at boot: {firmware.stderr_text[-800:]}")
@@ -197,6 +200,16 @@ class FirmwareBleLab:
             await self._wait_ready(foot)
         finally:
             self._resetting.discard(foot)
+
+    async def press_button(self, foot: Foot, held_s: float) -> None:
+        """Hold the insole's button for `held_s` insole seconds, then let go (3 s opens the
+        pairing window, 10 s forgets every bond: firmware/button.py)."""
+        firmware = self.firmware[foot]
+        firmware.hold_button(True)
+        try:
+            await asyncio.sleep(held_s / self.clock_scale)
+        finally:
+            firmware.hold_button(False)
 
     async def stop(self) -> None:
         if self._watch_task is not None:

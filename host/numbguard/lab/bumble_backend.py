@@ -107,6 +107,14 @@ def bleak_uuid(uuid: UUID) -> str:
     return normalize_uuid_str(uuid.to_hex_str("-"))
 
 
+def _describe(error: BaseException) -> str:
+    """An error's text as BlueZ words it ("Operation failed with ATT error: 0x11"), with the
+    code's name."""
+    if isinstance(error, att.ATT_Error):
+        return f"Operation failed with ATT error: {error.error_code:#04x} ({error.error_name})"
+    return repr(error)
+
+
 def central_pairing_config(_connection: Connection) -> PairingConfig:
     """What a host OS pairs with: LE Secure Connections, Just Works, bonding. A random identity
     address, or bumble 0.0.236 files the bond under a public one and NimBLE's re-encryption
@@ -395,7 +403,7 @@ class BumbleBleakClient(BaseBleakClient):
         except BleakError:
             raise
         except Exception as error:
-            raise BleakError(f"{self.address}: connection failed: {error!r}") from error
+            raise BleakError(f"{self.address}: connection failed: {_describe(error)}") from error
         self._connection = connection
         connection.on(Connection.EVENT_DISCONNECTION, self._on_disconnection)
         connection.on(Connection.EVENT_PAIRING, self._on_pairing)
@@ -415,7 +423,7 @@ class BumbleBleakClient(BaseBleakClient):
             self.services = await self._discover(peer)
         except Exception as error:
             await self.disconnect()
-            raise BleakError(f"{self.address}: {step} failed: {error!r}") from error
+            raise BleakError(f"{self.address}: {step} failed: {_describe(error)}") from error
 
     async def _discover(self, peer: Peer) -> BleakGATTServiceCollection:
         collection = BleakGATTServiceCollection()
@@ -484,7 +492,7 @@ class BumbleBleakClient(BaseBleakClient):
                 await self._raise_security()
                 return bytearray(await peer.read_value(proxy))
         except Exception as error:
-            message = f"{self.address}: read of handle {proxy.handle} failed: {error!r}"
+            message = f"{self.address}: read of handle {proxy.handle} failed: {_describe(error)}"
             raise BleakError(message) from error
 
     async def write_gatt_char(
@@ -510,7 +518,7 @@ class BumbleBleakClient(BaseBleakClient):
                 await self._raise_security()
                 await peer.write_value(proxy, bytes(data), with_response=True)
         except Exception as error:
-            message = f"{self.address}: write to handle {proxy.handle} failed: {error!r}"
+            message = f"{self.address}: write to handle {proxy.handle} failed: {_describe(error)}"
             raise BleakError(message) from error
 
     async def start_notify(
@@ -524,7 +532,7 @@ class BumbleBleakClient(BaseBleakClient):
         try:
             await peer.subscribe(characteristic.obj, deliver)
         except Exception as error:
-            raise BleakError(f"{self.address}: subscribe failed: {error!r}") from error
+            raise BleakError(f"{self.address}: subscribe failed: {_describe(error)}") from error
 
     async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
         peer = self._require_peer()

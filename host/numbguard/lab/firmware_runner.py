@@ -184,11 +184,23 @@ class FirmwareProcess:
             "NUMBGUARD_CLOCK_OFFSET_US": str(self.spec.clock_offset_us if self.boots == 1 else 0),
             "NUMBGUARD_CLOCK_PPM": str(self.spec.clock_ppm),
             "NUMBGUARD_ADC_READS_OUT": str(self.reads_path),
+            "NUMBGUARD_BUTTON_FILE": str(self.button_path),
         }
         if self.spec.trace is not None:
             env["NUMBGUARD_ADC_TRACE_BIN"] = str(self.flash_dir / "adc-trace.bin")
             env["NUMBGUARD_ADC_TRACE_START"] = str(start_row)
         return env | self.extra_env
+
+    @property
+    def button_path(self) -> Path:
+        """While this file exists the insole's wake button reads pressed (tests/firmware/sim)."""
+        return self.flash_dir / "button-held"
+
+    def hold_button(self, held: bool) -> None:
+        if held:
+            self.button_path.touch()
+        else:
+            self.button_path.unlink(missing_ok=True)
 
     @property
     def reads_path(self) -> Path:

@@ -109,13 +109,17 @@ class RadioCounters:
     reconnected_after_s: list[float] = field(default_factory=list)
 
 
+def is_notification(pdu: bytes) -> bool:
+    """Whether an L2CAP PDU is an ATT Handle Value Notification."""
+    return len(pdu) >= 5 and int.from_bytes(pdu[2:4], "little") == _ATT_CID and (
+        pdu[4] == _ATT_HANDLE_VALUE_NOTIFICATION
+    )
+
+
 def _is_data_notification(pdu: bytes) -> bool:
     """An L2CAP PDU holding an ATT notification whose value is a numbguard data frame (kind 0
     in bits 7-6 of the frame's second byte)."""
-    if len(pdu) < 4 + 3 + 2:
-        return False
-    cid = int.from_bytes(pdu[2:4], "little")
-    return cid == _ATT_CID and pdu[4] == _ATT_HANDLE_VALUE_NOTIFICATION and pdu[8] >> 6 == 0
+    return len(pdu) >= 4 + 3 + 2 and is_notification(pdu) and pdu[8] >> 6 == 0
 
 
 class _TimedAdvertiser(LegacyAdvertiser):
@@ -250,7 +254,8 @@ class RadioLink(LocalLink):
         self.supervision_wall_s = self.timing.supervision_timeout_s / time_scale
         self._loss: dict[str, tuple[float, random.Random]] = {}  # controller name ->
         self._stalled: set[str] = set()
-        self.on_pdu: Callable[[TimedController, bytes], None] | None = None
+        # Sees every LE PDU the air delivers: (sender, destination address, L2CAP PDU).
+        self.on_pdu: Callable[[Controller, hci.Address, bytes], None] | None = None
 
     def send_acl_data(
         self,
@@ -274,6 +279,8 @@ class RadioLink(LocalLink):
         destination = self.find_le_controller(destination_address)
         if destination is None:
             return
+        if self.on_pdu is not None:
+            self.on_pdu(sender_controller, destination_address, data)
         source_address = connection.self_address
         asyncio.get_running_loop().call_soon(
             destination.on_link_acl_data, source_address, transport, data

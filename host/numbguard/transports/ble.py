@@ -55,6 +55,10 @@ NAME_PATTERN: Final = re.compile(r"^NG([LR])-([0-9A-Fa-f]{4})$")
 DEFAULT_SCAN_TIMEOUT_S: Final = 10.0
 DEFAULT_CONNECT_TIMEOUT_S: Final = 10.0
 DEFAULT_RECONNECT_FOR_S: Final = 60.0  # give up on a link that stays away this long
+# An insole's NimBLE answers a write with Insufficient Resources (ATT 0x11) while its buffers
+# are full of notifications (a resend burst): the write is tried again for a while.
+BUSY_RETRY_S: Final = 10.0
+_BUSY_ATT_ERROR: Final = re.compile(r"ATT error:? 0x11\b")
 CONNECTING_POLL_S: Final = 0.02  # how often a request waiting for a connect looks again
 FIRST_BACKOFF_S: Final = 0.05
 MAX_BACKOFF_S: Final = 2.0
@@ -430,10 +434,20 @@ class BleTransport(Transport):
         # With response, so a refused write (security, a dropped link) is an error, not
         # silence; TIME_SYNC without, to keep its round trip short.
         response = frame[HEADER_BYTES] != OP_TIME_SYNC or len(frame) > ble.max_write_bytes
-        try:
-            await ble.client.write_gatt_char(ble.control_char, frame, response=response)
-        except BleakError as error:
-            raise DeviceError(f"{link}: control write failed: {security_hint(error)}") from error
+        backoff_s = FIRST_BACKOFF_S
+        busy_until_s = time.monotonic() + BUSY_RETRY_S
+        while True:
+            try:
+                await ble.client.write_gatt_char(ble.control_char, frame, response=response)
+                return
+            except BleakError as error:
+                if time.monotonic() < busy_until_s and _BUSY_ATT_ERROR.search(str(error)):
+                    await asyncio.sleep(backoff_s)  # NimBLE out of buffers under a burst
+                    backoff_s = min(MAX_BACKOFF_S, backoff_s * 2)
+                    continue
+                raise DeviceError(
+                    f"{link}: control write failed: {security_hint(error)}"
+                ) from error
 
     async def _disconnect(self, ble: _BleLink) -> None:
         ble.connected.clear()

@@ -16,6 +16,8 @@
 # ignores writes until released, as on the ESP32. deepsleep() records the pins, the wake source
 # (set by the simulated `esp32.wake_on_ext0`) and ends the program with SystemExit; boot_as()
 # or NUMBGUARD_RESET_CAUSE / NUMBGUARD_WAKE_REASON make the next boot a deep-sleep wake.
+# A finger on the wake button of a running firmware process: the button reads pressed while the
+# file named by NUMBGUARD_BUTTON_FILE exists (a lab creates it, waits, removes it).
 import os
 import sys
 import time
@@ -135,6 +137,19 @@ wake_source = []  # (pin, level) from esp32.wake_on_ext0
 slept = []  # one entry per deepsleep(): {"time_ms", "levels", "held", "wake"}
 
 
+_BUTTON_FILE = os.getenv("NUMBGUARD_BUTTON_FILE")
+
+
+def _button_file_held():
+    if not _BUTTON_FILE:
+        return False
+    try:
+        os.stat(_BUTTON_FILE)
+    except OSError:
+        return False
+    return True
+
+
 def press(pin):
     """Hold the button on `pin` pressed (reads 0) from now on, e.g. before main.main()."""
     _pressed.add(pin)
@@ -204,7 +219,7 @@ class Pin:
 
     def value(self, v=None):
         if v is None:
-            if self.id in _pressed:
+            if self.id in _pressed or (self.id == _WAKE_PIN and _button_file_held()):
                 return 0
             if self.mode == Pin.OUT or self.id in _levels:
                 return _levels.get(self.id, 0)
