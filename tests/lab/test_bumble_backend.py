@@ -26,6 +26,7 @@ from numbguard.protocol.constants import (
 )
 from numbguard.protocol.control import make_control
 from numbguard.protocol.frames import Reply, StatusFrame
+from numbguard.transports.ble import acquire_mtu
 
 FIRMWARE_REVISION_UUID = "00002a26-0000-1000-8000-00805f9b34fb"
 BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
@@ -90,6 +91,8 @@ async def test_client_reads_writes_and_subscribes_through_bleak(
     status: list[bytes] = []
     data: list[bytes] = []
     async with BleakClient(device, backend=backend.client, **backend.kwargs) as client:
+        assert client.mtu_size == 23  # as on BlueZ: unknown until a characteristic is acquired
+        await acquire_mtu(client)
         assert client.mtu_size == 100
         control = client.services.get_characteristic(CONTROL_UUID)
         assert control is not None
