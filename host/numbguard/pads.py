@@ -28,6 +28,16 @@ FOREFOOT_PADS: Final[tuple[str, ...]] = ("ball_medial", "ball_center", "ball_lat
 LACE_PADS: Final[tuple[str, ...]] = ("lace_lower", "lace_upper")
 
 
+def parse_feet(text: str, *, where: str = "") -> tuple[Foot, ...]:
+    """"left", "right" or "left,right" as feet in FOOT_IDS order."""
+    named = tuple(part.strip() for part in text.split(","))
+    feet = tuple(foot for foot in FOOT_IDS if foot in named)
+    if not feet or len(feet) != len(named):
+        raise InputError("bad feet", expected="left, right or left,right", got=repr(text),
+                         where=where)  # fmt: skip
+    return feet
+
+
 def pads_from_mask(pad_mask: int) -> tuple[str, ...]:
     """Pad ids present in a pad mask, in wire order."""
     return tuple(pad for bit, pad in enumerate(PAD_IDS) if pad_mask >> bit & 1)

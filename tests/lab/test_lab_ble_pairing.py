@@ -23,6 +23,8 @@ from bumble.device import Connection, Device, Peer
 from bumble.hci import Address
 from bumble.keys import MemoryKeyStore
 
+from numbguard.cli.forget import forget_insoles
+from numbguard.cli.pair import pair_insoles
 from numbguard.errors import DeviceError
 from numbguard.lab.ble_lab import INSOLE_IDS, FirmwareBleLab
 from numbguard.lab.bumble_backend import central_pairing_config
@@ -46,6 +48,7 @@ ATT_SECURITY_ERRORS = {0x05, 0x0F}  # insufficient authentication, insufficient 
 WAIT_S = 15.0  # generous: two MicroPython processes and the host on a loaded machine
 QUIET_S = 2.0  # how long a refused central listens for notifications that must not come
 PAIRING_PRESS_S = 3.5  # firmware/button.py opens the window after 3 s
+FORGET_PRESS_S = 10.5  # ... and forgets every bond after 10 s
 
 
 def _left_insole(workdir: Path, nimble_bin: str, clock_scale: int = 1) -> FirmwareBleLab:
@@ -222,3 +225,40 @@ async def test_forgotten_bonds_refuse_the_old_host_saying_what_to_do(
         with pytest.raises(DeviceError, match="numbguard pair"):
             async with _host(lab, registry, pair=False):
                 pass
+
+
+async def test_pair_and_forget_commands_with_the_real_firmware(
+    tmp_path: Path, nimble_bin: str
+) -> None:
+    async with _left_insole(tmp_path, nimble_bin, clock_scale=5) as lab:
+        assert lab.radio is not None
+        address = lab.radios["left"].address
+        registry = PairingRegistry(tmp_path / "paired-insoles.json")
+
+        def transport(*, pair: bool) -> BleTransport:
+            return BleTransport(
+                "ble://", pair=pair, feet=("left",), backend=lab.backend, registry=registry
+            )
+
+        (line,) = await pair_insoles(transport(pair=True))
+        assert line.startswith("left: paired with NGL-b1e0 at 24:0A:1A:B0:B1:E0")
+        assert PairingRegistry(registry.path).get("left") is not None  # kept on disk
+
+        (line,) = await forget_insoles(transport(pair=False))
+        assert line.endswith("forgot its bonds")
+        assert PairingRegistry(registry.path).get("left") is None
+        keystore = lab.radio.central.keystore
+        assert keystore is not None and not await keystore.get_all()  # the host's bond went too
+
+        # Forgotten on both sides: pairing starts afresh, no button needed.
+        await pair_insoles(transport(pair=True))
+        assert lab.radio.pairings[address] == 2
+
+        # A 10 s press forgets on the insole alone; the host's stale bond is dropped on pairing.
+        await lab.press_button("left", FORGET_PRESS_S)
+        await pair_insoles(transport(pair=True))
+        assert lab.radio.pairings[address] == 3
+        with pytest.raises(DeviceError, match="no paired insole"):
+            await forget_insoles(
+                BleTransport("ble://", backend=lab.backend, registry=PairingRegistry(None))
+            )

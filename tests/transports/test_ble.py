@@ -268,6 +268,32 @@ async def test_an_advertiser_whose_identity_contradicts_its_name_is_refused(
     assert registry.get("left") is None
 
 
+async def test_a_paired_insole_shown_by_its_gap_name_is_still_found_by_address(
+    lab: tuple[VirtualRadio, list[VirtualInsoleBle]], registry: PairingRegistry
+) -> None:
+    """BlueZ may name a device by the GAP name read on connecting (what SET_NAME set) rather
+    than the advertised NGL-xxxx; a paired insole is known by its address then."""
+    radio, peripherals = lab
+    left = VirtualInsoleBle(
+        radio, InsoleEmulator(foot="left", insole_id=LEFT_ID), advertised_name="Trail-L"
+    )
+    stranger = VirtualInsoleBle(
+        radio, InsoleEmulator(foot="left", insole_id=0x55550000), advertised_name="Trail-X"
+    )
+    peripherals += [left, stranger]
+    await left.start()
+    await stranger.start()
+    registry.remember(PairedInsole("left", LEFT_ID, left.address, "NGL-3C4D"))
+    transport = BleTransport(
+        "ble://", feet=("left",), backend=radio.bleak_backend(), registry=registry,
+        scan_timeout_s=0.5,
+    )  # fmt: skip
+    heard = await transport.discover()
+    verdict = heard[left.address][2]
+    assert isinstance(verdict, Candidate) and verdict.foot == "left"
+    assert "is not NGL-xxxx" in str(heard[stranger.address][2])
+
+
 async def test_discover_lists_insoles_with_their_verdict_without_connecting(
     lab: tuple[VirtualRadio, list[VirtualInsoleBle]], registry: PairingRegistry
 ) -> None:

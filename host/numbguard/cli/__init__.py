@@ -19,6 +19,8 @@ from numbguard.errors import NumbguardError
 COMMANDS: tuple[str, ...] = (
     "demo",
     "scan",
+    "pair",
+    "forget",
     "run",
     "replay",
     "analyze",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -35,11 +36,12 @@ from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.exc import BleakError
 
 from numbguard.errors import DeviceError, InputError
-from numbguard.pads import FOOT_IDS, Foot
+from numbguard.pads import FOOT_IDS, Foot, parse_feet
 from numbguard.protocol.constants import (
     CONTROL_UUID,
     DATA_UUID,
     HEADER_BYTES,
+    OP_FORGET_BONDS,
     OP_START,
     OP_TIME_SYNC,
     SERVICE_UUID,
@@ -49,6 +51,8 @@ from numbguard.protocol.decoder import NotificationDecoder
 from numbguard.transports.base import InsoleIdentity, Transport
 from numbguard.transports.link import DEFAULT_TIME_SYNC_PERIOD_S, InsoleLink
 from numbguard.transports.pairing import PairedInsole, PairingRegistry, default_registry_path
+
+logger = logging.getLogger(__name__)
 
 # Hex digits in either case: the firmware writes lower case.
 NAME_PATTERN: Final = re.compile(r"^NG([LR])-([0-9A-Fa-f]{4})$")
@@ -220,7 +224,8 @@ class BleTransport(Transport):
 
     async def _open(self) -> None:
         if self.pair:
-            self.registry.forget_all()
+            for foot in self.feet:  # pairing chooses these feet's insoles afresh
+                self.registry.forget(foot)
         candidates = await self._scan()
         # One after the other: BlueZ answers a second connect while one is pending with
         # org.bluez.Error.InProgress.
@@ -238,7 +243,12 @@ class BleTransport(Transport):
             return "no numbguard service in its advertisement"
         parsed = parse_insole_name(adv.local_name)
         if parsed is None:
-            return f"name {adv.local_name!r} is not NGL-xxxx / NGR-xxxx"
+            # BlueZ may show the name an insole was given with SET_NAME (its GAP name, read on
+            # connecting) instead of the advertised one: a paired insole is known by address.
+            paired_here = self.registry.paired_at(device.address)
+            if paired_here is None:
+                return f"name {adv.local_name!r} is not NGL-xxxx / NGR-xxxx"
+            parsed = (paired_here.foot, paired_here.insole_id & 0xFFFF)
         foot, id_low16 = parsed
         if foot not in self.feet:
             return f"a {foot} insole; looking for {', '.join(self.feet)}"
@@ -327,7 +337,17 @@ class BleTransport(Transport):
             )
         ble.connecting = True
         try:
-            await self._connect_steps(ble, ble.client)
+            try:
+                await self._connect_steps(ble, ble.client)
+            except DeviceError as error:
+                pairing = self.pair and ble.reconnects == 0 and not ble.paired
+                if not pairing or NOT_BONDED_HINT not in str(error):
+                    raise
+                # This host still holds a bond the insole forgot: drop it, pair afresh.
+                logger.info("%s: removing this host's stale bond, pairing again", ble.address)
+                with contextlib.suppress(Exception):
+                    await ble.client.unpair()
+                await self._connect_steps(ble, ble.client)
         finally:
             ble.connecting = False
 
@@ -455,6 +475,24 @@ class BleTransport(Transport):
             with contextlib.suppress(Exception):
                 await ble.client.disconnect()
 
+    async def forget_bonds(self) -> list[InsoleIdentity]:
+        """``numbguard forget``: every connected insole deletes its bonds (FORGET_BONDS), then
+        this host drops its own bond with it (BlueZ: the device is removed) and the pairing
+        registry forgets it. Close the transport afterwards; the insoles drop their links."""
+        forgotten: list[InsoleIdentity] = []
+        for address, ble in list(self._links.items()):
+            await self.control(address, OP_FORGET_BONDS)
+            if ble.link.identity is not None:
+                forgotten.append(ble.link.identity)
+        self._closing = True  # the insoles end the links now: no reconnecting
+        for ble in self._links.values():
+            if ble.client is not None:
+                with contextlib.suppress(Exception):
+                    await ble.client.unpair()
+        for identity in forgotten:
+            self.registry.forget(identity.foot)
+        return forgotten
+
     async def _close(self) -> None:
         self._closing = True
         tasks = [self._sync_task] + [ble.reconnect_task for ble in self._links.values()]
@@ -484,11 +522,7 @@ def from_url(url: str, **options: Any) -> BleTransport:
     if unknown:
         raise InputError("unknown ble option", expected="pair, feet", got=", ".join(unknown),
                          where=url)  # fmt: skip
-    feet_text = tuple(query.get("feet", "left,right").split(","))
-    feet = tuple(foot for foot in FOOT_IDS if foot in feet_text)
-    if len(feet) != len(feet_text):
-        raise InputError("bad feet", expected="left, right or left,right", got=query["feet"],
-                         where=url)  # fmt: skip
+    feet = parse_feet(query.get("feet", "left,right"), where=url)
     pair = query.get("pair", "0")
     if pair not in ("0", "1"):
         raise InputError("bad pair option", expected="pair=0 or pair=1", got=pair, where=url)

@@ -71,6 +71,16 @@ class PairingRegistry:
         self._by_foot.clear()
         self._save()
 
+    def forget(self, foot: Foot) -> None:
+        if self._by_foot.pop(foot, None) is not None:
+            self._save()
+
+    def paired_at(self, address: str) -> PairedInsole | None:
+        """The paired insole at this BLE address, if any."""
+        return next(
+            (p for p in self._by_foot.values() if p.address.upper() == address.upper()), None
+        )
+
     def _save(self) -> None:
         if self.path is None:
             return
