@@ -4,9 +4,11 @@ Run by hand; prints markdown for docs/performance.md (## Lab):
 
     python benchmarks/lab_ble.py [--seconds 60] [--scale 5]
 
-Both insoles' firmware (MicroPython unix port, clock sped up `--scale` times) stream a
-tight-lacing trace through `FirmwareBleBridge` (bumble, real ATT, bonded and encrypted) into the
-host's BLE transport and a `SessionRunner`.
+Both insoles' firmware (micropython-nimble: MicroPython's unix port with its real `bluetooth`
+module on NimBLE, clock sped up `--scale` times, the radio's timing with it) pair with the host
+and stream a tight-lacing trace over the lab's timed virtual radio (30 ms connection events,
+six PDUs each) into the host's BLE transport (the real `BleakClient` on bumble, behaving as on
+BlueZ) and a `SessionRunner`.
 
 - fault profiles: samples the host holds at the end / samples the firmware took. "after
   connecting" leaves out what the firmware sent before the host subscribed (over USB serial
@@ -29,7 +31,7 @@ import time
 from pathlib import Path
 
 from numbguard.lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
-from numbguard.lab.firmware_ble_bridge import BridgeFaults
+from numbguard.lab.radio_link import RadioFaults
 from numbguard.lab.traces import PadTrace, scenario_traces
 from numbguard.pads import Foot
 from numbguard.protocol.codec import packed_sample_bytes
@@ -42,7 +44,7 @@ _ATT_L2CAP_BYTES = 3 + 4
 
 async def _run(
     traces: dict[Foot, PadTrace], seconds: float, scale: int, *,
-    faults: dict[Foot, BridgeFaults] | None = None, central_mtu: int = 247,
+    faults: dict[Foot, RadioFaults] | None = None, central_mtu: int = 247,
 ) -> BleLabRun:  # fmt: skip
     with tempfile.TemporaryDirectory() as workdir:
         lab = FirmwareBleLab(Path(workdir), lab_specs(traces), faults=faults, clock_scale=scale,
@@ -79,12 +81,12 @@ def _delivered(run: BleLabRun, traces: dict[Foot, PadTrace]) -> tuple[float, flo
 
 def _profiles(traces: dict[Foot, PadTrace], seconds: float, scale: int) -> list[str]:
     s = seconds
-    profiles: dict[str, BridgeFaults] = {
-        "none": BridgeFaults(),
-        "10% notifications lost": BridgeFaults(notify_loss=0.10),
-        "two 3 s link drops": BridgeFaults(link_drops=((0.3 * s, 3.0), (0.65 * s, 3.0))),
-        "two 3 s radio stalls (ENOMEM)": BridgeFaults(stalls=((0.3 * s, 3.0), (0.65 * s, 3.0))),
-        "all of the above": BridgeFaults(
+    profiles: dict[str, RadioFaults] = {
+        "none": RadioFaults(),
+        "10% notifications lost": RadioFaults(notify_loss=0.10),
+        "two 3 s link drops": RadioFaults(link_drops=((0.3 * s, 3.0), (0.65 * s, 3.0))),
+        "two 3 s radio stalls (ENOMEM)": RadioFaults(stalls=((0.3 * s, 3.0), (0.65 * s, 3.0))),
+        "all of the above": RadioFaults(
             notify_loss=0.10,
             link_drops=((0.3 * s, 3.0), (0.65 * s, 3.0)),
             stalls=((0.5 * s, 3.0),),
@@ -96,13 +98,13 @@ def _profiles(traces: dict[Foot, PadTrace], seconds: float, scale: int) -> list[
         "|---|---|---|---|---|",
     ]
     for name, fault in profiles.items():
-        faults = {foot: BridgeFaults(fault.notify_loss, fault.link_drops, fault.stalls, seed=i)
+        faults = {foot: RadioFaults(fault.notify_loss, fault.link_drops, fault.stalls, seed=i)
                   for i, foot in enumerate(traces)}  # fmt: skip
         run = asyncio.run(_run(traces, seconds, scale, faults=faults))
         all_taken, after = _delivered(run, traces)
         missing = sum(run.runner.tracks[foot].stream.missing() for foot in traces)
         late = sum(event.late for event in run.data_events)
-        lost = sum(bridge.counters.notifications_lost for bridge in run.lab.bridges.values())
+        lost = sum(radio.counters.notifications_lost for radio in run.lab.radios.values())
         rows.append(f"| {name} | {all_taken:.3f} | {after:.4f} ({missing} missing) | {late} "
                     f"| {lost} |")  # fmt: skip
     return rows
@@ -110,14 +112,14 @@ def _profiles(traces: dict[Foot, PadTrace], seconds: float, scale: int) -> list[
 
 def _recovery(traces: dict[Foot, PadTrace]) -> list[str]:
     seconds = 14.0
-    faults = {foot: BridgeFaults(link_drops=((5.0, 3.0),)) for foot in traces}
+    faults = {foot: RadioFaults(link_drops=((5.0, 3.0),)) for foot in traces}
     run = asyncio.run(_run(traces, seconds, 1, faults=faults))
     rows = ["| foot | reconnected after (s) | outage recovered after (s) |", "|---|---|---|"]
-    for foot, bridge in run.lab.bridges.items():
-        (back_s,) = bridge.counters.back_in_reach_at_s
+    for foot, radio in run.lab.radios.items():
+        (back_s,) = radio.counters.back_in_reach_at_s
         late = [e.received_s for e in run.data_events if e.foot == foot and e.late]
         filled = max((t for t in late if t > back_s), default=float("nan")) - back_s
-        (reconnected_s,) = bridge.counters.reconnected_after_s
+        (reconnected_s,) = radio.counters.reconnected_after_s
         rows.append(f"| {foot} | {reconnected_s:.3f} | {filled:.3f} |")
     return rows
 

@@ -105,7 +105,9 @@ class RadioCounters:
     connections: int = 0
     link_drops: int = 0
     supervision_timeouts: int = 0
-    # From the insole being in reach again after a link drop to the next connection.
+    # When (event loop time) the insole was in reach again after each link drop, and from
+    # then to the next connection.
+    back_in_reach_at_s: list[float] = field(default_factory=list)
     reconnected_after_s: list[float] = field(default_factory=list)
 
 
@@ -321,6 +323,7 @@ class RadioLink(LocalLink):
         await asyncio.sleep(max(0.0, down_s - self.supervision_wall_s))
         controller.in_reach = True
         controller.back_in_reach_at = asyncio.get_running_loop().time()
+        controller.counters.back_in_reach_at_s.append(controller.back_in_reach_at)
 
     def time_out_links(self, controller: Controller) -> None:
         """End every LE link of `controller` on both sides with Connection Timeout, as when
