@@ -8,8 +8,8 @@ Run by hand; prints markdown for docs/performance.md (## Transports):
   that carries it (so it includes waiting for the frame to fill), per link. The insole clock is
   put on the host clock with one TIME_SYNC round trip (error at most half the round trip);
   the "last set" column is the latency of each frame's newest set: the link's own delay.
-- BLE: both insoles on the virtual radio (bumble LocalLink, real ATT) through the host's
-  `BleakClient`, at MTU 23, 100 and 247.
+- BLE: both insoles on the timed virtual radio (`numbguard.lab.radio_link`: 30 ms connection
+  events, six PDUs each; real ATT) through the host's `BleakClient`, at MTU 23, 100 and 247.
 - serial: the CPython insole emulator and the real firmware (MicroPython unix port) on a pty.
 - link drop: the left insole's link cut for 1 s; time from the insole advertising again to
   reconnected, and to every frame of the outage recovered by RESEND.
