@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,13 @@ from numbguard.protocol import encode_frame, make_control
 from numbguard.protocol.constants import (
     CONTROL_UUID,
     DATA_UUID,
+    FLAG_WOKE,
     OP_FORGET_BONDS,
     OP_GET_STATUS,
     OP_IDENTIFY,
     STATUS_UUID,
 )
-from numbguard.protocol.frames import DataFrame
+from numbguard.protocol.frames import DataFrame, StatusIdentity
 from numbguard.transports.ble import BleTransport
 from numbguard.transports.pairing import PairingRegistry
 
@@ -262,3 +264,41 @@ async def test_pair_and_forget_commands_with_the_real_firmware(
             await forget_insoles(
                 BleTransport("ble://", backend=lab.backend, registry=PairingRegistry(None))
             )
+
+
+async def test_after_deep_sleep_and_a_wake_the_host_reconnects_on_its_bond(
+    tmp_path: Path, nimble_bin: str
+) -> None:
+    # Short power times (config.json on the insole's flash): no host for 2 s -> idle, 2 s idle
+    # -> deep sleep; the default is 120 s and 15 min.
+    flash = tmp_path / "left"
+    flash.mkdir()
+    (flash / "config.json").write_text(
+        json.dumps({"foot": "left", "host_gone_s": 2, "idle_sleep_s": 2})
+    )
+    async with _left_insole(tmp_path, nimble_bin, clock_scale=5) as lab:
+        assert lab.radio is not None
+        firmware = lab.firmware["left"]
+        registry = PairingRegistry(None)
+        async with _host(lab, registry, pair=True) as transport:
+            await _frames_arrive(transport, 3)
+            slept_boot = transport.insoles[0].boot_id
+        async with asyncio.timeout(WAIT_S):  # the host went: idle, then deep sleep
+            while firmware.running:
+                await asyncio.sleep(0.1)
+        # machine.deepsleep ends the program with SystemExit(0); a crash would exit 1.
+        assert firmware.process is not None and firmware.process.returncode == 0
+        await lab.wake("left")
+        async with _host(lab, registry, pair=False) as transport:
+            await _frames_arrive(transport, 3)
+            (identity,) = transport.insoles
+            assert identity.boot_id != slept_boot
+            # Page 0 says this boot is a wake from deep sleep.
+            await transport.control(transport.link_for("left"), OP_GET_STATUS)
+            while True:
+                event = await transport.next_event(timeout_s=WAIT_S)
+                assert event is not None
+                if isinstance(event.frame, StatusIdentity):
+                    assert event.frame.flags & FLAG_WOKE
+                    break
+        assert lab.radio.pairings[lab.radios["left"].address] == 1  # re-encrypted, not paired

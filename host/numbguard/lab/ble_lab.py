@@ -191,12 +191,22 @@ class FirmwareBleLab:
     async def reset(self, foot: Foot) -> None:
         """A watchdog reset of one insole: the chip (radio included) restarts on the same
         flash, so its bonds and its address stay."""
+        await self._boot(foot, self.firmware[foot].start)
+
+    async def wake(self, foot: Foot) -> None:
+        """Press the wake button of an insole that went to deep sleep (its firmware ended in
+        `machine.deepsleep`): it boots as a wake, on the same flash."""
+        firmware = self.firmware[foot]
+        if firmware.running:
+            raise DeviceError(f"{firmware.name}: awake already, not in deep sleep")
+        await self._boot(foot, firmware.wake)
+
+    async def _boot(self, foot: Foot, start: Callable[[], None]) -> None:
         self._resetting.add(foot)
         try:
-            firmware = self.firmware[foot]
-            await asyncio.to_thread(firmware.kill)
+            await asyncio.to_thread(self.firmware[foot].kill)
             await self.radios[foot].power_on()
-            await asyncio.to_thread(firmware.start)
+            await asyncio.to_thread(start)
             await self._wait_ready(foot)
         finally:
             self._resetting.discard(foot)

@@ -158,6 +158,7 @@ class FirmwareProcess:
         self._processes: list[subprocess.Popen[bytes]] = []  # every boot's, for close()
         self._stderr: IO[bytes] | None = None
         self._stderr_text = ""
+        self._boot_env: dict[str, str] = {}  # for the next boot only (a deep-sleep wake)
         self._write_flash()
 
     # -- set-up ----------------------------------------------------------------------------
@@ -189,7 +190,7 @@ class FirmwareProcess:
         if self.spec.trace is not None:
             env["NUMBGUARD_ADC_TRACE_BIN"] = str(self.flash_dir / "adc-trace.bin")
             env["NUMBGUARD_ADC_TRACE_START"] = str(start_row)
-        return env | self.extra_env
+        return env | self.extra_env | self._boot_env
 
     @property
     def button_path(self) -> Path:
@@ -236,6 +237,15 @@ class FirmwareProcess:
         with self.generation:
             self.process = process
             self.generation.notify_all()
+
+    def wake(self) -> None:
+        """The wake button after deep sleep (the firmware ended in `machine.deepsleep`): the
+        chip boots with reset cause DEEPSLEEP_RESET and wake reason EXT0, same flash."""
+        self._boot_env = {"NUMBGUARD_RESET_CAUSE": "4", "NUMBGUARD_WAKE_REASON": "2"}
+        try:
+            self.start()
+        finally:
+            self._boot_env = {}
 
     def reset(self) -> None:
         """A watchdog reset: the process dies at once (RAM lost) and boots again, same flash."""
