@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from numbguard.cli import insole_choice
 from numbguard.errors import DeviceError
-from numbguard.pads import Foot, parse_feet
-from numbguard.transports.ble import DEFAULT_SCAN_TIMEOUT_S, BleTransport
-from numbguard.transports.pairing import PairingRegistry, default_registry_path
+from numbguard.transports.ble import BleTransport
 
 NAME = "forget"
 HELP = (
@@ -18,13 +17,7 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--feet", default="left,right", help="which insoles: left, right or left,right (default)"
-    )
-    parser.add_argument(
-        "--timeout-s", type=float, default=DEFAULT_SCAN_TIMEOUT_S,
-        help=f"how long to look for them (default: {DEFAULT_SCAN_TIMEOUT_S:g})",
-    )  # fmt: skip
+    insole_choice.add_arguments(parser)
 
 
 async def forget_insoles(transport: BleTransport) -> list[str]:
@@ -39,11 +32,6 @@ async def forget_insoles(transport: BleTransport) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    feet: tuple[Foot, ...] = parse_feet(args.feet)
-    transport = BleTransport(
-        "ble://", feet=feet, scan_timeout_s=args.timeout_s,
-        registry=PairingRegistry(default_registry_path()),
-    )  # fmt: skip
-    for line in asyncio.run(forget_insoles(transport)):
+    for line in asyncio.run(forget_insoles(insole_choice.ble_transport(args, pair=False))):
         print(line)
     return 0

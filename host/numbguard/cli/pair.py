@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from numbguard.pads import Foot, parse_feet
-from numbguard.transports.ble import DEFAULT_SCAN_TIMEOUT_S, BleTransport
-from numbguard.transports.pairing import PairingRegistry, default_registry_path
+from numbguard.cli import insole_choice
+from numbguard.transports.ble import BleTransport
 
 NAME = "pair"
 HELP = (
@@ -17,13 +16,7 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--feet", default="left,right", help="which insoles: left, right or left,right (default)"
-    )
-    parser.add_argument(
-        "--timeout-s", type=float, default=DEFAULT_SCAN_TIMEOUT_S,
-        help=f"how long to look for them (default: {DEFAULT_SCAN_TIMEOUT_S:g})",
-    )  # fmt: skip
+    insole_choice.add_arguments(parser)
 
 
 async def pair_insoles(transport: BleTransport) -> list[str]:
@@ -37,11 +30,6 @@ async def pair_insoles(transport: BleTransport) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    feet: tuple[Foot, ...] = parse_feet(args.feet)
-    transport = BleTransport(
-        "ble://?pair=1", pair=True, feet=feet, scan_timeout_s=args.timeout_s,
-        registry=PairingRegistry(default_registry_path()),
-    )  # fmt: skip
-    for line in asyncio.run(pair_insoles(transport)):
+    for line in asyncio.run(pair_insoles(insole_choice.ble_transport(args, pair=True))):
         print(line)
     return 0
