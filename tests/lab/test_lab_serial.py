@@ -276,7 +276,9 @@ def test_numbguard_run_streams_both_lab_insoles_and_records_them(
     last_state = [e for e in events if e["event"] == "state"][-1]
     for foot in ("left", "right"):
         state = last_state["feet"][foot]
-        assert state["connected"] and state["frames_received"] > 100
+        # The plain unix port has no `bluetooth`: the firmware packs frames for serial's MTU,
+        # many sets each (about 4 frames a second; the samples are counted below).
+        assert state["connected"] and state["frames_received"] > 10
         assert state["frames_missing"] == 0
     summary = events[-1]
     assert summary["event"] == "summary"
