@@ -7,6 +7,8 @@ message that says what was expected and what came, e.g.
 
 from __future__ import annotations
 
+from typing import Literal
+
 
 class NumbguardError(Exception):
     """Base of every error raised by numbguard."""
@@ -29,3 +31,27 @@ class InputError(NumbguardError):
 
 class DeviceError(NumbguardError):
     """An insole or a link to one did not behave: not found, refused, timed out, disconnected."""
+
+
+# Why Bluetooth cannot be used at all (see `numbguard.transports.ble_availability`).
+BluetoothUnavailableReason = Literal[
+    "no-system-bus",  # no D-Bus system bus to reach bluetoothd through
+    "bluetoothd-not-running",
+    "no-adapter",
+    "powered-off",
+    "blocked",  # rfkill: a soft block (software) or a hard block (a switch or key)
+    "no-permission",
+    "unknown",
+]
+
+
+class BluetoothUnavailableError(DeviceError):
+    """Bluetooth cannot be used on this computer at all: no adapter, bluetoothd stopped, the
+    radio off or blocked, no permission. `reason` names the case, `problem` says what is
+    missing and `fix` how to fix it; the message is one line with both."""
+
+    def __init__(self, reason: BluetoothUnavailableReason, problem: str, fix: str) -> None:
+        super().__init__(f"Bluetooth is not available: {problem} ({fix})")
+        self.reason: BluetoothUnavailableReason = reason
+        self.problem = problem
+        self.fix = fix

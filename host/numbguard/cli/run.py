@@ -65,16 +65,23 @@ def run(args: argparse.Namespace) -> int:
         return 0
     path: Path = args.record or sessions_dir() / f"{datetime.now():%Y%m%d-%H%M%S}.ngrec"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with RecordingWriter(path, {"source": args.url}) as recorder:
-        try:
-            run_with_view(
-                args,
-                transport,
-                session_start_s=session_start_s,
-                channel=channel,
-                recorder=recorder,
-                calibrations=calibrations,
-            )
-        finally:
+    received = False
+    try:
+        with RecordingWriter(path, {"source": args.url}) as recorder:
+            try:
+                run_with_view(
+                    args,
+                    transport,
+                    session_start_s=session_start_s,
+                    channel=channel,
+                    recorder=recorder,
+                    calibrations=calibrations,
+                )
+            finally:
+                received = recorder.frames_written > 0
+    finally:
+        if received:
             print(f"recorded to {path}", file=sys.stderr)
+        else:  # nothing came (no insole, no Bluetooth): no empty recording left behind
+            path.unlink(missing_ok=True)
     return 0

@@ -59,6 +59,7 @@ class RecordingWriter:
         self._last_sync_s = self._clock()
         self.records_written = 0
         self.records_synced = 0
+        self.frames_written = 0
         self._write_json(
             RecordType.SESSION,
             {
@@ -77,6 +78,7 @@ class RecordingWriter:
     def write_frame(self, insole_index: int, channel: Channel, t_rx_s: float, data: bytes) -> None:
         """Record bytes exactly as received from an insole at host time `t_rx_s`."""
         self._write(RecordType.FRAME, FRAME_PREFIX.pack(insole_index, channel, t_rx_s) + data)
+        self.frames_written += 1
 
     def write_alert(self, alert: dict[str, Any]) -> None:
         self._write_json(RecordType.ALERT, alert)

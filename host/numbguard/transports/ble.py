@@ -49,6 +49,7 @@ from numbguard.protocol.constants import (
 )
 from numbguard.protocol.decoder import NotificationDecoder
 from numbguard.transports.base import InsoleIdentity, Transport
+from numbguard.transports.ble_availability import bluetooth_unavailable
 from numbguard.transports.link import DEFAULT_TIME_SYNC_PERIOD_S, InsoleLink
 from numbguard.transports.pairing import PairedInsole, PairingRegistry, default_registry_path
 
@@ -108,6 +109,14 @@ _SECURITY_WORDS: Final = (
     "AuthenticationFailed", "AuthenticationRejected", "PAIRING_NOT_ALLOWED", "pairing failed",
     "encryption with the stored bond failed",
 )  # fmt: skip
+
+
+def _scan_error(url: str, error: BaseException) -> DeviceError:
+    """Bluetooth missing as a whole (`ble_availability`), else the scan's own failure."""
+    unavailable = bluetooth_unavailable(error)
+    if unavailable is not None:
+        return unavailable
+    return DeviceError(f"{url}: cannot scan for insoles: {error}")
 
 
 def security_hint(error: Exception) -> str:
@@ -216,8 +225,8 @@ class BleTransport(Transport):
         try:
             async with scanner:
                 await asyncio.sleep(self.scan_timeout_s)
-        except BleakError as error:
-            raise DeviceError(f"{self.url}: cannot scan for insoles: {error}") from error
+        except (BleakError, OSError) as error:
+            raise _scan_error(self.url, error) from error
         return heard
 
     # -- opening -----------------------------------------------------------------------------
@@ -288,8 +297,8 @@ class BleTransport(Transport):
             async with scanner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(all_found.wait(), self.scan_timeout_s)
-        except BleakError as error:
-            raise DeviceError(f"{self.url}: cannot scan for insoles: {error}") from error
+        except (BleakError, OSError) as error:
+            raise _scan_error(self.url, error) from error
         missing = [foot for foot in self.feet if foot not in found]
         if missing:
             heard = "; ".join(f"{a}: {why}" for a, why in self.ignored.items()) or "nothing"
