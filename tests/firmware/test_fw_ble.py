@@ -1,154 +1,373 @@
-"""The firmware's BLE peripheral, run by main.py's own tasks under MicroPython, against the
-simulated `bluetooth` module: advertising, connection, MTU exchange, back-pressure, control
-writes, disconnection and resend of what was missed."""
+"""The firmware's BLE peripheral on the real BLE stack, against a bumble central.
+
+The insole is the unchanged `firmware/main.py` under ``micropython-nimble`` (MicroPython's
+NimBLE `bluetooth` module, HCI to a bumble controller on a pty) in a `FirmwareBleLab`; the
+central is the lab radio's bumble `Device`. It pairs as a host OS does (LE Secure Connections,
+Just Works, bonded), discovers the GATT table, subscribes, exchanges the MTU and writes control
+frames built with the host's codec. Shown: the advertising (31 bytes, none while connected,
+again after a disconnect), the GATT table with Device Information and Battery, notifications
+sized to the MTU before and after the exchange, back-pressure from a stalled radio (NimBLE's
+gatts_notify raising ENOMEM, as on a board) that loses no frame and still answers a control
+write, the time the central was away kept in the ring and resent, and a central that connects
+without pairing getting neither data nor a reply.
+
+Every wait is for an event (a frame, a reply, the insole's own counters) with a generous
+bound; nothing is timed.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import collections
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
 
 import pytest
-from fw_harness import MicroPython
-from fw_reference import check_crc, decode_data
+from bumble.att import ATT_Error
+from bumble.device import Advertisement, Device
+from bumble.hci import Address
+from fw_radio import (
+    WAIT_S,
+    Central,
+    Heard,
+    SerialWatch,
+    connect,
+    data_seqs,
+    insole_address,
+    until,
+)
 
-SERVICE_UUID_LE = bytes.fromhex("89860001e81f4e88a7c25607755b9b8a")[::-1]
+from numbguard.lab.ble_lab import INSOLE_IDS, FirmwareBleLab
+from numbguard.lab.firmware_runner import InsoleSpec
+from numbguard.lab.radio_link import is_notification
+from numbguard.protocol import (
+    DataFrame,
+    Reply,
+    StatusClock,
+    StatusCounters,
+    StatusFrame,
+    StatusIdentity,
+    decode_frame,
+    make_control,
+)
+from numbguard.protocol.constants import (
+    CONTROL_UUID,
+    DATA_UUID,
+    FLAG_CONNECTED,
+    OP_GET_STATUS,
+    OP_RESEND,
+    SERVICE_UUID,
+    STATUS_UUID,
+)
 
-SCENARIO = """
-import asyncio, json, struct, bluetooth, protocol as p
-import main
+SERVICE_UUID_LE: Final = bytes.fromhex(SERVICE_UUID.replace("-", ""))[::-1]
+ATT_SECURITY_ERRORS: Final = {0x05, 0x0F}  # insufficient authentication / encryption
+ADV_100_MS: Final = 160  # HCI advertising interval, 0.625 ms units
+ADV_IND: Final = 0  # connectable, scannable, undirected
+CENTRAL_MTU: Final = 247
+FRAMES_AT_MTU_23: Final = 20  # data frames taken before the MTU exchange
+PAGES_AT_MTU_247: Final = 4  # status pages (insole seconds) of frames after it
+GAP_FRAMES: Final = 40  # frames the insole takes while the central is away (0.4 s at MTU 23)
+POLL_SERIAL_S: Final = 0.1  # how often the stalled insole is asked for its counters
+DEVICE_INFORMATION: Final = {
+    "manufacturer": 0x2A29, "model": 0x2A24, "serial": 0x2A25, "firmware": 0x2A26,
+}  # fmt: skip
+BATTERY_LEVEL: Final = 0x2A19
 
-fw = main.Firmware()
-ble = bluetooth.BLE()
-radio = ble.radio
-data_h = ble.handle_of(p.DATA_UUID)
-control_h = ble.handle_of(p.CONTROL_UUID)
-status_h = ble.handle_of(p.STATUS_UUID)
-report = {"handles": [data_h, control_h, status_h]}
-report["services"] = [[str(s), [[str(c), f] for c, f, h in chars]] for s, chars in ble.services]
 
-def mark(name):
-    report[name] = len(radio.notifications)
+def _left_insole(workdir: Path, nimble_bin: str) -> FirmwareBleLab:
+    spec = InsoleSpec("left", INSOLE_IDS["left"])
+    return FirmwareBleLab(workdir, (spec,), micropython=nimble_bin)
 
-def control(rid, op, args=b""):
-    buf = bytearray(32)
-    n = p.encode_control(buf, 0, rid, op, args)
-    ble.central_write(64, control_h, bytes(buf[:n]))
 
-async def scenario():
-    tasks = [asyncio.create_task(t) for t in (fw.sample_task(), fw.send_task(),
-                                              fw.status_task(), fw.control_task())]
-    await asyncio.sleep_ms(300)
-    report["adv_before"] = radio.advertising[1].hex()
-    ble.central_connect(64)
-    mark("connected")
-    report["adv_connected"] = radio.advertising
-    await asyncio.sleep_ms(400)
-    mark("mtu_exchange")
-    ble.central_exchange_mtu(64, 247)
-    await asyncio.sleep_ms(700)
-    mark("enomem")
-    radio.enomem = 4
-    await asyncio.sleep_ms(700)
-    mark("get_status")
-    radio.enomem = 3  # the radio refuses the reply (twice) and a page: they must still come
-    radio.enomem_handle = status_h
-    control(500, p.OP_GET_STATUS)
-    await asyncio.sleep_ms(300)
-    report["refusals_left"] = radio.enomem
-    radio.enomem_handle = None
-    report["status_value"] = ble.gatts_read(status_h).hex()
-    mark("disconnect")
-    report["ring_at_disconnect"] = fw.insole.ring.next_seq
-    ble.central_disconnect(64)
-    await asyncio.sleep_ms(20)
-    report["adv_after"] = radio.advertising[1].hex() if radio.advertising else None
-    await asyncio.sleep_ms(600)
-    report["ring_after"] = fw.insole.ring.next_seq
-    report["held_after"] = fw.insole.ring.count
-    ble.central_connect(64)
-    ble.central_exchange_mtu(64, 247)
-    mark("resend")
-    control(501, p.OP_RESEND, struct.pack("<HH", report["ring_at_disconnect"],
-                                          report["ring_after"] - 1))
-    await asyncio.sleep_ms(400)
-    for t in tasks:
-        t.cancel()
-    report["notifications"] = [[h, d.hex()] for c, h, d in radio.notifications]
-    print(chr(10) + json.dumps(report))  # after any serial frames on stdout
+@dataclass(frozen=True)
+class Advertising:
+    """What the insole's controller advertises, as NimBLE set it over HCI."""
 
-asyncio.run(scenario())
-"""
+    data: bytes
+    interval: int  # 0.625 ms units
+    kind: int  # HCI advertising type
+
+
+def advertising(lab: FirmwareBleLab) -> Advertising | None:
+    controller = lab.radios["left"].controller
+    if controller is None or not controller.le_legacy_advertiser.enabled:
+        return None
+    advertiser = controller.le_legacy_advertiser
+    return Advertising(
+        advertiser.advertising_data, advertiser.advertising_interval_min,
+        advertiser.advertising_type,
+    )  # fmt: skip
+
+
+async def hear_advertising(lab: FirmwareBleLab) -> bytes:
+    """The advertising data as the central's scan receives it (not the scan response)."""
+    assert lab.radio is not None
+    address = insole_address(lab)
+    heard: list[bytes] = []
+
+    def on_advertisement(advertisement: Advertisement) -> None:
+        if advertisement.address == address and not advertisement.is_scan_response:
+            heard.append(advertisement.data_bytes)
+
+    lab.radio.central.on(Device.EVENT_ADVERTISEMENT, on_advertisement)
+    await lab.radio.start_scanning()
+    try:
+        return (await until(lambda: heard, "the insole's advertisement"))[0]
+    finally:
+        lab.radio.central.remove_listener(Device.EVENT_ADVERTISEMENT, on_advertisement)
+        await lab.radio.stop_scanning()
+
+
+@dataclass
+class Flow:
+    """What the central and the insole's serial line saw; `marks` index `heard`."""
+
+    adv_boot: Advertising | None = None
+    adv_heard: bytes = b""
+    adv_while_connected: list[Advertising | None] = field(default_factory=list)
+    adv_after: Advertising | None = None
+    services: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    refused_unencrypted: dict[str, int] = field(default_factory=dict)
+    device_information: dict[str, bytes] = field(default_factory=dict)
+    battery: bytes = b""
+    status_value: bytes = b""
+    heard: list[Heard] = field(default_factory=list)
+    marks: dict[str, int] = field(default_factory=dict)
+    retries_in_stall: int = 0  # notify_retries the stalled insole reported over serial
+    last_seq_in_stall: int = -1  # the newest frame it had taken by then
+    gap: tuple[int, int] = (0, -1)  # first and last seq the central missed while away
+    resend_reply: Reply | None = None
+
+
+async def _stalled_until_enomem(serial: SerialWatch, request_id: int) -> StatusCounters:
+    """Ask over serial until the insole's counters say gatts_notify refused a frame."""
+    for attempt in range(int(WAIT_S / POLL_SERIAL_S)):
+        pages = await serial.get_status(request_id + attempt)
+        counters = pages[StatusCounters]
+        assert isinstance(counters, StatusCounters)
+        if counters.notify_retries > 0:
+            return counters
+        await asyncio.sleep(POLL_SERIAL_S)
+    raise AssertionError(f"no ENOMEM from NimBLE in {WAIT_S} s of a stalled radio")
+
+
+async def _refusal(step: Awaitable[object]) -> int:
+    """The ATT error code `step` is refused with (0: not refused)."""
+    try:
+        await step
+    except ATT_Error as error:
+        return int(error.error_code)
+    return 0
+
+
+async def _run_flow(workdir: Path, nimble_bin: str) -> Flow:
+    flow = Flow()
+    async with _left_insole(workdir, nimble_bin) as lab:
+        assert lab.radio is not None
+        radio = lab.radio
+        controller = lab.radios["left"].controller
+        assert controller is not None
+        serial = SerialWatch(lab)
+        flow.adv_boot = advertising(lab)
+        flow.adv_heard = await hear_advertising(lab)
+
+        connection = await connect(lab)
+        central = Central(connection, flow.heard)
+        flow.services = await central.discover()
+        # Before pairing: the numbguard characteristics refuse a plain link; the rest is open.
+        flow.refused_unencrypted["status read"] = await _refusal(
+            central.peer.read_value(central.characteristic(STATUS_UUID)))
+        flow.refused_unencrypted["control write"] = await _refusal(central.write_control(
+            make_control(OP_GET_STATUS, 1), response=True))  # fmt: skip
+        for name, uuid in DEVICE_INFORMATION.items():
+            value = await central.peer.read_value(central.characteristic(uuid))
+            flow.device_information[name] = bytes(value)
+
+        await connection.pair()
+        await central.subscribe()
+        flow.marks["subscribed"] = len(flow.heard)
+        subscribed = flow.marks["subscribed"]
+        await until(lambda: len(central.data(subscribed)) >= FRAMES_AT_MTU_23
+                    and central.status(subscribed),
+                    "data frames at MTU 23 and a status page")  # fmt: skip
+        status = central.characteristic(STATUS_UUID)
+        flow.status_value = bytes(await central.peer.read_value(status))
+        flow.battery = bytes(await central.peer.read_value(central.characteristic(BATTERY_LEVEL)))
+        flow.adv_while_connected.append(advertising(lab))
+
+        flow.marks["mtu_exchange"] = len(flow.heard)
+        assert await central.peer.request_mtu(CENTRAL_MTU) == CENTRAL_MTU
+        await until(lambda: len(central.status(flow.marks["mtu_exchange"])) >= PAGES_AT_MTU_247,
+                    "status pages after the MTU exchange")  # fmt: skip
+
+        # Back-pressure: the radio stalls, NimBLE's buffers fill and gatts_notify raises ENOMEM
+        # (the insole says so over serial); a control write waits in the air meanwhile.
+        flow.marks["stall"] = len(flow.heard)
+        radio.link.stall(controller, True)
+        try:
+            counters = await _stalled_until_enomem(serial, 100)
+            flow.retries_in_stall = counters.notify_retries
+            clock = (await serial.get_status(200))[StatusClock]
+            assert isinstance(clock, StatusClock)
+            flow.last_seq_in_stall = clock.last_data_seq
+            await central.write_control(make_control(OP_GET_STATUS, 500), response=False)
+        finally:
+            radio.link.stall(controller, False)
+
+        def replied_with_pages() -> bool:
+            at = central.reply(500, flow.marks["stall"])
+            return at is not None and len(central.status(at + 1)) >= 5
+
+        await until(replied_with_pages, "the reply to GET_STATUS 500 and five pages")
+        await until(lambda: max(data_seqs(flow.heard)) >= flow.last_seq_in_stall,
+                    "the frames taken during the stall")  # fmt: skip
+        flow.adv_while_connected.append(advertising(lab))
+
+        # The central goes away; the insole keeps sampling into its ring meanwhile.
+        last_before = max(data_seqs(flow.heard))
+        flow.marks["disconnect"] = len(flow.heard)
+        await connection.disconnect()
+        flow.adv_after = await until(lambda: advertising(lab), "advertising after the disconnect")
+        await until(lambda: serial.last_data_seq() >= last_before + GAP_FRAMES,
+                    f"{GAP_FRAMES} frames taken while the central is away")  # fmt: skip
+
+        # Back on the stored bond (no pairing); RESEND what it missed.
+        connection = await connect(lab)
+        await connection.encrypt()
+        central = Central(connection, flow.heard)
+        await central.discover()
+        await central.subscribe()
+        await central.peer.request_mtu(CENTRAL_MTU)
+        flow.marks["reconnected"] = len(flow.heard)
+        first_after = (await until(lambda: central.data(flow.marks["reconnected"]),
+                                   "data after reconnecting"))[0].frame.seq  # fmt: skip
+        flow.gap = (last_before + 1, first_after - 1)
+        flow.marks["resend"] = len(flow.heard)
+        flow.resend_reply = await central.resend(501, *flow.gap)
+        await connection.disconnect()
+    return flow
 
 
 @pytest.fixture(scope="module")
-def flow(micropython_bin: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    mpy = MicroPython(micropython_bin, tmp_path_factory.mktemp("ble"))
-    result: dict[str, Any] = mpy.json(SCENARIO, stdin_open=True)
-    return result
+def flow(nimble_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Flow:
+    return asyncio.run(_run_flow(tmp_path_factory.mktemp("ble"), nimble_bin))
 
 
-def frames(flow: dict[str, Any], handle_index: int, start: str, end: str | None = None
-           ) -> list[bytes]:
-    handle = flow["handles"][handle_index]
-    stop = flow[end] if end else len(flow["notifications"])
-    return [bytes.fromhex(d) for h, d in flow["notifications"][flow[start]:stop] if h == handle]
-
-
-def test_advertises_service_and_foot_name_in_31_bytes(flow: dict[str, Any]) -> None:
-    adv = bytes.fromhex(flow["adv_before"])
+def test_advertises_service_and_foot_name_in_31_bytes(flow: Flow) -> None:
+    assert flow.adv_boot is not None
+    adv = flow.adv_boot.data
     assert len(adv) <= 31
     assert adv[:3] == b"\x02\x01\x06"
     assert adv[3:5] == b"\x11\x07" and adv[5:21] == SERVICE_UUID_LE
-    assert adv[21:] == b"\x09\x09NGL-b2c3"  # left foot, insole id ...b2c3 from the unique id
-    assert flow["adv_connected"] is None
-    assert flow["adv_after"] == flow["adv_before"]  # re-advertises after a disconnect
+    assert adv[21:] == b"\x09\x09NGL-b1e0"  # left foot, insole id ...b1e0 from the unique id
+    assert flow.adv_heard == adv  # what the central's scan received
+    assert (flow.adv_boot.interval, flow.adv_boot.kind) == (ADV_100_MS, ADV_IND)
+    assert flow.adv_while_connected == [None, None]  # none while a central is connected
+    assert flow.adv_after == flow.adv_boot  # re-advertises after a disconnect
 
 
-def test_gatt_table_has_the_service_device_information_and_battery(flow: dict[str, Any]) -> None:
-    services = {uuid: chars for uuid, chars in flow["services"]}
-    assert services["89860001-e81f-4e88-a7c2-5607755b9b8a"] == [
-        # Notify / write / read+notify, each needing an encrypted link (0x0200 read, 0x1000
-        # write): control and session data only for a bonded central.
-        ["89860002-e81f-4e88-a7c2-5607755b9b8a", 0x0210],
-        ["89860003-e81f-4e88-a7c2-5607755b9b8a", 0x100C],
-        ["89860004-e81f-4e88-a7c2-5607755b9b8a", 0x0212],
-    ]
-    assert "0x180a" in services and services["0x180f"] == [["0x2a19", 0x12]]
+def test_gatt_table_has_the_service_device_information_and_battery(flow: Flow) -> None:
+    # Properties as discovered: notify / write + write without response / read + notify.
+    assert flow.services[SERVICE_UUID] == [(DATA_UUID, 0x10), (CONTROL_UUID, 0x0C),
+                                           (STATUS_UUID, 0x12)]  # fmt: skip
+    assert flow.services["180a"] == [("2a29", 0x02), ("2a24", 0x02), ("2a25", 0x02),
+                                     ("2a26", 0x02)]  # fmt: skip
+    assert flow.services["180f"] == [("2a19", 0x12)]
+    # Control and session data need an encrypted link; NimBLE refuses a plain one.
+    assert set(flow.refused_unencrypted) == {"status read", "control write"}
+    assert set(flow.refused_unencrypted.values()) <= ATT_SECURITY_ERRORS
+    assert flow.device_information == {
+        "manufacturer": b"numbguard", "model": b"numbguard insole", "serial": b"1ab0b1e0",
+        "firmware": b"0.1.0",
+    }  # fmt: skip
+    clock = next(h.frame for h in flow.heard if isinstance(h.frame, StatusClock))
+    assert flow.battery == bytes((clock.battery_pct,)) and 0 < clock.battery_pct <= 100
+    # Once paired (and a status period later), the status characteristic reads as the latest
+    # status page.
+    assert isinstance(decode_frame(flow.status_value), StatusFrame)
 
 
-def test_notifications_fit_the_mtu_before_and_after_the_exchange(flow: dict[str, Any]) -> None:
-    before = frames(flow, 0, "connected", "mtu_exchange")
-    assert len(before) >= 20 and all(len(f) <= 20 and check_crc(f) for f in before)
-    after = frames(flow, 0, "enomem", "get_status")
-    assert all(len(f) <= 244 and check_crc(f) for f in after)
-    assert max(len(f) for f in after) == 236  # 25 six-pad sets: 250 ms at 100 Hz
+def test_notifications_fit_the_mtu_before_and_after_the_exchange(flow: Flow) -> None:
+    marks = flow.marks
+    before = [h.value for h in flow.heard[marks["subscribed"]:marks["mtu_exchange"]]]
+    data_before = [h.value for h in flow.heard[marks["subscribed"]:marks["mtu_exchange"]]
+                   if h.on == "data"]  # fmt: skip
+    assert len(data_before) >= FRAMES_AT_MTU_23 and all(len(v) <= 20 for v in before)
+    after = [h for h in flow.heard[marks["mtu_exchange"]:marks["stall"]]]
+    assert all(len(h.value) <= CENTRAL_MTU - 3 for h in after)
+    # 25 six-pad sets (250 ms at 100 Hz): what fits in MTU 247 - 3.
+    assert max(len(h.value) for h in after if h.on == "data") == 236
 
 
-def test_back_pressure_keeps_every_frame(flow: dict[str, Any]) -> None:
-    data = frames(flow, 0, "mtu_exchange", "disconnect")
-    seqs = [decode_data(f)["seq"] for f in data]
-    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap across 4 ENOMEMs
-    status = [f for f in frames(flow, 2, "get_status", "disconnect") if f[1] >> 6 == 1]
-    counters = next(f for f in status if f[5] == 2)
-    assert int.from_bytes(counters[12:14], "little") >= 4  # notify_retries
+def test_back_pressure_keeps_every_frame(flow: Flow) -> None:
+    assert flow.retries_in_stall > 0  # NimBLE raised ENOMEM and the insole counted it
+    seqs = data_seqs(flow.heard[flow.marks["subscribed"]:flow.marks["disconnect"]])
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap, none twice
+    # Every frame taken during the stall came, those gatts_notify refused included.
+    assert seqs[-1] >= flow.last_seq_in_stall
 
 
-def test_control_write_gets_reply_and_status_pages_despite_back_pressure(
-        flow: dict[str, Any]) -> None:
-    on_status = frames(flow, 2, "get_status", "disconnect")
-    replies = [f for f in on_status if f[1] >> 6 == 2]
-    assert [(int.from_bytes(f[3:5], "little"), f[5], f[6]) for f in replies] == [(500, 8, 0)]
+def test_control_write_gets_reply_and_status_pages_despite_back_pressure(flow: Flow) -> None:
+    on_status = [h.frame for h in flow.heard[flow.marks["stall"]:flow.marks["disconnect"]]
+                 if h.on == "status"]  # fmt: skip
+    replies = [f for f in on_status if isinstance(f, Reply)]
+    assert [(r.seq, r.opcode, r.result) for r in replies] == [(500, OP_GET_STATUS, 0)]
     index = on_status.index(replies[0])
-    assert [f[5] for f in on_status[index + 1:index + 6]] == [0, 1, 2, 3, 4]
-    assert bytes.fromhex(flow["status_value"])[1] >> 6 == 1  # the characteristic holds a page
-    assert flow["refusals_left"] == 0
+    pages = on_status[index + 1:index + 6]
+    assert [type(f).page for f in pages if isinstance(f, StatusFrame)] == [0, 1, 2, 3, 4]
+    counters = next(f for f in pages if isinstance(f, StatusCounters))
+    assert counters.notify_retries >= flow.retries_in_stall
 
 
-def test_disconnected_time_stays_in_the_ring_and_is_resent(flow: dict[str, Any]) -> None:
-    first, end = flow["ring_at_disconnect"], flow["ring_after"]
-    assert end - first >= 20  # about 0.6 s of MTU-23 frames kept sampling while disconnected
-    on_status = frames(flow, 2, "resend")
-    reply = next(f for f in on_status if f[1] >> 6 == 2)
-    assert (reply[5], reply[6]) == (6, 0)
-    assert int.from_bytes(reply[7:9], "little") == end - first
-    resent = {decode_data(f)["seq"] for f in frames(flow, 0, "resend")}
-    assert set(range(first, end)) <= resent
+def test_disconnected_time_stays_in_the_ring_and_is_resent(flow: Flow) -> None:
+    first, last = flow.gap
+    assert last - first + 1 >= GAP_FRAMES  # the insole kept sampling while the central was away
+    after = flow.heard[flow.marks["resend"]:]
+    reply = flow.resend_reply
+    assert reply is not None and (reply.seq, reply.opcode, reply.result) == (501, OP_RESEND, 0)
+    assert reply.data["frames_queued"] == last - first + 1
+    resent = {h.frame.seq for h in after if isinstance(h.frame, DataFrame)}
+    assert set(range(first, last + 1)) <= resent
+
+
+async def test_a_central_that_does_not_pair_gets_no_data_and_no_reply(
+    tmp_path: Path, nimble_bin: str
+) -> None:
+    async with _left_insole(tmp_path, nimble_bin) as lab:
+        assert lab.radio is not None
+        serial = SerialWatch(lab)
+        to_central: collections.Counter[str] = collections.Counter()
+
+        def on_pdu(_sender: object, destination: Address, pdu: bytes) -> None:
+            if is_notification(pdu):
+                to_central[destination.to_string(with_type_qualifier=False)] += 1
+
+        lab.radio.link.on_pdu = on_pdu
+        central = Central(await connect(lab))
+        await central.discover()
+        await central.subscribe()  # NimBLE lets a plain link write the CCCDs
+        with pytest.raises(ATT_Error) as refused:
+            await central.write_control(make_control(OP_GET_STATUS, 7), response=True)
+        assert refused.value.error_code in ATT_SECURITY_ERRORS
+        await central.write_control(make_control(OP_GET_STATUS, 8), response=False)
+        # ATT handles requests in order: once this read is answered, NimBLE has dealt with the
+        # write before it. Then the insole samples a second more (its control task polls every
+        # 20 ms), streaming over serial, not to the central.
+        await central.peer.read_value(central.characteristic(DEVICE_INFORMATION["serial"]))
+        start = serial.last_data_seq()
+        pages = [f.seq for f in serial.frames() if isinstance(f, StatusFrame)]
+        pages_before = max(pages, default=-1)
+
+        def identity_page() -> StatusIdentity | None:
+            return next((f for f in serial.frames() if isinstance(f, StatusIdentity)
+                         and f.seq > pages_before), None)  # fmt: skip
+
+        await until(lambda: serial.last_data_seq() >= start + 100, "a second of frames on serial")
+        identity = await until(identity_page, "an identity page on serial")
+        address = lab.radio.central.random_address.to_string(with_type_qualifier=False)
+        assert to_central[address] == 0 and central.heard == []
+        assert not identity.flags & FLAG_CONNECTED  # the insole does not take it for a host
+        await central.connection.disconnect()

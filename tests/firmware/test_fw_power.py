@@ -1,35 +1,51 @@
 """Power states under MicroPython (firmware/power.py): streaming, sampling while the host is
 briefly gone, idle with the pad supply off, deep sleep woken by the button, and the wake; the
-defaults match the power budget in hardware/."""
+defaults match the power budget in hardware/.
+
+The state machine itself runs on the plain unix port with a scripted clock and no radio (Power
+takes ble=None, as on a port without one). What the states do to BLE (the advertising
+interval, re-advertising, a central connecting to an idle insole, a short drop's gap resent) is
+shown with main.py on the real BLE stack: ``micropython-nimble`` against a bumble controller,
+whose advertising parameters are what NimBLE set over HCI.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import re
 import select
 import subprocess
 import time
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
 
 import pytest
 from fw_harness import ROOT, MicroPython
+from fw_radio import Central, SerialWatch, connect, data_seqs, until
 from fw_reference import check_crc, cobs_decode, cobs_encode, control_frame, decode_data
+
+from numbguard.lab.ble_lab import INSOLE_IDS, FirmwareBleLab
+from numbguard.lab.firmware_runner import InsoleSpec
+from numbguard.protocol import Reply, StatusFrame, StatusIdentity
+from numbguard.protocol.constants import OP_RESEND
 
 STREAMING, SAMPLING, IDLE, SLEEP = "streaming", "sampling", "idle", "sleep"
 FLAG_STREAMING, FLAG_CONNECTED, FLAG_IDLE, FLAG_WOKE = 1, 2, 8, 16
 SUPPLY_PIN, SUPPLY_OFF, WAKE_PIN = 25, 1, 4
 WAIT_S = 30.0  # longest wait for the firmware to reach a state (a slow machine)
 
-# Board, insole and BLE peripheral on the simulated hardware, with a scripted clock, and the
-# power state machine over them. `run(seconds, host)` moves the clock in steps, sampling and
-# updating the power state as main.py's tasks do.
+# Board and insole on the simulated hardware, with a scripted clock, and the power state
+# machine over them, without a radio. `run(seconds, host)` moves the clock in steps, sampling
+# and updating the power state as main.py's tasks do; `host` is whether a host is present (a
+# trusted BLE central, or one that spoke over serial).
 SCRIPTED = """
-import json, machine, bluetooth, protocol as p, status
+import json, machine, protocol as p, status
 from board import Board
 from config import Config
 from insole import Insole
-from ble import Peripheral
 from power import Power, NAMES
 clock_us = [1000000]
 def ticks_us():
@@ -39,9 +55,7 @@ def ticks_ms():
 board = Board()
 ins = Insole(board.pad_reads, Config("config.json"), board.insole_id(), 1, board.battery_mv,
              ticks_us=ticks_us)
-radio = bluetooth.BLE()
-ble = Peripheral(bluetooth, "NGL-b2c3", "numbguard", "c4a1b2c3", "0.1.0")
-power = Power(board, ins, ble, ticks_ms=ticks_ms)
+power = Power(board, ins, None, ticks_ms=ticks_ms)
 board.start_watchdog(8000)
 report = []
 def run(seconds, host, step_us=10000):
@@ -52,10 +66,9 @@ def run(seconds, host, step_us=10000):
         power.update(host)
         board.feed()
 def snap(name):
-    adv = radio.radio.advertising
     report.append({"at": name, "state": NAMES[power.state],
                    "samples": ins.sampler.samples_taken, "supply": machine.level(25),
-                   "led": machine.level(2), "adv_us": adv[0] if adv else None,
+                   "led": machine.level(2),
                    "flags": status.flags(ins), "open": ins.selfcheck.open_mask,
                    "pads": [read() for read in board.pad_reads], "fed": board._wdt.fed})
 """
@@ -70,10 +83,8 @@ def day(micropython_bin: str, tmp_path_factory: pytest.TempPathFactory) -> dict[
     """The default times (no config file): a run, the host leaving, idle, deep sleep."""
     mpy = MicroPython(micropython_bin, tmp_path_factory.mktemp("power"))
     result: dict[str, Any] = mpy.json(SCRIPTED + """
-radio.central_connect(64)
 run(5, True)
 snap("streaming")
-radio.central_disconnect(64)
 run(1, False)
 snap("host_gone")
 run(117, False)
@@ -97,7 +108,6 @@ def test_host_gone_keeps_sampling_through_the_grace_time(day: dict[str, Any]) ->
     assert steps["streaming"]["flags"] & (FLAG_STREAMING | FLAG_IDLE | FLAG_WOKE) == 1
     for name in ("host_gone", "grace_end"):  # 2 minutes by default: the ring keeps filling
         assert steps[name]["state"] == SAMPLING and steps[name]["supply"] == 0
-        assert steps[name]["adv_us"] == 100000
     assert steps["grace_end"]["samples"] - steps["streaming"]["samples"] == 118 * 100
 
 
@@ -106,7 +116,6 @@ def test_idle_switches_the_pads_off_and_takes_no_samples(day: dict[str, Any]) ->
     idle, later = steps["idle"], steps["idle_10min"]
     for step in (idle, later):
         assert step["state"] == IDLE and step["supply"] == SUPPLY_OFF and step["led"] == 0
-        assert step["adv_us"] == 1000000  # advertising once a second, still connectable
         assert step["flags"] & (FLAG_STREAMING | FLAG_IDLE) == FLAG_IDLE
         assert step["pads"] == [0] * 6  # the dividers are unpowered
         assert step["open"] == 0  # no samples of unpowered pads reached the self-check
@@ -137,8 +146,7 @@ run(35, False)   # past a self-check window: the pads were read powered
 snap("sampled")
 run(6, False)
 snap("idle_again")
-radio.central_connect(64)
-run(0.5, True)
+run(0.5, True)   # a host came
 snap("connected")
 print(json.dumps(report))
 """)
@@ -146,7 +154,7 @@ print(json.dumps(report))
     assert steps["idle"]["state"] == IDLE
     button = steps["button"]
     assert button["state"] == SAMPLING and button["supply"] == 0
-    assert button["adv_us"] == 100000 and button["flags"] & (FLAG_STREAMING | FLAG_IDLE) == 1
+    assert button["flags"] & (FLAG_STREAMING | FLAG_IDLE) == 1
     assert steps["sampled"]["samples"] - steps["idle"]["samples"] >= 35 * 100 - 1
     assert steps["sampled"]["open"] == 0 and steps["sampled"]["pads"] != [0] * 6
     assert steps["idle_again"]["state"] == IDLE
@@ -170,83 +178,179 @@ def note(segments, fw):
     return True
 """
 
-# main.py's own tasks on the simulated BLE radio, with short times from config.json: a drop
-# shorter than host_gone_s and the resend of its gap, then a drop that lasts: idle, deep sleep.
-MAIN_FLOW = """
-import asyncio, json, struct, sys, bluetooth, machine, protocol as p, status
-import main
-""" + NOTE + """
-
-fw = main.Firmware()
-fw.board.start_watchdog(main.WATCHDOG_MS)
-ble = bluetooth.BLE()
-radio = ble.radio
-data_h = ble.handle_of(p.DATA_UUID)
-control_h = ble.handle_of(p.CONTROL_UUID)
-report = {"states": [], "data_h": data_h}
-fed = {}
-
-def control(rid, op, args=b""):
-    buf = bytearray(32)
-    n = p.encode_control(buf, 0, rid, op, args)
-    ble.central_write(64, control_h, bytes(buf[:n]))
-
-async def watch():
-    while True:
-        note(report["states"], fw)
-        fed[NAMES[fw.power.state]] = fw.board._wdt.fed
-        await asyncio.sleep_ms(10)
-
-async def scenario():
-    tasks = [asyncio.create_task(t) for t in (fw.sample_task(), fw.send_task(),
-                                              fw.status_task(), fw.control_task(), watch())]
-    await asyncio.sleep_ms(100)
-    ble.central_connect(64)
-    ble.central_exchange_mtu(64, 247)
-    await asyncio.sleep_ms(300)
-    ble.central_disconnect(64)
-    report["gap_first"] = fw.insole.ring.next_seq
-    await asyncio.sleep_ms(600)
-    report["gap_end"] = fw.insole.ring.next_seq
-    ble.central_connect(64)
-    ble.central_exchange_mtu(64, 247)
-    report["resend_at"] = len(radio.notifications)
-    control(9, p.OP_RESEND, struct.pack("<HH", report["gap_first"], report["gap_end"] - 1))
-    await asyncio.sleep_ms(300)
-    report["resend_end"] = len(radio.notifications)
-    ble.central_disconnect(64)
-    await asyncio.sleep_ms(10000)  # deep sleep ends the program before this is over
-    for t in tasks:
-        t.cancel()
-
-try:
-    asyncio.run(scenario())
-except SystemExit:
-    note(report["states"], fw)
-report["fed"] = fed
-report["slept"] = machine.slept
-report["notifications"] = [[h, d.hex()] for c, h, d in radio.notifications]
-print(chr(10) + json.dumps(report))
-"""
+# main.py on the real BLE stack, with short power times from its config.json and the clock
+# sped up; a bumble central (the lab radio's) pairs, goes away and comes back.
+HOST_GONE_S: Final = 10  # insole seconds
+IDLE_SLEEP_S: Final = 4
+POWER_CLOCK_SCALE: Final = 2
+ADV_100_MS, ADV_1_S = 160, 1600  # HCI advertising interval, 0.625 ms units
+ADV_IND: Final = 0  # connectable, scannable, undirected
+GAP_FRAMES: Final = 40  # frames taken while the central is away (0.4 s at MTU 23)
+BUTTON_PRESS_S: Final = 0.5  # a short press: wakes an idle insole, opens no pairing window
 
 
-def test_main_resends_a_short_drop_then_idles_and_sleeps(mpy: MicroPython) -> None:
-    (mpy.workdir / "config.json").write_text('{"host_gone_s": 2, "idle_sleep_s": 1}')
-    flow = mpy.json(MAIN_FLOW, stdin_open=True)
-    states = flow["states"]
-    assert [s[0] for s in states] == [SAMPLING, STREAMING, SAMPLING, STREAMING, SAMPLING,
-                                      IDLE, SLEEP]
-    assert all(supply == 0 and last > first for _, first, last, supply in states[1:5])
-    idle, asleep = states[5], states[6]
-    assert idle[3] == SUPPLY_OFF and idle[1] == idle[2] == asleep[1]  # no samples while idle
-    assert all(flow["fed"][state] > 0 for state in (STREAMING, SAMPLING, IDLE))
-    assert flow["slept"][0]["held"] == [SUPPLY_PIN] and flow["slept"][0]["wake"] == [[4, 0]]
+@dataclass
+class PowerOnBle:
+    """What the central saw: the advertising (interval, HCI type) at each step, the frames."""
+
+    advertising: dict[str, tuple[int, int] | None] = field(default_factory=dict)
+    identity: dict[str, StatusIdentity] = field(default_factory=dict)  # asked over BLE
+    gap: tuple[int, int] = (0, -1)
+    resend_reply: Reply | None = None
+    resent: set[int] = field(default_factory=set)
+    serial_seq: dict[str, int] = field(default_factory=dict)  # newest data frame on serial
+    data_after_idle: list[int] = field(default_factory=list)
+    exit_code: int | None = None
+    stdin_open_at_exit: bool = False
+
+
+def _advertising(lab: FirmwareBleLab) -> tuple[int, int] | None:
+    controller = lab.radios["left"].controller
+    if controller is None or not controller.le_legacy_advertiser.enabled:
+        return None
+    advertiser = controller.le_legacy_advertiser
+    return advertiser.advertising_interval_min, advertiser.advertising_type
+
+
+async def _advertising_at(lab: FirmwareBleLab, interval: int, what: str) -> tuple[int, int]:
+    def now() -> tuple[int, int] | None:
+        found = _advertising(lab)
+        return found if found is not None and found[0] == interval else None
+
+    return await until(now, f"advertising every {interval * 0.625:g} ms {what}")
+
+
+async def _identity_over_ble(central: Central, request_id: int) -> StatusIdentity:
+    """The identity page GET_STATUS gets from the trusted central."""
+    identity = (await central.get_status(request_id))[StatusIdentity]
+    assert isinstance(identity, StatusIdentity)
+    return identity
+
+
+async def _after_status_pages(serial: SerialWatch, pages: int) -> int:
+    """The newest data frame on serial once `pages` more status pages came there."""
+    seen = max((f.seq for f in serial.frames() if isinstance(f, StatusFrame)), default=-1)
+    await until(lambda: any(isinstance(f, StatusFrame) and f.seq >= seen + pages
+                            for f in serial.frames()), f"{pages} status pages on serial")
+    return serial.last_data_seq()
+
+
+async def _reconnect(lab: FirmwareBleLab, heard: Central) -> Central:
+    """The bonded central back: re-encrypted from its stored bond, subscribed again."""
+    connection = await connect(lab)
+    await connection.encrypt()
+    central = Central(connection, heard.heard)
+    await central.discover()
+    await central.subscribe()
+    return central
+
+
+async def _run_power_day(workdir: Path, nimble_bin: str) -> PowerOnBle:
+    day = PowerOnBle()
+    flash = workdir / "left"
+    flash.mkdir(parents=True)
+    (flash / "config.json").write_text(json.dumps(
+        {"foot": "left", "host_gone_s": HOST_GONE_S, "idle_sleep_s": IDLE_SLEEP_S}))
+    lab = FirmwareBleLab(workdir, (InsoleSpec("left", INSOLE_IDS["left"]),),
+                         clock_scale=POWER_CLOCK_SCALE, micropython=nimble_bin)  # fmt: skip
+    async with lab:
+        serial = SerialWatch(lab)
+        firmware = lab.firmware["left"]
+        day.advertising["boot"] = await until(lambda: _advertising(lab), "advertising at boot")
+
+        connection = await connect(lab)
+        await connection.pair()  # a fresh insole takes the first pairing
+        central = Central(connection)
+        await central.discover()
+        await central.subscribe()
+        await until(lambda: len(central.data()) >= 10, "data frames")
+        day.identity["streaming"] = await _identity_over_ble(central, 1)
+
+        # A drop much shorter than host_gone_s: the insole samples on into its ring.
+        last_before = max(data_seqs(central.heard))
+        await connection.disconnect()
+        day.advertising["host_gone"] = await until(lambda: _advertising(lab),
+                                                   "advertising after the disconnect")
+        await until(lambda: serial.last_data_seq() >= last_before + GAP_FRAMES,
+                    "frames taken while the central is away")  # fmt: skip
+        day.advertising["before_back"] = _advertising(lab)
+        central = await _reconnect(lab, central)
+        back = len(central.heard)
+        first_after = (await until(lambda: central.data(back), "data after reconnecting"))[0]
+        day.gap = (last_before + 1, first_after.frame.seq - 1)
+        day.resend_reply = await central.resend(100, *day.gap)
+        day.resent = set(data_seqs(central.heard[back:]))
+        day.identity["back"] = await _identity_over_ble(central, 3)
+
+        # The host leaves for good: idle after host_gone_s, woken by the button.
+        await central.connection.disconnect()
+        day.advertising["left_again"] = await until(lambda: _advertising(lab),
+                                                    "advertising after the last disconnect")
+        day.advertising["idle"] = await _advertising_at(lab, ADV_1_S, "once idle")
+        # Idle: status pages on serial (one a second), but no data frame (no samples).
+        day.serial_seq["idle"] = await _after_status_pages(serial, 1)
+        day.serial_seq["idle_later"] = await _after_status_pages(serial, 2)
+        await lab.press_button("left", BUTTON_PRESS_S)
+        day.advertising["button"] = await _advertising_at(lab, ADV_100_MS, "after the button")
+        woke_at = serial.last_data_seq()
+        day.serial_seq["sampling_again"] = await until(
+            lambda: (seq := serial.last_data_seq()) > woke_at + 10 and seq, "sampling again")
+
+        # Idle again; a central connecting to the idle insole brings it back to streaming.
+        day.advertising["idle_again"] = await _advertising_at(lab, ADV_1_S, "idle again")
+        central = await _reconnect(lab, central)
+        came = len(central.heard)
+        await until(lambda: len(central.data(came)) >= 10, "data from the insole woken by BLE")
+        day.data_after_idle = data_seqs(central.heard[came:])
+        day.identity["connected_in_idle"] = await _identity_over_ble(central, 4)
+
+        # Gone for good: idle, then deep sleep (the unix port's simulated deepsleep ends the
+        # program with exit code 0; its serial input is still open, so nothing else ends it).
+        await central.connection.disconnect()
+        day.advertising["last_idle"] = await _advertising_at(lab, ADV_1_S, "idle at the end")
+        await until(lambda: not firmware.running, "the deep sleep")
+        process = firmware.process
+        assert process is not None and process.stdin is not None
+        day.exit_code = process.returncode
+        day.stdin_open_at_exit = not process.stdin.closed
+    return day
+
+
+@pytest.fixture(scope="module")
+def day_on_ble(nimble_bin: str, tmp_path_factory: pytest.TempPathFactory) -> PowerOnBle:
+    return asyncio.run(_run_power_day(tmp_path_factory.mktemp("power-ble"), nimble_bin))
+
+
+def test_advertising_every_100_ms_while_sampling_and_every_second_when_idle(
+        day_on_ble: PowerOnBle) -> None:
+    adv = day_on_ble.advertising
+    for step in ("boot", "host_gone", "before_back", "left_again", "button"):
+        assert adv[step] == (ADV_100_MS, ADV_IND), step
+    for step in ("idle", "idle_again", "last_idle"):
+        assert adv[step] == (ADV_1_S, ADV_IND), step  # still connectable
+    # The insole woken by a central: streaming, not idle, sampling again.
+    identity = day_on_ble.identity["connected_in_idle"]
+    assert identity.flags & (FLAG_STREAMING | FLAG_CONNECTED | FLAG_IDLE) == 3
+    after = day_on_ble.data_after_idle
+    assert after and after[0] > day_on_ble.serial_seq["sampling_again"]
+
+
+def test_main_resends_a_short_drop_then_idles_and_sleeps(day_on_ble: PowerOnBle) -> None:
+    for step in ("streaming", "back"):
+        flags = day_on_ble.identity[step].flags
+        assert flags & (FLAG_STREAMING | FLAG_CONNECTED | FLAG_IDLE) == 3, step
     # The short drop stayed sampling, and its gap came back on request.
-    first, end = flow["gap_first"], flow["gap_end"]
-    assert end - first >= 5
-    notes = flow["notifications"][flow["resend_at"]:flow["resend_end"]]
-    resent = {decode_data(bytes.fromhex(d))["seq"] for h, d in notes if h == flow["data_h"]}
-    assert set(range(first, end)) <= resent
+    first, last = day_on_ble.gap
+    assert last - first + 1 >= GAP_FRAMES
+    reply = day_on_ble.resend_reply
+    assert reply is not None and (reply.opcode, reply.result) == (OP_RESEND, 0)
+    assert reply.data["frames_queued"] == last - first + 1
+    assert set(range(first, last + 1)) <= day_on_ble.resent
+    # No sampling while idle, and sampling again after the button.
+    seqs = day_on_ble.serial_seq
+    assert seqs["idle"] == seqs["idle_later"] < seqs["sampling_again"]
+    # Idle for idle_sleep_s: deep sleep, which ends the unix port's program cleanly.
+    assert day_on_ble.exit_code == 0 and day_on_ble.stdin_open_at_exit
 
 
 def test_boot_from_a_deep_sleep_wake_releases_the_pads_and_starts_sampling(
@@ -417,7 +521,6 @@ print(json.dumps([status.FLAG_IDLE, status.FLAG_WOKE]))
 def test_power_updates_allocate_nothing_while_sampling(mpy: MicroPython) -> None:
     got = mpy.json(SCRIPTED + """
 import micropython
-radio.central_connect(64)
 run(1, True)
 errors = []
 def locked(seconds, host):
@@ -428,7 +531,6 @@ def locked(seconds, host):
         errors.append(NAMES[power.state])
     micropython.heap_unlock()
 locked(2, True)          # streaming
-radio.central_disconnect(64)   # the simulated radio allocates: outside the lock
 locked(2, False)         # the host gone: sampling
 print(json.dumps([errors, NAMES[power.state], ins.sampler.samples_taken]))
 """)
