@@ -186,7 +186,7 @@ async def test_link_dropped_mid_run_comes_back_with_no_frame_missing(
         await run.until(lambda: run.transport.reconnects(link.link) == 1)
         sent_after = left_insole.emulator.frames_sent + 4
         await run.until(lambda: max(f.seq for f in run.data("left")) >= sent_after)
-        await run.until(lambda: link.stream.missing() == 0)
+        await run.until(lambda: link.caught_up)
     finally:
         await run.stop()
     assert_whole(run.data("left"))
@@ -210,7 +210,7 @@ async def test_ten_percent_of_notifications_lost_are_all_recovered(
         for peripheral in peripherals:
             peripheral.faults.notify_loss = 0.0  # the bad patch ends; what it lost must return
         links = run.transport.links.values()
-        await run.until(lambda: all(link.stream.missing() == 0 for link in links))
+        await run.until(lambda: all(link.caught_up for link in links))
     finally:
         await run.stop()
         for peripheral in peripherals:
@@ -385,7 +385,7 @@ async def test_frames_lost_just_before_stop_are_asked_for_from_status_page_1(
         await run.until(
             lambda: len({f.seq for f in run.data("left")}) == left_insole.emulator.frames_sent
         )
-        await run.until(lambda: link.stream.missing() == 0)
+        await run.until(lambda: link.caught_up)
     finally:
         await run.stop()
     assert_whole(run.data("left"))

@@ -322,7 +322,7 @@ async def run_ble_lab(
 
 
 def _nothing_missing(transport: BleTransport) -> bool:
-    return all(link.stream.missing() == 0 for link in transport.links.values())
+    return all(link.caught_up for link in transport.links.values())
 
 
 async def _stop(transport: BleTransport, foot: Foot) -> None:

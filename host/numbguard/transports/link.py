@@ -76,6 +76,17 @@ class InsoleLink:
         self._history_task: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(MAX_RESENDS_IN_FLIGHT)
 
+    @property
+    def fetching_history(self) -> bool:
+        """True while the frames from before the first one heard are still being asked for."""
+        return self._history_task is not None and not self._history_task.done()
+
+    @property
+    def caught_up(self) -> bool:
+        """Nothing missing and no history still on the way: every frame the insole could
+        send has arrived or been given up."""
+        return self.stream.missing() == 0 and not self.fetching_history
+
     # -- frames in -------------------------------------------------------------------------
 
     def on_frame(self, decoded: Decoded, received_s: float) -> None:
