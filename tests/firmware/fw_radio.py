@@ -13,12 +13,15 @@ would. `until` waits for a condition, generously: the tests never time anything.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
 from bumble.att import ATT_Error
+from bumble.controller import Connection as ControllerConnection
+from bumble.controller import Controller
 from bumble.core import UUID
 from bumble.device import Connection, Peer
 from bumble.gatt_client import CharacteristicProxy
@@ -64,6 +67,31 @@ async def until(condition: Callable[[], T | None], what: str, timeout_s: float =
         if time.monotonic() > deadline_s:
             raise AssertionError(f"waited {timeout_s} s for {what}")
         await asyncio.sleep(_POLL_S)
+
+
+@contextlib.contextmanager
+def insole_unheard(lab: FirmwareBleLab, foot: Foot = "left") -> Iterator[None]:
+    """Back-pressure: nothing the insole sends gets through (its packets lost on the air),
+    while the central's still reach it, as on an asymmetric link. Its controller completes
+    none of the packets NimBLE gave it, so NimBLE's buffers fill and `gatts_notify` raises
+    ENOMEM; the central's writes arrive all the same. Afterwards what waited goes out.
+
+    `RadioLink.stall` stops both directions; this keeps the central's."""
+    assert lab.radio is not None
+    link = lab.radio.link
+    insole = lab.radios[foot].controller
+    assert insole is not None
+    both_ways = link.moving
+
+    def moving(controller: Controller, connection: ControllerConnection) -> bool:
+        return controller is not insole and both_ways(controller, connection)
+
+    link.moving = moving  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del link.moving
+        link.stall(insole, False)  # connection events for what waited
 
 
 def insole_address(lab: FirmwareBleLab, foot: Foot = "left") -> Address:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from fw_radio import (
     connect,
     data_seqs,
     insole_address,
+    insole_unheard,
     until,
 )
 
@@ -58,6 +60,7 @@ from numbguard.protocol.constants import (
     FLAG_CONNECTED,
     OP_GET_STATUS,
     OP_RESEND,
+    OP_SET_NAME,
     SERVICE_UUID,
     STATUS_UUID,
 )
@@ -71,10 +74,21 @@ FRAMES_AT_MTU_23: Final = 20  # data frames taken before the MTU exchange
 PAGES_AT_MTU_247: Final = 4  # status pages (insole seconds) of frames after it
 GAP_FRAMES: Final = 40  # frames the insole takes while the central is away (0.4 s at MTU 23)
 POLL_SERIAL_S: Final = 0.1  # how often the stalled insole is asked for its counters
+RENAMED: Final = "ng-stalled"  # SET_NAME written while the insole cannot send
 DEVICE_INFORMATION: Final = {
     "manufacturer": 0x2A29, "model": 0x2A24, "serial": 0x2A25, "firmware": 0x2A26,
 }  # fmt: skip
 BATTERY_LEVEL: Final = 0x2A19
+
+
+def _saved_name(lab: FirmwareBleLab) -> str | None:
+    """The insole name in the insole's config.json (its flash), if readable now."""
+    try:
+        values = json.loads((lab.firmware["left"].flash_dir / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    name = values.get("name")
+    return name if isinstance(name, str) else None
 
 
 def _left_insole(workdir: Path, nimble_bin: str) -> FirmwareBleLab:
@@ -137,6 +151,8 @@ class Flow:
     heard: list[Heard] = field(default_factory=list)
     marks: dict[str, int] = field(default_factory=dict)
     retries_in_stall: int = 0  # notify_retries the stalled insole reported over serial
+    retries_after_writes: int = 0  # ... once it had handled the central's writes
+    heard_while_unheard: int = 0  # notifications the central got meanwhile (none can come)
     last_seq_in_stall: int = -1  # the newest frame it had taken by then
     gap: tuple[int, int] = (0, -1)  # first and last seq the central missed while away
     resend_reply: Reply | None = None
@@ -166,10 +182,6 @@ async def _refusal(step: Awaitable[object]) -> int:
 async def _run_flow(workdir: Path, nimble_bin: str) -> Flow:
     flow = Flow()
     async with _left_insole(workdir, nimble_bin) as lab:
-        assert lab.radio is not None
-        radio = lab.radio
-        controller = lab.radios["left"].controller
-        assert controller is not None
         serial = SerialWatch(lab)
         flow.adv_boot = advertising(lab)
         flow.adv_heard = await hear_advertising(lab)
@@ -203,25 +215,28 @@ async def _run_flow(workdir: Path, nimble_bin: str) -> Flow:
         await until(lambda: len(central.status(flow.marks["mtu_exchange"])) >= PAGES_AT_MTU_247,
                     "status pages after the MTU exchange")  # fmt: skip
 
-        # Back-pressure: the radio stalls, NimBLE's buffers fill and gatts_notify raises ENOMEM
-        # (the insole says so over serial); a control write waits in the air meanwhile.
+        # Back-pressure: nothing the insole sends gets through, NimBLE's buffers fill and
+        # gatts_notify raises ENOMEM (the insole says so over serial). Then the central writes
+        # GET_STATUS, and SET_NAME, whose effect on the insole's flash shows both were handled
+        # while the insole could send nothing: the reply and pages waited in the firmware.
         flow.marks["stall"] = len(flow.heard)
-        radio.link.stall(controller, True)
-        try:
+        with insole_unheard(lab):
             counters = await _stalled_until_enomem(serial, 100)
             flow.retries_in_stall = counters.notify_retries
-            clock = (await serial.get_status(200))[StatusClock]
-            assert isinstance(clock, StatusClock)
-            flow.last_seq_in_stall = clock.last_data_seq
             await central.write_control(make_control(OP_GET_STATUS, 500), response=False)
-        finally:
-            radio.link.stall(controller, False)
+            await central.write_control(
+                make_control(OP_SET_NAME, 501, name=RENAMED), response=False
+            )
+            await until(lambda: _saved_name(lab) == RENAMED, "the rename in the insole's flash")
+            pages = await serial.get_status(200)
+            clock, counters = pages[StatusClock], pages[StatusCounters]
+            assert isinstance(clock, StatusClock) and isinstance(counters, StatusCounters)
+            flow.last_seq_in_stall = clock.last_data_seq
+            flow.retries_after_writes = counters.notify_retries
+            flow.heard_while_unheard = len(flow.heard) - flow.marks["stall"]
 
-        def replied_with_pages() -> bool:
-            at = central.reply(500, flow.marks["stall"])
-            return at is not None and len(central.status(at + 1)) >= 5
-
-        await until(replied_with_pages, "the reply to GET_STATUS 500 and five pages")
+        # Replies leave in order: once this one is in, any kept from the stall came before it.
+        await central.get_status(502)
         await until(lambda: max(data_seqs(flow.heard)) >= flow.last_seq_in_stall,
                     "the frames taken during the stall")  # fmt: skip
         flow.adv_while_connected.append(advertising(lab))
@@ -314,12 +329,16 @@ def test_control_write_gets_reply_and_status_pages_despite_back_pressure(flow: F
     on_status = [h.frame for h in flow.heard[flow.marks["stall"]:flow.marks["disconnect"]]
                  if h.on == "status"]  # fmt: skip
     replies = [f for f in on_status if isinstance(f, Reply)]
-    assert [(r.seq, r.opcode, r.result) for r in replies] == [(500, OP_GET_STATUS, 0)]
+    assert [(r.seq, r.opcode, r.result) for r in replies] == [
+        (500, OP_GET_STATUS, 0), (501, OP_SET_NAME, 0), (502, OP_GET_STATUS, 0),
+    ]  # fmt: skip
     index = on_status.index(replies[0])
     pages = on_status[index + 1:index + 6]
     assert [type(f).page for f in pages if isinstance(f, StatusFrame)] == [0, 1, 2, 3, 4]
-    counters = next(f for f in pages if isinstance(f, StatusCounters))
-    assert counters.notify_retries >= flow.retries_in_stall
+    # The insole handled both writes while NimBLE refused every notification (the central
+    # heard nothing, and the refusals went on): the reply and pages were kept and came later.
+    assert flow.heard_while_unheard == 0
+    assert flow.retries_after_writes > flow.retries_in_stall
 
 
 def test_disconnected_time_stays_in_the_ring_and_is_resent(flow: Flow) -> None:
