@@ -10,7 +10,6 @@ bleak 3.1's BlueZ manager raises for them, and an rfkill tree laid out as the ke
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,21 +22,9 @@ from bleak.exc import (
     BleakDBusError,
     BleakError,
 )
+from bluez_model import private_system_bus
 
 from numbguard.transports.ble_availability import bluetooth_unavailable, rfkill_block
-
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/>
-    <allow own="*"/><allow user="*"/>
-  </policy>
-</busconfig>
-"""
 
 
 def _numbguard(env_bus: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -59,24 +46,8 @@ def _one_clear_line(done: subprocess.CompletedProcess[str], command: str, proble
 @pytest.fixture(scope="module")
 def bus_without_bluez(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A system-type D-Bus with nobody owning org.bluez: bluetoothd is not running."""
-    daemon = shutil.which("dbus-daemon")
-    if daemon is None:
-        pytest.fail("dbus-daemon is missing: install it (apt install dbus-daemon); .ci/run does")
-    workdir = tmp_path_factory.mktemp("bus")
-    socket = workdir / "bus"
-    (workdir / "bus.conf").write_text(BUS_CONFIG.format(socket=socket))
-    with subprocess.Popen(
-        [daemon, f"--config-file={workdir / 'bus.conf'}", "--nofork", "--print-address"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    ) as process:  # fmt: skip
-        try:
-            assert process.stdout is not None
-            address = process.stdout.readline().strip()  # printed once it listens
-            assert address.startswith("unix:"), address
-            yield address
-        finally:
-            process.terminate()
-            process.wait(10)
+    with private_system_bus(tmp_path_factory.mktemp("bus")) as address:
+        yield address
 
 
 @pytest.mark.parametrize(

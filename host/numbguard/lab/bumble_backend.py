@@ -36,7 +36,7 @@ from bleak.backends.descriptor import BleakGATTDescriptor
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, AdvertisementDataCallback, BaseBleakScanner
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
-from bleak.exc import BleakError
+from bleak.exc import BleakDBusError, BleakError, BleakGATTProtocolError
 from bleak.uuids import normalize_uuid_str
 from bumble import att, gatt_client, hci
 from bumble.core import UUID, AdvertisingData
@@ -56,6 +56,8 @@ _SECURITY_ERRORS = (
     att.ATT_INSUFFICIENT_AUTHENTICATION_ERROR,
     att.ATT_INSUFFICIENT_ENCRYPTION_ERROR,
 )
+# bluetoothd words these three "Not paired" (src/gatt-client.c create_gatt_dbus_error).
+_NOT_PAIRED_ERRORS = (*_SECURITY_ERRORS, att.ATT_INSUFFICIENT_ENCRYPTION_KEY_SIZE_ERROR)
 
 _PROPERTY_NAMES: tuple[tuple[int, str], ...] = (
     (0x01, "broadcast"),
@@ -108,11 +110,22 @@ def bleak_uuid(uuid: UUID) -> str:
 
 
 def _describe(error: BaseException) -> str:
-    """An error's text as BlueZ words it ("Operation failed with ATT error: 0x11"), with the
-    code's name."""
+    """A connection or setup error's text, for errors that are not ATT replies."""
     if isinstance(error, att.ATT_Error):
-        return f"Operation failed with ATT error: {error.error_code:#04x} ({error.error_name})"
+        return f"ATT error {error.error_code:#04x} ({error.error_name})"
     return repr(error)
+
+
+def _as_bluez_gatt_error(address: str, what: str, error: Exception) -> BleakError:
+    """What bleak 3.1 on BlueZ raises when a read or write fails: for an ATT error reply,
+    bluetoothd's D-Bus error as bleak turns it back (`bleak.backends.bluezdbus.utils.
+    assert_gatt_reply`; BlueZ src/gatt-client.c `create_gatt_dbus_error`), with no address
+    in it; anything else as a plain BleakError."""
+    if isinstance(error, att.ATT_Error):
+        if error.error_code in _NOT_PAIRED_ERRORS:
+            return BleakDBusError("org.bluez.Error.NotPermitted", ["Not paired"])
+        return BleakGATTProtocolError(error.error_code)
+    return BleakError(f"{address}: {what} failed: {error!r}")
 
 
 def central_pairing_config(_connection: Connection) -> PairingConfig:
@@ -461,9 +474,24 @@ class BumbleBleakClient(BaseBleakClient):
         self.services = None
 
     async def pair(self, *args: Any, **kwargs: Any) -> None:
-        if self._connection is None:
+        """As bleak on BlueZ: nothing if already bonded; a failure as bluetoothd's D-Bus error
+        (src/device.c new_authentication_return): Canceled when the peer dropped the link
+        (the firmware refusing outside its pairing window), else Failed."""
+        connection = self._connection
+        if connection is None:
             raise BleakError(f"{self.address}: not connected")
-        await self._connection.pair()
+        if await self._bonded():
+            return
+        try:
+            await connection.pair()
+        except Exception as error:
+            if self._connection is None:
+                raise BleakDBusError(
+                    "org.bluez.Error.AuthenticationCanceled", ["Authentication Canceled"]
+                ) from error
+            raise BleakDBusError(
+                "org.bluez.Error.AuthenticationFailed", ["Authentication Failed"]
+            ) from error
 
     async def unpair(self) -> None:
         keystore = self._radio.central.keystore
@@ -492,8 +520,8 @@ class BumbleBleakClient(BaseBleakClient):
                 await self._raise_security()
                 return bytearray(await peer.read_value(proxy))
         except Exception as error:
-            message = f"{self.address}: read of handle {proxy.handle} failed: {_describe(error)}"
-            raise BleakError(message) from error
+            what = f"read of handle {proxy.handle}"
+            raise _as_bluez_gatt_error(self.address, what, error) from error
 
     async def write_gatt_char(
         self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool
@@ -518,8 +546,8 @@ class BumbleBleakClient(BaseBleakClient):
                 await self._raise_security()
                 await peer.write_value(proxy, bytes(data), with_response=True)
         except Exception as error:
-            message = f"{self.address}: write to handle {proxy.handle} failed: {_describe(error)}"
-            raise BleakError(message) from error
+            what = f"write to handle {proxy.handle}"
+            raise _as_bluez_gatt_error(self.address, what, error) from error
 
     async def start_notify(
         self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: Any

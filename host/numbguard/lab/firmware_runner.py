@@ -1,7 +1,8 @@
 """The real insole firmware as a process: `micropython` on the unchanged `firmware/main.py`.
 
-`FirmwareProcess` runs one insole under the MicroPython unix port with the simulated `machine`,
-`bluetooth`, `time` and `select` modules of `tests/firmware/sim` first on ``MICROPYPATH``:
+`FirmwareProcess` runs one insole under the MicroPython unix port (`micropython`, no radio, or
+`micropython-nimble`, whose `bluetooth` is the real one) with the simulated `machine`, `time`,
+`select` and `esp32` modules of `tests/firmware/sim` first on ``MICROPYPATH``:
 
 - its identity: the foot (in its ``config.json``) and a 32-bit insole id (the low four bytes of
   the simulated `machine.unique_id`);

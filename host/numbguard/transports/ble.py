@@ -6,8 +6,12 @@
 - Paired insoles (`PairingRegistry`) are remembered by identity: only a remembered address is
   connected, and once connected the insole id it reports (status page 0) must be the
   remembered one. With no pairing yet, the first left and right found are paired.
-- Both insoles are connected at once. Control frames are written without response when they
-  fit `max_write_without_response_size` (the reliable size on every platform), else with.
+- The insoles are connected one after the other (BlueZ refuses a second connect while one is
+  pending). With ``pair=1`` the first connect pairs; otherwise the link is encrypted from the
+  bond. The MTU is acquired before writes are sized (bleak's BlueZ backend reads 23 until then).
+- Control frames are written with response, so a refusal (no bond, a full insole) is an error
+  rather than silence; only TIME_SYNC goes without, to keep its round trip short. What the
+  errors mean is `ble_errors`.
 - A lost link is reconnected with exponential backoff; the insole's stream then holds data
   until page 0 says whether it restarted, and the frames missed meanwhile are asked for with
   RESEND (see `link.InsoleLink`). Time sync runs on connecting and then periodically.
@@ -24,7 +28,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -50,6 +54,7 @@ from numbguard.protocol.constants import (
 from numbguard.protocol.decoder import NotificationDecoder
 from numbguard.transports.base import InsoleIdentity, Transport
 from numbguard.transports.ble_availability import bluetooth_unavailable
+from numbguard.transports.ble_errors import NOT_BONDED_HINT, describe, insole_busy
 from numbguard.transports.link import DEFAULT_TIME_SYNC_PERIOD_S, InsoleLink
 from numbguard.transports.pairing import PairedInsole, PairingRegistry, default_registry_path
 
@@ -63,7 +68,6 @@ DEFAULT_RECONNECT_FOR_S: Final = 60.0  # give up on a link that stays away this 
 # An insole's NimBLE answers a write with Insufficient Resources (ATT 0x11) while its buffers
 # are full of notifications (a resend burst): the write is tried again for a while.
 BUSY_RETRY_S: Final = 10.0
-_BUSY_ATT_ERROR: Final = re.compile(r"ATT error:? 0x11\b")
 CONNECTING_POLL_S: Final = 0.02  # how often a request waiting for a connect looks again
 FIRST_BACKOFF_S: Final = 0.05
 MAX_BACKOFF_S: Final = 2.0
@@ -100,31 +104,12 @@ def parse_insole_name(name: str | None) -> tuple[Foot, int] | None:
     return ("left" if match[1] == "L" else "right"), int(match[2], 16)
 
 
-NOT_BONDED_HINT: Final = (
-    "it does not hold this host's bond (paired elsewhere, or its bonds were forgotten); "
-    "hold its button for 3 s to open pairing, then run `numbguard pair`"
-)
-_SECURITY_WORDS: Final = (
-    "INSUFFICIENT_AUTHENTICATION", "INSUFFICIENT_ENCRYPTION", "PIN_OR_KEY_MISSING",
-    "AuthenticationFailed", "AuthenticationRejected", "PAIRING_NOT_ALLOWED", "pairing failed",
-    "encryption with the stored bond failed",
-)  # fmt: skip
-
-
 def _scan_error(url: str, error: BaseException) -> DeviceError:
     """Bluetooth missing as a whole (`ble_availability`), else the scan's own failure."""
     unavailable = bluetooth_unavailable(error)
     if unavailable is not None:
         return unavailable
     return DeviceError(f"{url}: cannot scan for insoles: {error}")
-
-
-def security_hint(error: Exception) -> str:
-    """The error's text, with what to do when it is the insole refusing this host."""
-    text = str(error)
-    if any(word in text for word in _SECURITY_WORDS):
-        return f"{text} ({NOT_BONDED_HINT})"
-    return text
 
 
 async def acquire_mtu(client: BleakClient) -> None:
@@ -135,6 +120,10 @@ async def acquire_mtu(client: BleakClient) -> None:
     if acquire is not None:
         with contextlib.suppress(BleakError, EOFError, OSError):
             await acquire()
+
+
+class _PairingRefused(DeviceError):
+    """`pair()` itself failed: no stale bond of this host's to drop, the insole refused."""
 
 
 class _BleLink:
@@ -337,35 +326,69 @@ class BleTransport(Transport):
         """Connect (pairing first if asked, else on the stored bond), acquire the MTU,
         discover, subscribe, and learn the insole's identity."""
         if ble.client is None:
-            ble.client = BleakClient(
-                ble.candidate.device,
-                lambda _client: self._on_disconnect(ble),
-                timeout=self.connect_timeout_s,
-                backend=self.backend.client,
-                **self.backend.kwargs,
-            )
+            ble.client = self._client_for(ble)
         ble.connecting = True
+        pairing = self.pair and ble.reconnects == 0 and not ble.paired
         try:
             try:
                 await self._connect_steps(ble, ble.client)
+            except _PairingRefused:
+                raise
             except DeviceError as error:
-                pairing = self.pair and ble.reconnects == 0 and not ble.paired
                 if not pairing or NOT_BONDED_HINT not in str(error):
                     raise
-                # This host still holds a bond the insole forgot: drop it, pair afresh.
-                logger.info("%s: removing this host's stale bond, pairing again", ble.address)
-                with contextlib.suppress(Exception):
-                    await ble.client.unpair()
+                await self._drop_stale_bond(ble)
+                assert ble.client is not None
                 await self._connect_steps(ble, ble.client)
         finally:
             ble.connecting = False
+
+    def _client_for(self, ble: _BleLink) -> BleakClient:
+        return BleakClient(
+            ble.candidate.device,
+            lambda _client: self._on_disconnect(ble),
+            timeout=self.connect_timeout_s,
+            backend=self.backend.client,
+            **self.backend.kwargs,
+        )
+
+    async def _drop_stale_bond(self, ble: _BleLink) -> None:
+        """This host still holds a bond the insole forgot: drop it and find the insole again
+        (BlueZ's RemoveDevice deletes the device object with the bond, so the old client has
+        nothing left to connect to until discovery hears the insole again)."""
+        logger.info("%s: removing this host's stale bond, pairing again", ble.address)
+        assert ble.client is not None
+        with contextlib.suppress(Exception):
+            await ble.client.unpair()
+        ble.paired = False  # `pair()` found the stale bond and did nothing: pair for real
+        try:
+            options: dict[str, Any] = dict(self.backend.kwargs)
+            if self.backend.scanner is not None:
+                options["backend"] = self.backend.scanner
+            device = await BleakScanner.find_device_by_address(
+                ble.address, timeout=self.scan_timeout_s, **options
+            )
+        except (BleakError, OSError) as error:
+            raise _scan_error(self.url, error) from error
+        if device is None:
+            raise DeviceError(
+                f"{ble.address}: not heard again in {self.scan_timeout_s} s after removing "
+                "this host's stale bond; keep the insole close, then run `numbguard pair`"
+            )
+        ble.candidate = replace(ble.candidate, device=device)
+        ble.client = self._client_for(ble)
 
     async def _connect_steps(self, ble: _BleLink, client: BleakClient) -> None:
         pairing = self.pair and ble.reconnects == 0 and not ble.paired
         try:
             await client.connect()
             if pairing:
-                await client.pair()
+                try:
+                    await client.pair()
+                except BleakError as error:
+                    raise _PairingRefused(
+                        f"{ble.address}: pairing failed: {describe(error)}"
+                    ) from error
                 ble.paired = True
             await acquire_mtu(client)
             ble.link.att_mtu = client.mtu_size
@@ -377,15 +400,21 @@ class BleTransport(Transport):
             ble.max_write_bytes = control.max_write_without_response_size
             await client.start_notify(DATA_UUID, self._notify_handler(ble, ble.data_decoder))
             await client.start_notify(STATUS_UUID, self._notify_handler(ble, ble.status_decoder))
-        except BleakError as error:
+        except (BleakError, DeviceError) as error:
             with contextlib.suppress(Exception):
                 await client.disconnect()
-            raise DeviceError(f"{ble.address}: cannot connect: {security_hint(error)}") from error
+            if isinstance(error, DeviceError):
+                raise
+            raise DeviceError(f"{ble.address}: cannot connect: {describe(error)}") from error
         ble.connected.set()
         try:
             await ble.link.identify()
         except DeviceError as error:
-            if not client.is_connected:
+            dropped = not client.is_connected
+            ble.connected.clear()  # first, so this disconnect starts no reconnection
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+            if dropped:
                 raise DeviceError(
                     f"{ble.address}: the insole dropped the link: {NOT_BONDED_HINT}"
                 ) from error
@@ -470,12 +499,12 @@ class BleTransport(Transport):
                 await ble.client.write_gatt_char(ble.control_char, frame, response=response)
                 return
             except BleakError as error:
-                if time.monotonic() < busy_until_s and _BUSY_ATT_ERROR.search(str(error)):
+                if time.monotonic() < busy_until_s and insole_busy(error):
                     await asyncio.sleep(backoff_s)  # NimBLE out of buffers under a burst
                     backoff_s = min(MAX_BACKOFF_S, backoff_s * 2)
                     continue
                 raise DeviceError(
-                    f"{link}: control write failed: {security_hint(error)}"
+                    f"{link}: control write failed: {describe(error)}"
                 ) from error
 
     async def _disconnect(self, ble: _BleLink) -> None:
