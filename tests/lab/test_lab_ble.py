@@ -10,6 +10,7 @@ with 10 % of notifications lost and two 3 s link drops.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -29,17 +30,19 @@ from numbguard.recording import Channel, RecordingWriter
 from numbguard.recording.reader import FrameRecord, RecordingReader
 from numbguard.session.runner import SessionRunner
 
-DURATION_S = 120.0  # insole seconds; the onset is at 0.375 of it
+# Insole seconds; the onset is at 0.375 of the run.
+TIGHT_LACING_S = 300.0  # the whole-system run: five minutes
+FAULTS_S = 120.0  # long enough for two drops and the recoveries after them
 CLOCK_SCALE = 5  # faster starves resends on 2 cores: the ring (31 s) expires first
 
 
-@pytest.fixture(scope="module")
-def traces() -> dict[Foot, PadTrace]:
-    return scenario_traces("tight_lacing", DURATION_S, seed=3)
+@functools.cache
+def _traces(duration_s: float) -> dict[Foot, PadTrace]:
+    return scenario_traces("tight_lacing", duration_s, seed=3)
 
 
 async def _run(
-    tmp_path: Path, traces: dict[Foot, PadTrace], micropython: str,
+    tmp_path: Path, traces: dict[Foot, PadTrace], micropython: str, duration_s: float,
     faults: dict[Foot, RadioFaults] | None = None, clock_ppm: dict[Foot, int] | None = None,
 ) -> tuple[BleLabRun, Path]:  # fmt: skip
     recording = tmp_path / "session.ngr"
@@ -51,7 +54,7 @@ async def _run(
         runner = SessionRunner(
             session_start_s=time.monotonic(), channel=Channel.BLE, recorder=recorder
         )
-        run = await run_ble_lab(lab, runner, duration_s=DURATION_S)
+        run = await run_ble_lab(lab, runner, duration_s=duration_s)
     return run, recording
 
 
@@ -86,13 +89,13 @@ def _what(alerts: tuple[Alert, ...] | list[Alert]) -> list[tuple[str, str, str, 
 
 
 def _assert_whole_and_same_alerts(
-    run: BleLabRun, recording: Path, traces: dict[Foot, PadTrace]
+    run: BleLabRun, recording: Path, traces: dict[Foot, PadTrace], duration_s: float
 ) -> None:
     recorded = _recorded_samples(recording)
     spans: dict[Foot, tuple[int, int]] = {}
     for foot, trace in traces.items():
         taken = run.samples_taken[foot]
-        assert taken > 0.8 * DURATION_S * trace.rate_hz  # the insole sampled the whole run
+        assert taken > 0.8 * duration_s * trace.rate_hz  # the insole sampled the whole run
         # Every sample the firmware took since it booted, in order, exactly as its pads read
         # it. Before its BLE link is up the firmware streams over USB serial (nobody listens
         # there in this lab), and the frames it sends on connecting, before the host
@@ -111,10 +114,11 @@ def _assert_whole_and_same_alerts(
 
 
 async def test_tight_lacing_over_ble_alerts_as_offline_and_records_every_sample(
-    tmp_path: Path, traces: dict[Foot, PadTrace], nimble_bin: str
+    tmp_path: Path, nimble_bin: str
 ) -> None:
-    run, recording = await _run(tmp_path, traces, nimble_bin)
-    _assert_whole_and_same_alerts(run, recording, traces)
+    traces = _traces(TIGHT_LACING_S)
+    run, recording = await _run(tmp_path, traces, nimble_bin, TIGHT_LACING_S)
+    _assert_whole_and_same_alerts(run, recording, traces, TIGHT_LACING_S)
     assert run.lab.radio is not None
     for foot, radio in run.lab.radios.items():
         assert run.transport.links[radio.address].att_mtu == 247  # acquired as on BlueZ
@@ -128,8 +132,9 @@ async def test_tight_lacing_over_ble_alerts_as_offline_and_records_every_sample(
 
 
 async def test_lost_notifications_link_drops_and_skewed_clocks_lose_no_sample(
-    tmp_path: Path, traces: dict[Foot, PadTrace], nimble_bin: str
+    tmp_path: Path, nimble_bin: str
 ) -> None:
+    traces = _traces(FAULTS_S)
     drops = ((30.0, 3.0), (75.0, 3.0))
     faults = {
         foot: RadioFaults(notify_loss=0.10, link_drops=drops, seed=i)
@@ -137,8 +142,8 @@ async def test_lost_notifications_link_drops_and_skewed_clocks_lose_no_sample(
     }
     # Crystals off in both directions as well: the host puts both feet on one timeline.
     skew_ppm: dict[Foot, int] = {"left": -150, "right": 200}
-    run, recording = await _run(tmp_path, traces, nimble_bin, faults, skew_ppm)
-    _assert_whole_and_same_alerts(run, recording, traces)
+    run, recording = await _run(tmp_path, traces, nimble_bin, FAULTS_S, faults, skew_ppm)
+    _assert_whole_and_same_alerts(run, recording, traces, FAULTS_S)
     assert run.lab.radio is not None
     for foot, radio in run.lab.radios.items():
         counters = radio.counters
