@@ -220,11 +220,13 @@ def encode_status_counters(buf, pad_mask, tag, counter, frames_sent, frames_rese
 
 
 def encode_status_timing(buf, pad_mask, tag, counter, jitter_mean_us, jitter_max_us,
-                         late_samples, fault_open_mask, fault_short_mask):
+                         late_samples, fault_open_mask, fault_short_mask, reset_reason=0,
+                         reset_error=0):
     _status_head(buf, pad_mask, tag, counter, PAGE_TIMING)
-    struct.pack_into("<HHHBB", buf, 6, min(jitter_mean_us, 0xFFFF), min(jitter_max_us, 0xFFFF),
-                     late_samples & 0xFFFF, fault_open_mask, fault_short_mask)
-    return finish(buf, 14)
+    struct.pack_into("<HHHBBBB", buf, 6, min(jitter_mean_us, 0xFFFF),
+                     min(jitter_max_us, 0xFFFF), late_samples & 0xFFFF, fault_open_mask,
+                     fault_short_mask, reset_reason, reset_error)
+    return finish(buf, 16)
 
 
 def encode_status_tare(buf, pad_mask, tag, counter, tare_offsets):

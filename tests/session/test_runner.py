@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 from pathlib import Path
 
@@ -11,9 +12,17 @@ import pytest
 
 from numbguard.lab.insole_emulator import InsoleEmulator
 from numbguard.protocol.codec import decode_frame, encode_frame
-from numbguard.protocol.constants import OP_RESEND, OP_TIME_SYNC
+from numbguard.protocol.constants import (
+    FIRMWARE_TASKS,
+    OP_RESEND,
+    OP_TIME_SYNC,
+    RESET_ERRORS,
+    RESET_TASK,
+)
 from numbguard.protocol.control import make_control
+from numbguard.protocol.frames import StatusTiming
 from numbguard.recording import Channel, RecordingWriter
+from numbguard.recording.reader import JsonRecord, RecordingReader
 from numbguard.session.clock import token_from_host_time
 from numbguard.session.replay import recording_chunks, replay_recording
 from numbguard.session.runner import SessionRunner
@@ -157,3 +166,34 @@ def test_a_restarted_insole_carries_on_at_the_right_time_after_a_gap() -> None:
     assert np.isnan(heel[(t_s > 10.1) & (t_s < 10.5)]).all()  # the restart is a gap
     assert runner.tracks["left"].stream.stats.resets == 1
     assert runner.tracks["left"].assembler.stats.samples_missing == 0  # not waited for
+
+
+def test_an_insole_that_reset_after_a_failure_is_shown_logged_and_recorded(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    identity = InsoleIdentity(link="emu:left", foot="left", insole_tag=1)
+    path = tmp_path / "session.ngr"
+    with RecordingWriter(path, {"source": "test"}) as recorder:
+        runner = SessionRunner(recorder=recorder)
+        for seq, reason in enumerate((RESET_TASK + FIRMWARE_TASKS.index("sender"), 0)):
+            page = StatusTiming(
+                foot="left", insole_tag=1, seq=seq, pad_mask=0x3F, jitter_mean_us=0,
+                jitter_max_us=0, late_samples=0, fault_open_mask=0, fault_short_mask=0,
+                reset_reason=reason, reset_error=RESET_ERRORS.index("TypeError"),
+            )  # fmt: skip
+            raw = encode_frame(page)
+            with caplog.at_level(logging.WARNING, logger="numbguard.session.runner"):
+                runner.on_event(FrameEvent(identity, decode_frame(raw), raw, float(seq)))
+            if seq == 0:
+                shown = runner.state.feet["left"].previous_reset
+                assert shown == "the sender task failed with TypeError and the insole reset"
+        # A later boot that ended well clears it.
+        assert runner.state.feet["left"].previous_reset is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "left insole: before this boot, the sender task failed with TypeError and the insole reset"
+    ]
+    events = [
+        r.value for r in RecordingReader(path).records()
+        if isinstance(r, JsonRecord) and r.value.get("event") == "insole_reset"
+    ]  # fmt: skip
+    assert events == [{"event": "insole_reset", "foot": "left", "why": shown}]

@@ -22,6 +22,7 @@ class FootLiveState:
     frames_missing: int = 0  # gaps not (yet) filled
     frames_recovered: int = 0  # gaps filled by resend
     faults: tuple[str, ...] = ()  # pads the insole or the analysis flags as faulty
+    previous_reset: str | None = None  # why the insole's previous boot ended, if it failed
 
 
 @dataclass

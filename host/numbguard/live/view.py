@@ -47,6 +47,7 @@ def _foot_panel(foot: str, state: FootLiveState) -> Panel:
         f"{link} {state.link}  battery {battery}  contact {contact}\n"
         f"frames {state.frames_received}  missing {state.frames_missing}  "
         f"recovered {state.frames_recovered}"
+        + (f"\n[yellow]restarted: {state.previous_reset}[/]" if state.previous_reset else "")
     )
     return Panel(Group(table, footer), title=f"{foot} foot", border_style="blue")
 

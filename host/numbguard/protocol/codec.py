@@ -82,8 +82,16 @@ STATUS_LAYOUTS: Final[dict[type[StatusFrame], tuple[str, tuple[str, ...]]]] = {
         ),
     ),
     StatusTiming: (
-        "3HBB",
-        ("jitter_mean_us", "jitter_max_us", "late_samples", "fault_open_mask", "fault_short_mask"),
+        "3H4B",
+        (
+            "jitter_mean_us",
+            "jitter_max_us",
+            "late_samples",
+            "fault_open_mask",
+            "fault_short_mask",
+            "reset_reason",
+            "reset_error",
+        ),
     ),
 }
 _TARE_BYTES: Final = packed_bytes(PAD_COUNT)

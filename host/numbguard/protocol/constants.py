@@ -56,6 +56,19 @@ PAGE_TIMING: Final = 3
 PAGE_TARE: Final = 4
 STATUS_PAGES: Final = 5
 
+# Why the insole's previous boot ended (page 3 `reset_reason`, `reset_error`): the firmware's
+# supervisor (firmware/supervisor.py) records a task that raised, and the watchdog reset of a
+# task that stopped making progress.
+RESET_NONE: Final = 0
+RESET_WATCHDOG: Final = 1
+RESET_TASK: Final = 2  # + the index of the task in FIRMWARE_TASKS
+FIRMWARE_TASKS: Final = ("sampler", "sender", "status", "control")
+RESET_ERRORS: Final = (
+    "", "OSError", "TypeError", "ValueError", "MemoryError", "IndexError", "KeyError",
+    "AttributeError", "ZeroDivisionError", "RuntimeError",
+)  # fmt: skip
+RESET_ERROR_OTHER: Final = 15
+
 # Status flags (page 0).
 FLAG_STREAMING: Final = 1
 FLAG_CONNECTED: Final = 2

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from numbguard.errors import InputError
 from numbguard.pads import Foot, pads_from_mask
 from numbguard.protocol.constants import (
+    FIRMWARE_TASKS,
     KIND_CONTROL,
     KIND_DATA,
     KIND_REPLY,
@@ -27,6 +28,10 @@ from numbguard.protocol.constants import (
     PAGE_IDENTITY,
     PAGE_TARE,
     PAGE_TIMING,
+    RESET_ERRORS,
+    RESET_NONE,
+    RESET_TASK,
+    RESET_WATCHDOG,
     RESULT_NAMES,
     RESULT_OK,
 )
@@ -162,6 +167,27 @@ class StatusTiming(StatusFrame):
     late_samples: int
     fault_open_mask: int
     fault_short_mask: int
+    reset_reason: int = RESET_NONE  # why the previous boot ended (RESET_*)
+    reset_error: int = 0  # the exception, for a task that raised (index in RESET_ERRORS)
+
+    def previous_boot_ended(self) -> str | None:
+        """Why the insole's previous boot ended, in words; None when nothing went wrong."""
+        if self.reset_reason == RESET_NONE:
+            return None
+        if self.reset_reason == RESET_WATCHDOG:
+            return "watchdog reset: a firmware task stopped making progress"
+        task_index = self.reset_reason - RESET_TASK
+        task = (
+            FIRMWARE_TASKS[task_index]
+            if 0 <= task_index < len(FIRMWARE_TASKS)
+            else f"task {task_index}"
+        )
+        error = (
+            RESET_ERRORS[self.reset_error]
+            if 0 < self.reset_error < len(RESET_ERRORS)
+            else "an exception"
+        )
+        return f"the {task} task failed with {error} and the insole reset"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -84,6 +84,7 @@ def _state_event(runner: SessionRunner, sink: JsonEventSink, t_s: float) -> None
                 "frames_received": foot_state.frames_received,
                 "frames_missing": foot_state.frames_missing,
                 "frames_recovered": foot_state.frames_recovered,
+                "previous_reset": foot_state.previous_reset,
             }
             for foot, foot_state in state.feet.items()
             if foot_state.connected

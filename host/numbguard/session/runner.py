@@ -16,6 +16,7 @@ and the session analyzer turns kPa into steps and alerts.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -50,6 +51,8 @@ PEAK_HOLD_S = 1.0
 
 AlertCallback = Callable[[Alert], None]
 ChunkCallback = Callable[[PressureChunk], None]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -205,6 +208,15 @@ class SessionRunner:
         elif isinstance(page, StatusTiming):
             faulty = page.fault_open_mask | page.fault_short_mask
             foot_state.faults = pads_from_mask(faulty)
+            ended = page.previous_boot_ended()
+            if ended != foot_state.previous_reset:
+                foot_state.previous_reset = ended
+                if ended is not None:
+                    logger.warning("%s insole: before this boot, %s", track.foot, ended)
+                    if self.recorder is not None:
+                        self.recorder.write_event(
+                            {"event": "insole_reset", "foot": track.foot, "why": ended}
+                        )
 
     def _on_time_sync(self, track: FootTrack, reply: Reply, t_receive_s: float) -> None:
         device_us = track.stream.unwrap_device_time(int(reply.data["device_time_us"]))
