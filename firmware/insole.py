@@ -42,6 +42,9 @@ class Insole:
         self.forget_bonds = False  # FORGET_BONDS asked: main.py forgets once the reply is out
         self.bond_flags = 0  # status.FLAG_PAIRING_OPEN / FLAG_BONDED, kept by main.py
         self.power_flags = 0  # status flag bits 3+ (status.FLAG_IDLE, ...), set by power.py
+        # Why the previous boot ended (supervisor.REASON_*, exception code), set by main.py.
+        self.reset_reason = 0
+        self.reset_error = 0
         self._identify_until = None
         self._status_buf = bytearray(p.MAX_FRAME_BYTES)
         self.ring.set_live(False)

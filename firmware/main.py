@@ -32,6 +32,7 @@ from power import Power
 from seriallink import SerialLink
 from slices import Slices
 from status import battery_pct
+from supervisor import Supervisor
 
 try:
     import bluetooth
@@ -44,6 +45,9 @@ _SEND_IDLE_MS = 10
 _BLE_BACKOFF_MS = 5
 _CONTROL_POLL_MS = 20
 _FORGET_AFTER_REPLY_MS = 200
+# The supervised tasks, by index (supervisor.REASON_TASK + index names one in status page 3).
+TASKS = ("sampler", "sender", "status", "control")
+_SAMPLER, _SENDER, _STATUS, _CONTROL = 0, 1, 2, 3
 
 
 def _boot_id():
@@ -75,6 +79,9 @@ class Firmware:
         self._ble_outbox = []
         self._use_link()
         self.power = Power(self.board, self.insole, self.ble)
+        self.supervisor = Supervisor(TASKS, self.board)
+        self.insole.reset_reason = self.supervisor.reason
+        self.insole.reset_error = self.supervisor.error
 
     def _ble_up(self):
         """A trusted (encrypted, bonded) central is connected: the only one data goes to."""
@@ -94,7 +101,9 @@ class Firmware:
 
     async def sample_task(self):
         insole = self.insole
+        beat = self.supervisor.beat
         while True:
+            beat(_SAMPLER)
             if not insole.streaming:
                 await asyncio.sleep_ms(20)
                 continue
@@ -111,7 +120,9 @@ class Firmware:
         insole = self.insole
         ring = insole.ring
         out = self.out
+        beat = self.supervisor.beat
         while True:
+            beat(_SENDER)
             if self.ble is not None and self.ble.link_changed:
                 self.ble.link_changed = False
                 self._use_link()
@@ -154,6 +165,7 @@ class Firmware:
     async def status_task(self):
         insole = self.insole
         while True:
+            self.supervisor.beat(_STATUS)
             frame = insole.status_frame(self.status_page)
             self.status_page = (self.status_page + 1) % p.STATUS_PAGES
             self._send_control_path(frame, self._ble_up(), keep=True)
@@ -164,6 +176,7 @@ class Firmware:
     async def control_task(self):
         insole = self.insole
         while not self.serial.closed:
+            self.supervisor.beat(_CONTROL)
             n = self.serial.receive()
             if n:
                 if not self.serial_host_seen and not self._ble_up():
@@ -183,7 +196,6 @@ class Firmware:
             self._bond_controls()
             self.board.led(insole.identifying() and time.ticks_ms() // 250 % 2)
             self.power.update(self._host_present())  # deep sleep does not return
-            self.board.feed()
             if not n:
                 await asyncio.sleep_ms(_CONTROL_POLL_MS)
 
@@ -213,10 +225,16 @@ class Firmware:
         insole.bond_flags = flags
 
     async def run(self):
+        """Every task supervised: one that raises resets the chip with its reason recorded,
+        one that stops making progress stops the watchdog's feeding."""
         self.board.start_watchdog(WATCHDOG_MS)
-        tasks = [asyncio.create_task(t) for t in (self.sample_task(), self.send_task(),
-                                                  self.status_task())]
-        await self.control_task()  # returns when serial input ends (unix port, tests)
+        supervisor = self.supervisor
+        run = supervisor.run
+        tasks = [asyncio.create_task(run(i, t)) for i, t in (
+            (_SAMPLER, self.sample_task()), (_SENDER, self.send_task()),
+            (_STATUS, self.status_task()))]
+        tasks.append(asyncio.create_task(supervisor.watch()))
+        await run(_CONTROL, self.control_task())  # ends with serial input (unix port, tests)
         for task in tasks:
             task.cancel()
 

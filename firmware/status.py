@@ -55,7 +55,8 @@ def build(insole, page, out):
         sampler = insole.sampler
         length = p.encode_status_timing(out, mask, tag, counter, sampler.jitter_mean_us(),
                                         sampler.jitter_max_us, sampler.late_samples,
-                                        insole.selfcheck.open_mask, insole.selfcheck.short_mask)
+                                        insole.selfcheck.open_mask, insole.selfcheck.short_mask,
+                                        insole.reset_reason, insole.reset_error)
         sampler.reset_jitter()
         return length
     return p.encode_status_tare(out, mask, tag, counter, insole.config.tare)

@@ -1,5 +1,5 @@
-"""Runs firmware modules under the real MicroPython unix port, with simulated `machine` and
-`bluetooth` from tests/firmware/sim first on the path.
+"""Runs firmware modules under the real MicroPython unix port, with the simulated `machine`,
+`time`, `select` and `esp32` from tests/firmware/sim first on the path.
 
 The binaries are found (and missing ones skipped or failed) by tests/firmware/conftest.py.
 """

@@ -280,16 +280,36 @@ class ADC:
         return self._counts()
 
 
+WDT_EXIT_CODE = 3  # the process's exit code when the watchdog resets the chip
+_watchdog = [None]  # the running WDT: once started it cannot be stopped
+
+
 class WDT:
+    """The ESP32's watchdog: not fed within `timeout` ms, it resets the chip (the next boot's
+    reset cause is WDT_RESET). Here the process ends with WDT_EXIT_CODE; the check runs around
+    every wait of asyncio's loop (select.py beside this file), so a loop that never comes back
+    to asyncio is not caught as the chip would catch it."""
+
     def __init__(self, id=0, timeout=5000):
         if timeout < 1000:
             raise ValueError("watchdog timeout below 1 s")
         self.timeout = timeout
         self.fed = 0
+        self._fed_ms = time.ticks_ms()
         log.append(("wdt", timeout))
+        _watchdog[0] = self
 
     def feed(self):
         self.fed += 1
+        self._fed_ms = time.ticks_ms()
+
+
+def watchdog_check():
+    wdt = _watchdog[0]
+    if wdt is not None and time.ticks_diff(time.ticks_ms(), wdt._fed_ms) > wdt.timeout:
+        log.append(("wdt_reset",))
+        sys.stderr.write(f"machine: watchdog not fed for {wdt.timeout} ms: reset\n")
+        sys.exit(WDT_EXIT_CODE)
 
 
 def unique_id():
