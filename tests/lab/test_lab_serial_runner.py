@@ -29,6 +29,19 @@ CLOCK_PROBE = """
 import time, utime, select, uselect
 print(time.ticks_us is utime.ticks_us, select.poll is uselect.poll)
 """
+# Fed while the loop runs, then not: asyncio's next wait after 1 s (insole time) resets.
+WATCHDOG_PROBE = """
+import asyncio, machine
+wdt = machine.WDT(timeout=1000)
+async def main():
+    for _ in range(5):
+        await asyncio.sleep_ms(500)
+        wdt.feed()
+    print("fed")
+    await asyncio.sleep_ms(3000)
+    print("too late")
+asyncio.run(main())
+"""
 
 
 def run_micropython(micropython: str, code: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -39,17 +52,26 @@ def run_micropython(micropython: str, code: str, **env: str) -> subprocess.Compl
     )  # fmt: skip
 
 
-def test_without_a_clock_setting_time_and_select_are_the_built_ins(micropython_bin: str) -> None:
+def test_without_a_clock_setting_time_is_the_built_in_and_poll_watches_the_watchdog(
+    micropython_bin: str,
+) -> None:
+    # poll is always the simulated one: it checks the simulated watchdog around every wait.
     done = run_micropython(micropython_bin, CLOCK_PROBE)
-    assert done.stdout.split() == ["True", "True"], done.stderr
+    assert done.stdout.split() == ["True", "False"], done.stderr
 
 
-def test_a_fast_clock_replaces_ticks_and_poll(micropython_bin: str) -> None:
+def test_a_fast_clock_replaces_ticks(micropython_bin: str) -> None:
     done = run_micropython(micropython_bin, CLOCK_PROBE, NUMBGUARD_CLOCK_SCALE="10")
     assert done.stdout.split() == ["False", "False"], done.stderr
-    # An offset alone changes the ticks, not the waits.
     done = run_micropython(micropython_bin, CLOCK_PROBE, NUMBGUARD_CLOCK_OFFSET_US="5000")
-    assert done.stdout.split() == ["False", "True"], done.stderr
+    assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_a_starved_watchdog_resets_the_simulated_chip(micropython_bin: str) -> None:
+    done = run_micropython(micropython_bin, WATCHDOG_PROBE, NUMBGUARD_CLOCK_SCALE="10")
+    assert done.returncode == 3, done  # machine.WDT_EXIT_CODE: the chip reset
+    assert "fed" in done.stdout and "too late" not in done.stdout
+    assert "watchdog not fed for 1000 ms" in done.stderr
 
 
 @pytest.mark.parametrize(

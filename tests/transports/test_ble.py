@@ -117,6 +117,8 @@ async def test_scan_pairs_both_feet_and_streams_every_frame_at_mtu_247(
         await run.until(lambda: any(
             isinstance(e.frame, Reply) and e.frame.opcode == OP_TIME_SYNC for e in run.events
         ))  # fmt: skip
+        # The frames from before each insole's first one heard are fetched as history.
+        await run.until(lambda: all(link.caught_up for link in run.transport.links.values()))
     finally:
         await run.stop()
     for foot in ("left", "right"):
@@ -137,6 +139,7 @@ async def test_default_mtu_23_carries_one_sample_set_per_notification(
         try:
             assert {link.att_mtu for link in run.transport.links.values()} == {23}
             await run.until(lambda: len(run.data("left")) >= 30)
+            await run.until(lambda: all(k.caught_up for k in run.transport.links.values()))
         finally:
             await run.stop()
     finally:
@@ -186,7 +189,7 @@ async def test_link_dropped_mid_run_comes_back_with_no_frame_missing(
         await run.until(lambda: run.transport.reconnects(link.link) == 1)
         sent_after = left_insole.emulator.frames_sent + 4
         await run.until(lambda: max(f.seq for f in run.data("left")) >= sent_after)
-        await run.until(lambda: link.caught_up)
+        await run.until(lambda: all(k.caught_up for k in run.transport.links.values()))
     finally:
         await run.stop()
     assert_whole(run.data("left"))
