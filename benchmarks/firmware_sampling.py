@@ -1,15 +1,16 @@
 """Firmware sampling cost under the MicroPython unix port (run by hand, prints a table).
 
-- CPU time (user + system of the MicroPython process, best of three, less a run that sets up
-  and stops) to sample and pack one second of data at 200 Hz x 6 pads (scripted clock,
-  simulated ADC), as a ratio to a bare loop doing the same 1200 simulated ADC reads;
+- CPU time (user + system of the MicroPython process, less a run that sets up and stops) to
+  sample and pack one second of data at 200 Hz x 6 pads (scripted clock, simulated ADC), as a
+  ratio to a bare loop doing the same 1200 simulated ADC reads: the median over `--rounds`
+  rounds and its range, since one run differs from the next on a shared machine;
 - heap allocated per frame in steady state (target 0 bytes);
 - peak and live heap of the whole firmware (main.py's objects with the real `bluetooth` module
   active on NimBLE, the ring filled, status pages built) in a heap of a given size, on
   `micropython-nimble` (64-bit) and `micropython-nimble32` (32-bit objects, the ESP32's size),
   each with a bumble controller on a pty as the lab gives it (`numbguard.lab.insole_radio`).
 
-    python benchmarks/firmware_sampling.py [--heap-kib 110]
+    python benchmarks/firmware_sampling.py [--heap-kib 110] [--rounds 5]
 
 On the board the modules are precompiled (.mpy) rather than compiled in RAM, as here.
 """
@@ -23,6 +24,7 @@ import math
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +36,7 @@ from numbguard.lab.radio_link import RadioLink
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIQUE_ID_HEX = "240a1ab0b1e0"  # the simulated machine's default chip id
+SECONDS_OF_DATA = 600  # BENCH's SECONDS
 # The script's directory holds the precompiled firmware and simulated hardware.
 MICROPYPATH = ":.frozen"
 
@@ -143,14 +146,29 @@ def precompile(target: Path) -> None:
 
 
 def cpu_seconds(script: str) -> float:
-    """CPU time (user + system) of one MicroPython run of script, best of three."""
-    best = float("inf")
-    for _ in range(3):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        run_script(script)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        best = min(best, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return best
+    """CPU time (user + system) of one MicroPython run of script."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run_script(script)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def cpu_per_second_of_data(script: str, rounds: int) -> tuple[list[float], list[float]]:
+    """Per round: CPU seconds per second of data for sample+pack and for the bare reads, each
+    less a run that sets up the same and does nothing (the three runs back to back, so a
+    round shares the machine's state; the rounds show how much that varies)."""
+    packed, bare = [], []
+    for _ in range(rounds):
+        idle = cpu_seconds(script.replace("JOB(", "abs("))
+        packed.append((cpu_seconds(script.replace("JOB(", "run(")) - idle) / SECONDS_OF_DATA)
+        bare.append((cpu_seconds(script.replace("JOB(", "bare(")) - idle) / SECONDS_OF_DATA)
+    return packed, bare
+
+
+def spread(values: list[float], scale: float = 1.0, unit: str = "", digits: int = 1) -> str:
+    """Median, then the range over rounds."""
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{mid * scale:.{digits}f}{unit} ({low * scale:.{digits}f}-{high * scale:.{digits}f})"
 
 
 class ScriptFailed(Exception):
@@ -212,20 +230,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--heap-kib", type=int, default=110,
                         help="the board's MicroPython heap, KiB (default: an ESP32's 110)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="CPU measurement rounds, for the spread (default 5)")
     args = parser.parse_args()
+    print(f"CPU: median over {args.rounds} rounds (range)")
+    print()
     print("| measure | MTU 23 | MTU 247 |")
     print("|---|---|---|")
     rows: dict[str, list[str]] = {"cpu": [], "bare": [], "ratio": [], "alloc": []}
     for mtu in (23, 247):
         script = BENCH.replace("MTU)", f"{mtu})")
-        # CPU time of 600 s of data, less that of a run that sets up the same and does nothing.
-        idle = cpu_seconds(script.replace("JOB(", "abs("))
-        packed = (cpu_seconds(script.replace("JOB(", "run(")) - idle) / 600
-        bare = (cpu_seconds(script.replace("JOB(", "bare(")) - idle) / 600
+        packed, bare = cpu_per_second_of_data(script, args.rounds)
         r = run_script(script.replace("JOB(", "abs("))
-        rows["cpu"].append(f"{packed * 1000:.1f} ms")
-        rows["bare"].append(f"{bare * 1000:.1f} ms")
-        rows["ratio"].append(f"{packed / bare:.2f}")
+        rows["cpu"].append(spread(packed, 1000, " ms"))
+        rows["bare"].append(spread(bare, 1000, " ms"))
+        rows["ratio"].append(spread([p / b for p, b in zip(packed, bare, strict=True)], digits=2))
         rows["alloc"].append(f"{r['bytes_per_frame']:.1f} B ({r['frames']} frames)")
     print(f"| sample + pack 1 s at 200 Hz x 6 pads (CPU) | {' | '.join(rows['cpu'])} |")
     print(f"| bare loop, 1200 simulated ADC reads (CPU) | {' | '.join(rows['bare'])} |")
