@@ -1,12 +1,11 @@
 """The external tools some tests run (the MicroPython unix port, mpy-cross, Chromium).
 
-A test that needs one and does not find it skips and says why; in CI (CI=true) it fails
-instead, because CI installs every tool and must run every test.
+A test that needs one and does not find it fails and says what to install: a skipped test
+proves nothing, and the README's setup installs every tool.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -24,11 +23,9 @@ def find_tool(name: str) -> str | None:
 
 
 def require_tool(name: str, needed_for: str) -> str:
-    """The path of `name`, or skip (fail in CI) saying what it is needed for."""
+    """The path of `name`, or fail saying what it is needed for."""
     path = find_tool(name)
     if path is None:
-        reason = f"`{name}` not found on PATH or next to {sys.executable}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run {needed_for}", pytrace=False)
-        pytest.skip(f"{reason} (needed for {needed_for})")
+        pytest.fail(f"`{name}` not found on PATH or next to {sys.executable}; install it "
+                    f"(see the README): it is needed for {needed_for}", pytrace=False)  # fmt: skip
     return path

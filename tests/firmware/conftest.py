@@ -1,8 +1,7 @@
 """Fixtures for the firmware tests: the MicroPython unix port and mpy-cross (the same port
 with the real `bluetooth` module on NimBLE, `nimble_bin`, is in tests/conftest.py).
 
-Without one of these binaries the tests that need it skip and say why; in CI (CI=true) they
-fail instead.
+Without one of these binaries the tests that need it fail and say what to install.
 """
 
 from __future__ import annotations

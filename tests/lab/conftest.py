@@ -1,6 +1,6 @@
 """Fixtures for the lab tests: the real firmware under the MicroPython unix port.
 
-Without a `micropython` binary the lab tests skip and say why; in CI (CI=true) they fail.
+Without a `micropython` binary the lab tests fail and say what to install.
 """
 
 from __future__ import annotations
