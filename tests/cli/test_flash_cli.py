@@ -28,13 +28,14 @@ def test_flash_prints_each_stage_and_the_version(
     out = capsys.readouterr().out
     assert code == 0, out
     lines = out.splitlines()
-    stages = ["port", "repl", "config", "copy", "verify", "reset", "confirm"]
-    expected = [f"[{n}/7] {stage}" for n, stage in enumerate(stages, start=1)]
-    assert [line.split(":")[0] for line in lines[:7]] == expected
+    assert lines[0].startswith("board: MicroPython 1.28 ESP32_GENERIC, SPIRAM variant")
+    stages = ["port", "repl", "config", "clean", "copy", "verify", "reset", "confirm"]
+    expected = [f"[{n}/8] {stage}" for n, stage in enumerate(stages, start=1)]
+    assert [line.split(":")[0] for line in lines[1:9]] == expected
     assert lines[-1].startswith(f"flashed {peer.path}: firmware ") and lines[-1].endswith(
         "left foot"
     )
-    assert (tmp_path / "main.py").exists()
+    assert (tmp_path / "main.py").exists() and (tmp_path / "insole_main.mpy").exists()
 
 
 def test_dry_run_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,7 +43,7 @@ def test_dry_run_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[s
         code = main(["flash", "--foot", "right", "--port", peer.path, "--dry-run"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "[7/7] confirm: read status page 0 over serial: expect firmware" in out
+    assert "[8/8] confirm: read status page 0 over serial: expect firmware" in out
     assert list(tmp_path.iterdir()) == []
 
 
@@ -59,3 +60,36 @@ def test_a_busy_port_exits_2_with_the_reason(
     assert (
         f"numbguard flash: {peer.path}: port busy: expected a free port" in capsys.readouterr().err
     )
+
+
+def test_flash_frozen_copies_only_the_stub_and_removes_modules_that_would_shadow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "ring.mpy").write_bytes(b"M\x06")  # an earlier .mpy flash's module
+    with PtyPeer(board_argv(tmp_path)) as peer:
+        code = main(["flash", "--foot", "left", "--port", peer.path, "--frozen",
+                     "--boot-timeout", "1"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code != 0  # see below
+    assert "a MicroPython 1.28 build with the firmware frozen in" in out
+    # The unix port has nothing frozen, so the stub finds no firmware: the board then holds
+    # just the stub and the config, and the confirmation says no version came.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".py", ".mpy")) == [
+        "main.py"]
+
+
+def test_stage_frozen_writes_the_modules_and_a_manifest_without_a_board(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["flash", "--stage-frozen", str(tmp_path / "stage")]) == 0
+    out = capsys.readouterr().out
+    manifest = tmp_path / "stage" / "manifest.py"
+    assert f"FROZEN_MANIFEST={manifest.resolve()}" in out
+    modules = {p.name for p in (tmp_path / "stage" / "modules").iterdir()}
+    assert "insole_main.py" in modules and "ring.py" in modules and "main.py" not in modules
+    assert 'include("$(PORT_DIR)/boards/manifest.py")' in manifest.read_text()
+
+
+def test_flash_without_a_foot_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["flash", "--port", "/dev/null"]) != 0
+    assert "--foot left or --foot right" in capsys.readouterr().err

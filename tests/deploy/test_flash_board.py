@@ -14,11 +14,12 @@ from deploy_sims import SimBoard, board_argv
 from numbguard.deploy import FlashOptions, flash
 from numbguard.deploy.board_files import board_hashes, copy_files, local_hashes, verify_hashes
 from numbguard.deploy.bundle import default_firmware_dir, load_bundle
+from numbguard.deploy.compile import MAIN_STUB, compile_firmware
 from numbguard.deploy.repl import wake_repl
 from numbguard.errors import DeviceError, InputError
 from numbguard.lab.pty_peer import PtyPeer
 
-STAGES = ["port", "repl", "config", "copy", "verify", "reset", "confirm"]
+STAGES = ["port", "repl", "config", "clean", "copy", "verify", "reset", "confirm"]
 
 
 def stage_titles(lines: list[str]) -> list[str]:
@@ -26,14 +27,21 @@ def stage_titles(lines: list[str]) -> list[str]:
 
 
 def test_flash_copies_the_firmware_sets_foot_and_name_and_reads_the_version(
-    board: SimBoard,
+    board: SimBoard, tmp_path: Path
 ) -> None:
+    (board.fs / "ring.py").write_text("# an older flash's source: it would shadow ring.mpy\n")
     lines: list[str] = []
     result = flash(FlashOptions(foot="right", name="runner R", port=board.port), lines.append)
     assert stage_titles(lines) == STAGES
     bundle = load_bundle()
-    for name, path in bundle.files.items():  # every firmware file, byte for byte
+    compiled = compile_firmware(bundle.files, tmp_path / "compiled")
+    assert set(compiled) == {"main.py", "insole_main.mpy"} | {
+        name[:-3] + ".mpy" for name in bundle.files if name != "main.py"}
+    for name, path in compiled.items():  # the compiled firmware, byte for byte
         assert (board.fs / name).read_bytes() == path.read_bytes(), name
+    # Only the boot stub is source: the board compiles nothing on its heap.
+    assert sorted(path.name for path in board.fs.glob("*.py")) == ["main.py"]
+    assert (board.fs / "main.py").read_text() == MAIN_STUB
     assert json.loads((board.fs / "config.json").read_text()) == {"foot": "right",
                                                                   "name": "runner R"}  # fmt: skip
     running = result.running
@@ -114,7 +122,7 @@ def test_dry_run_prints_the_plan_and_touches_nothing(board: SimBoard, tmp_path: 
     flash(options, lines.append, dry_run=True)
     assert stage_titles(lines) == ["port", "image", "erase", "write", *STAGES[1:]]
     assert f"esptool --chip esp32 --port {board.port} write-flash 0x1000 {image_path}" in lines[3]
-    assert f"mpremote connect {board.port} resume sha256sum :ble.py" in lines[7]
+    assert f"mpremote connect {board.port} resume sha256sum :ble.mpy" in lines[8]
     assert list(board.fs.iterdir()) == []
 
 

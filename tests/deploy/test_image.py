@@ -86,4 +86,4 @@ def test_flash_stops_at_the_wrong_chip_and_goes_no_further(tmp_path: Path) -> No
                                esptool_before="no-reset")  # fmt: skip
         with pytest.raises(DeviceError, match="wrong chip"):
             flash(options, lines.append)
-    assert [line.split(":")[0] for line in lines] == ["[1/10] port", "[2/10] image"]
+    assert [line.split(":")[0] for line in lines] == ["[1/11] port", "[2/11] image"]

@@ -6,14 +6,24 @@ import argparse
 from pathlib import Path
 
 from numbguard.deploy import FlashOptions, flash
-from numbguard.deploy.bundle import check_foot
+from numbguard.deploy.bundle import check_foot, load_bundle
+from numbguard.deploy.compile import stage_frozen
+from numbguard.errors import InputError
 
 NAME = "flash"
+BUILD_NEEDED = (
+    "board: MicroPython 1.28 ESP32_GENERIC, SPIRAM variant (the BOM's ESP32-PICO-MINI-02-N8R2 "
+    "has 2 MB PSRAM, which the firmware's heap grows into; the firmware goes on as .mpy)"
+)
+FROZEN_BUILD_NEEDED = (
+    "board: a MicroPython 1.28 build with the firmware frozen in (flash --stage-frozen DIR); "
+    "only the boot stub and the config are copied"
+)
 HELP = "flash an insole: MicroPython (optional), firmware, foot and name; confirm the version"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--foot", required=True, choices=("left", "right"), help="which insole")
+    parser.add_argument("--foot", choices=("left", "right"), help="which insole (required)")
     parser.add_argument("--name", default="numbguard", help="insole name, 1-11 ASCII characters")
     parser.add_argument("--port", help="serial port (default: the one ESP32 board found on USB)")
     parser.add_argument(
@@ -30,10 +40,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--boot-timeout", type=float, default=15.0, metavar="S", help="wait for the boot this long"
     )
+    parser.add_argument(
+        "--frozen", action="store_true",
+        help="the MicroPython image has the firmware frozen in (--stage-frozen): copy only the "
+        "boot stub and the config",
+    )  # fmt: skip
+    parser.add_argument(
+        "--stage-frozen", type=Path, metavar="DIR",
+        help="write the firmware and a freeze manifest for a MicroPython build of a board "
+        "without PSRAM into DIR, print the build command, and stop (no board needed)",
+    )  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.stage_frozen is not None:
+        bundle = load_bundle(args.firmware_dir)
+        manifest = stage_frozen(bundle.files, args.stage_frozen)
+        print(f"firmware {bundle.version_text} staged for freezing in {args.stage_frozen}")
+        print(f"build: make -C ports/esp32 BOARD=ESP32_GENERIC FROZEN_MANIFEST={manifest} "
+              "(MicroPython 1.28, ESP-IDF)")  # fmt: skip
+        print("then: numbguard flash --micropython build/firmware.bin --frozen --foot ...")
+        return 0
+    if args.foot is None:
+        raise InputError("no foot given", expected="--foot left or --foot right", got="none")
+    print(BUILD_NEEDED if not args.frozen else FROZEN_BUILD_NEEDED, flush=True)
     options = FlashOptions(
         foot=check_foot(args.foot),
         name=args.name,
@@ -41,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         micropython_image=args.micropython,
         firmware_dir=args.firmware_dir,
         boot_timeout_s=args.boot_timeout,
+        frozen=args.frozen,
     )
     result = flash(options, lambda line: print(line, flush=True), dry_run=args.dry_run)
     if not args.dry_run and result.running is not None:

@@ -36,6 +36,13 @@ def hashes_argv(port: str, names: Sequence[str]) -> list[str]:
     return mpremote_argv(port, ["sha256sum", *(f":{name}" for name in names)])
 
 
+def remove_argv(port: str, names: Sequence[str]) -> list[str]:
+    """Delete `names` from the board where they exist (a missing one is no error)."""
+    code = (f"import os\nfor n in {list(names)!r}:\n try:\n  os.remove(n)\n"
+            " except OSError:\n  pass")  # fmt: skip
+    return mpremote_argv(port, ["exec", code])
+
+
 def reset_argv(port: str) -> list[str]:
     """A hard reset (``machine.reset()``): the board boots into main.py."""
     return mpremote_argv(port, ["reset"])
@@ -132,6 +139,10 @@ def read_board_file(port: str, name: str) -> str | None:
     check_mpremote(run, port, f"reading {name}")
     # mpremote echoes nothing before cat's content; the content is the whole stdout.
     return run.stdout
+
+
+def remove_files(port: str, names: Sequence[str]) -> None:
+    check_mpremote(run_tool(remove_argv(port, names)), port, "removing old firmware files")
 
 
 def reset_board(port: str) -> None:

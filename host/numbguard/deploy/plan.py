@@ -3,7 +3,9 @@ the action. The stages run in order and stop at the first error; each reports on
 
 1. find the board (USB bridge ids, or ``--port``) and check its port is free;
 2. with an image: check it is an ESP32 build, erase the flash, write MicroPython at 0x1000;
-3. wake the REPL; read the board's config file; copy the firmware and the merged config;
+3. wake the REPL; read the board's config file; compile the firmware to `.mpy` for the
+   ESP32 (`numbguard.deploy.compile`), remove the sources an older flash left (they would
+   shadow the compiled modules), copy the compiled firmware and the merged config;
 4. verify every copied file by sha256 on the board; reset; read status page 0: the version
    must be the firmware's, the foot the one asked for.
 """
@@ -19,6 +21,12 @@ from pathlib import Path
 from numbguard.deploy import board_files, image
 from numbguard.deploy.boards import DetectedBoard, check_port_free, choose_port, find_boards
 from numbguard.deploy.bundle import FirmwareBundle, check_foot, check_name, config_text, load_bundle
+from numbguard.deploy.compile import (
+    ENTRY_MODULE,
+    compile_firmware,
+    compiled_names,
+    stale_sources,
+)
 from numbguard.deploy.confirm import BOOT_TIMEOUT_S, RunningFirmware, read_running_firmware
 from numbguard.deploy.repl import wake_repl
 from numbguard.deploy.tools import run_tool, shown
@@ -26,6 +34,7 @@ from numbguard.errors import DeviceError
 from numbguard.pads import Foot
 
 Progress = Callable[[str], None]
+SPIRAM_BOARD_MARK = b"with SPIRAM"  # MICROPY_HW_BOARD_NAME of ESP32_GENERIC's SPIRAM variant
 FIRST_BOOT_S = 5.0  # MicroPython's first boot formats its filesystem
 
 
@@ -38,6 +47,7 @@ class FlashOptions:
     firmware_dir: Path | None = None
     boot_timeout_s: float = BOOT_TIMEOUT_S
     esptool_before: str = "default-reset"  # esptool's --before: how to enter the bootloader
+    frozen: bool = False  # the MicroPython image has the firmware frozen in: copy no modules
 
 
 @dataclass
@@ -70,7 +80,12 @@ def plan_stages(
     result = FlashResult(port)
     where = next((board.describe() for board in found if board.port == port), port)
     config_path = work_dir / bundle.config_name
-    files = {**bundle.files, bundle.config_name: config_path}
+    compiled = compile_firmware(bundle.files, work_dir / "board")
+    stale = stale_sources(bundle.files)
+    if options.frozen:  # files on the filesystem come before frozen modules on sys.path
+        compiled = {ENTRY_MODULE: compiled[ENTRY_MODULE]}
+        stale += compiled_names(bundle.files)
+    files = {**compiled, bundle.config_name: config_path}
     result.files = list(files)
     stages = [Stage("port", f"use {where}; check no other program holds it",
                     lambda: _check_port(port, where))]  # fmt: skip
@@ -79,7 +94,7 @@ def plan_stages(
         before = options.esptool_before
         stages += [
             Stage("image", f"check {img} is a MicroPython build for ESP32",
-                  lambda: _check_image(img)),
+                  lambda: _check_image(img, frozen=options.frozen)),
             Stage("erase", shown(image.erase_argv(port, before=before)),
                   lambda: _esptool(image.erase_argv(port, before=before), port, "flash erased")),
             Stage("write", shown(image.write_argv(port, img, before=before)),
@@ -92,6 +107,9 @@ def plan_stages(
         Stage("config", f"{shown(board_files.cat_argv(port, bundle.config_name))}; set "
               f"foot={foot}, name={name!r}, keep the rest",
               lambda: _write_config(port, bundle, config_path, foot, name)),
+        Stage("clean", f"{shown(board_files.mpremote_argv(port, ['exec', '...']))} (remove "
+              f"{len(stale)} old firmware files if present: {', '.join(stale)})",
+              lambda: _remove(port, stale)),
         Stage("copy", f"{shown(board_files.mpremote_argv(port, ['cp', '...']))} "
               f"({len(files)} files: {', '.join(files)})",
               lambda: _copy(port, files)),
@@ -110,9 +128,14 @@ def _check_port(port: str, where: str) -> str:
     return f"{where}, free"
 
 
-def _check_image(path: Path) -> str:
+def _check_image(path: Path, *, frozen: bool) -> str:
     image.check_image(path)
-    return f"{path.name}: ESP32 image, {path.stat().st_size} bytes"
+    said = f"{path.name}: ESP32 image, {path.stat().st_size} bytes"
+    if not frozen and SPIRAM_BOARD_MARK not in path.read_bytes():
+        said += ("; warning: its board name does not say SPIRAM, and the .mpy firmware needs "
+                 "more heap than an ESP32 without PSRAM has (use the SPIRAM variant, or "
+                 "freeze the firmware: flash --stage-frozen)")  # fmt: skip
+    return said
 
 
 def _esptool(argv: list[str], port: str, done: str) -> str:
@@ -131,6 +154,11 @@ def _write_config(port: str, bundle: FirmwareBundle, path: Path, foot: Foot, nam
     path.write_text(config_text(existing, foot, name))
     kept = "new file" if existing is None else "merged into the board's file"
     return f"{bundle.config_name}: foot={foot}, name={name!r} ({kept})"
+
+
+def _remove(port: str, names: list[str]) -> str:
+    board_files.remove_files(port, names)
+    return f"no old firmware files left to shadow the new ones ({len(names)} checked)"
 
 
 def _copy(port: str, files: dict[str, Path]) -> str:
