@@ -33,6 +33,7 @@ from typing import Any, Final
 
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.errors import DeviceError
+from numbguard.lab.board_image import BoardImage
 from numbguard.lab.bumble_backend import DEFAULT_CENTRAL_MTU, VirtualRadio
 from numbguard.lab.firmware_runner import FirmwareProcess, InsoleSpec, find_micropython_nimble
 from numbguard.lab.insole_radio import InsoleRadio
@@ -83,7 +84,10 @@ class FirmwareBleLab:
         timing: RadioTiming | None = None,
         micropython: str | None = None,
         env: Mapping[Foot, dict[str, str]] | None = None,
+        board: BoardImage | None = None,
     ) -> None:
+        """`board`: each insole runs what `numbguard flash` deploys in a board-sized heap
+        (`numbguard.lab.board_image`) instead of `firmware/main.py` from source."""
         self.workdir = workdir
         self.specs = specs
         self.faults = dict(faults or {})
@@ -92,6 +96,7 @@ class FirmwareBleLab:
         self.timing = timing
         self.micropython = micropython
         self.extra_env = dict(env or {})
+        self.board = board
         self.radio: VirtualRadio | None = None
         self.radios: dict[Foot, InsoleRadio] = {}
         self.firmware: dict[Foot, FirmwareProcess] = {}
@@ -133,7 +138,7 @@ class FirmwareBleLab:
                 process = FirmwareProcess(
                     spec, self.workdir / spec.foot, clock_scale=self.clock_scale,
                     micropython=micropython,
-                    env=radio.env | self.extra_env.get(spec.foot, {}),
+                    env=radio.env | self.extra_env.get(spec.foot, {}), board=self.board,
                 )  # fmt: skip
                 self.firmware[spec.foot] = process
                 process.start()
@@ -173,7 +178,10 @@ class FirmwareBleLab:
             ):
                 return
             if not firmware.running:
-                raise DeviceError(f"{firmware.name} exited at boot: {firmware.stderr_text[-800:]}")
+                # The unix port prints tracebacks on stdout, the insole's serial line.
+                said = firmware.stderr_text + self.serial_tail.get(foot, b"").decode(
+                    errors="replace")  # fmt: skip
+                raise DeviceError(f"{firmware.name} exited at boot: {said[-800:]}")
             if time.monotonic() > deadline_s:
                 raise DeviceError(f"{firmware.name}: not advertising after {READY_TIMEOUT_S} s")
             await asyncio.sleep(_ADVERTISING_WAIT_S)

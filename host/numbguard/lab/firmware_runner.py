@@ -40,6 +40,7 @@ from types import TracebackType
 from typing import IO, Final, Self
 
 from numbguard.errors import DeviceError, InputError
+from numbguard.lab.board_image import BoardImage
 from numbguard.lab.traces import PadTrace
 from numbguard.pads import Foot
 
@@ -142,7 +143,10 @@ class FirmwareProcess:
         micropython: str | None = None,
         repo_root: Path | None = None,
         env: dict[str, str] | None = None,
+        board: BoardImage | None = None,
     ) -> None:
+        """`board`: run what `numbguard flash` deploys, in a heap of the board's size
+        (`numbguard.lab.board_image`), rather than `firmware/main.py` from source."""
         if not 1 <= clock_scale <= 100:
             raise InputError("clock speed-up out of range", expected="1-100", got=str(clock_scale))
         self.spec = spec
@@ -151,6 +155,7 @@ class FirmwareProcess:
         self.micropython = micropython or find_micropython()
         self.repo_root = repo_root or find_repo_root()
         self.extra_env = dict(env or {})
+        self.board = board
         self.boots = 0
         self.start_row = 0  # the trace row the current boot's first sample reads
         self.process: subprocess.Popen[bytes] | None = None
@@ -191,6 +196,8 @@ class FirmwareProcess:
         if self.spec.trace is not None:
             env["NUMBGUARD_ADC_TRACE_BIN"] = str(self.flash_dir / "adc-trace.bin")
             env["NUMBGUARD_ADC_TRACE_START"] = str(start_row)
+        if self.board is not None:  # the board's files come first on its own sys.path
+            env["MICROPYPATH"] = ".frozen"
         return env | self.extra_env | self._boot_env
 
     @property
@@ -226,8 +233,13 @@ class FirmwareProcess:
         self._keep_stderr()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         try:
+            argv = (
+                [self.micropython, str(self.repo_root / FIRMWARE_DIR / "main.py")]
+                if self.board is None
+                else self.board.argv(self.micropython)
+            )
             process = subprocess.Popen(
-                [self.micropython, str(self.repo_root / FIRMWARE_DIR / "main.py")],
+                argv,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                 cwd=self.flash_dir, env=self._env(self.start_row), bufsize=0,
             )  # fmt: skip

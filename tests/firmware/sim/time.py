@@ -37,7 +37,24 @@ if any(os.getenv(name) for name in _SETTINGS):
     # at boot; whole steps of 2^32 keep the ticks ahead of the built-in ones, also when a slow
     # crystal loses time (for a day).
     _lag_us = 86400000000 * -CLOCK_PPM // _DEN if CLOCK_PPM < 0 else 0
-    _HEAD_US = (-_start_us) % (1 << 32) + CLOCK_OFFSET_US + ((_lag_us >> 32) + 1 << 32)
+    if _MASK >= 1 << 32:
+        _HEAD_US = (-_start_us) % (1 << 32) + CLOCK_OFFSET_US + ((_lag_us >> 32) + 1 << 32)
+    else:
+        # A 32-bit port (as the ESP32): the ticks period is 2^30, so the device clock is the
+        # whole tick value. Of the values that read the offset (offset + j * period, in us),
+        # take one whose ms lie ahead of the built-in ticks_ms by more than the day's lag and
+        # less than a quarter period: ticks_diff then calls the built-in stamps past.
+        _period = _MASK + 1
+        _builtin_ms = _utime.ticks_ms()
+        _lead_ms = 0
+        for _j in range(1000):  # (offset + j * period) // 1000 repeats with j mod 1000
+            _lead_ms = _utime.ticks_diff(
+                ((CLOCK_OFFSET_US + _j * _period) // 1000) & _MASK, _builtin_ms)
+            if _lag_us // 1000 + 1000 < _lead_ms < _period // 4:
+                break
+        else:
+            raise ValueError("no device clock ahead of the built-in ticks")
+        _HEAD_US = CLOCK_OFFSET_US + _j * _period - _start_us
 
     def _device_us():
         wall_us = _utime.ticks_diff(_utime.ticks_us(), _start_us)
