@@ -5,14 +5,16 @@
   ratio to a bare loop doing the same 1200 simulated ADC reads: the median over `--rounds`
   rounds and its range, since one run differs from the next on a shared machine;
 - heap allocated per frame in steady state (target 0 bytes);
-- peak and live heap of the whole firmware (main.py's objects with the real `bluetooth` module
-  active on NimBLE, the ring filled, status pages built) in a heap of a given size, on
-  `micropython-nimble` (64-bit) and `micropython-nimble32` (32-bit objects, the ESP32's size),
-  each with a bumble controller on a pty as the lab gives it (`numbguard.lab.insole_radio`).
+- the live heap of the whole firmware through a session (the run loop with the real
+  `bluetooth` module on NimBLE, pairing, streaming at MTU 23, the ring full, a RESEND burst,
+  status pages: tests/firmware/fw_memory.py, as the budget test runs it) on
+  `micropython-nimble32` (32-bit objects, the ESP32's size), for each way a board holds the
+  firmware (`numbguard.lab.board_image`): `.mpy` files as `numbguard flash` copies them, the
+  same in a ROMFS image, and frozen into MicroPython (built once, about two minutes, cached in
+  ~/.cache/numbguard). Each runs in the budget (default 64 KiB); one that does not fit is run
+  again in 160 KiB for its figures.
 
-    python benchmarks/firmware_sampling.py [--heap-kib 110] [--rounds 5]
-
-On the board the modules are precompiled (.mpy) rather than compiled in RAM, as here.
+    python benchmarks/firmware_sampling.py [--heap-kib 64] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import resource
 import shutil
@@ -30,12 +31,22 @@ import sys
 import tempfile
 from pathlib import Path
 
-from numbguard.lab.firmware_runner import find_micropython_nimble
-from numbguard.lab.insole_radio import InsoleRadio
-from numbguard.lab.radio_link import RadioLink
+from numbguard.errors import DeviceError
+from numbguard.lab.board_image import BoardLoad, build_board_image, frozen_micropython
+from numbguard.lab.firmware_runner import FIRMWARE_DIR, SIM_DIR, find_micropython_nimble
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "firmware"))
+from fw_memory import PHASES, HeapRun, run_heap_phases
+
+CACHE_DIR = Path.home() / ".cache" / "numbguard"
+BIG_HEAP_KIB = 160
+LOADS: dict[BoardLoad, str] = {
+    "mpy": ".mpy files (numbguard flash; bytecode in the heap)",
+    "rom": ".mpy in a ROMFS image (bytecode in flash, names interned in RAM)",
+    "frozen": "frozen into MicroPython (flash --stage-frozen)",
+}
 
 ROOT = Path(__file__).resolve().parents[1]
-UNIQUE_ID_HEX = "240a1ab0b1e0"  # the simulated machine's default chip id
 SECONDS_OF_DATA = 600  # BENCH's SECONDS
 # The script's directory holds the precompiled firmware and simulated hardware.
 MICROPYPATH = ":.frozen"
@@ -88,45 +99,6 @@ frames = (ins.ring.next_seq - frames0) & 0xFFFF
 gc.enable()
 print(json.dumps({"bytes_per_frame": (alloc1 - alloc0) / frames, "frames": frames}))
 """
-
-PEAK = """
-import gc, json, sys, time
-gc.collect()
-start = gc.mem_alloc()
-# The simulated machine stands in for a module built into the board's firmware: its heap is
-# measured and left out of the firmware's figures. `bluetooth` is the build's own (C, NimBLE).
-import machine
-gc.collect()
-sim = gc.mem_alloc() - start
-import main
-fw = main.Firmware()
-assert fw.ble is not None, "no bluetooth module: not a micropython-nimble build"
-fw.ble.advertise()
-ins = fw.insole
-clock = [0]
-def ticks():
-    return clock[0]
-# Drive the firmware's sampler from a scripted clock: 40 s at 100 Hz, frames sized for MTU 23,
-# no link, so the ring fills with history to its limit.
-ins.sampler._ticks_us = ticks
-ins.set_link(False, 23)
-ins.sampler.restart()
-gc.collect()
-booted = gc.mem_alloc() - sim
-peak = 0
-for i in range(40 * 100):
-    clock[0] = ins.sampler.deadline
-    ins.tick()
-    if i % 500 == 0:
-        peak = max(peak, gc.mem_alloc())
-        ins.status_frame(i // 500 % 5)
-peak = max(peak, gc.mem_alloc())
-gc.collect()
-print(json.dumps({"sim_bytes": sim, "booted_bytes": booted, "peak_bytes": peak - sim,
-                  "after_gc_bytes": gc.mem_alloc() - sim,
-                  "ring_frames": ins.ring.count, "ring_span_s": ins.ring.span_ds() / 10}))
-"""
-
 
 def micropython() -> str:
     found = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
@@ -197,50 +169,47 @@ def run_script(script: str, heapsize: str | None = None) -> dict[str, float]:
             sys.exit(str(failed))
 
 
-async def _run_on_radio(binary: str, heapsize: str | None, workdir: Path) -> dict[str, float]:
-    radio = InsoleRadio(RadioLink(), "bench", workdir / "uart", UNIQUE_ID_HEX)
-    await radio.power_on()
-    try:
-        command = [binary] + (["-X", f"heapsize={heapsize}"] if heapsize else [])
-        process = await asyncio.create_subprocess_exec(
-            *command, str(workdir / "bench.py"), cwd=workdir,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=dict(os.environ, MICROPYPATH=MICROPYPATH, **radio.env),
-        )  # fmt: skip
-        stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
-        return _result(process.returncode, stdout, stderr)
-    finally:
-        await radio.close()
-
-
-def run_peak(bits: int, heapsize: str | None = None) -> dict[str, float]:
-    """PEAK on micropython-nimble of `bits`, its bluetooth on a lab controller."""
-    binary = find_micropython_nimble(ROOT, bits=bits)
+def heap_phases(load: BoardLoad, budget_kib: int) -> HeapRun | str:
+    """The session's phases (tests/firmware/fw_memory.py) with the firmware loaded as `load`
+    in `budget_kib`; what went wrong instead when it did not fit."""
+    nimble32 = find_micropython_nimble(ROOT, bits=32)
+    if load == "frozen":
+        nimble32 = frozen_micropython(ROOT, ROOT / FIRMWARE_DIR, SIM_DIR, nimble32, CACHE_DIR)
     with tempfile.TemporaryDirectory() as workdir:
-        (Path(workdir) / "bench.py").write_text(PEAK)
-        precompile(Path(workdir))
-        return asyncio.run(_run_on_radio(binary, heapsize, Path(workdir)))
-
-
-def _kib(size_bytes: float) -> str:
-    return "-" if math.isnan(size_bytes) else f"{size_bytes / 1024:.1f} KiB"
+        board = build_board_image(ROOT, ROOT / FIRMWARE_DIR, SIM_DIR, Path(workdir), nimble32,
+                                  load=load, budget_bytes=budget_kib * 1024)  # fmt: skip
+        try:
+            run = asyncio.run(run_heap_phases(Path(workdir) / "lab", nimble32, board))
+        except DeviceError as error:
+            return str(error).strip().splitlines()[-1][:80]
+    if "MemoryError" in run.output or run.boots != 1 or not run.running:
+        return "MemoryError or a reset on the way"
+    return run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--heap-kib", type=int, default=110,
-                        help="the board's MicroPython heap, KiB (default: an ESP32's 110)")
+    parser.add_argument("--heap-kib", type=int, default=64,
+                        help="the firmware's heap budget, KiB (default 64)")
     parser.add_argument("--rounds", type=int, default=5,
                         help="CPU measurement rounds, for the spread (default 5)")
+    parser.add_argument("--only", choices=("cpu", "heap"), help="one of the two tables")
     args = parser.parse_args()
-    print(f"CPU: median over {args.rounds} rounds (range)")
+    if args.only != "heap":
+        cpu_table(args.rounds)
+    if args.only != "cpu":
+        heap_table(args.heap_kib)
+
+
+def cpu_table(rounds: int) -> None:
+    print(f"CPU: median over {rounds} rounds (range)")
     print()
     print("| measure | MTU 23 | MTU 247 |")
     print("|---|---|---|")
     rows: dict[str, list[str]] = {"cpu": [], "bare": [], "ratio": [], "alloc": []}
     for mtu in (23, 247):
         script = BENCH.replace("MTU)", f"{mtu})")
-        packed, bare = cpu_per_second_of_data(script, args.rounds)
+        packed, bare = cpu_per_second_of_data(script, rounds)
         r = run_script(script.replace("JOB(", "abs("))
         rows["cpu"].append(spread(packed, 1000, " ms"))
         rows["bare"].append(spread(bare, 1000, " ms"))
@@ -251,27 +220,27 @@ def main() -> None:
     print(f"| ratio sample+pack / bare reads | {' | '.join(rows['ratio'])} |")
     print(f"| heap allocated per frame, steady state | {' | '.join(rows['alloc'])} |")
     print()
-    print(f"Whole firmware, BLE active, ring full (MTU 23), in {args.heap_kib} KiB plus what "
-          "the simulated machine takes (figures of an unbounded heap where it does not fit):")
+
+
+def heap_table(heap_kib: int) -> None:
+    print(f"Whole firmware on micropython-nimble32, live heap after GC per phase (KiB), in "
+          f"{heap_kib} KiB (else in {BIG_HEAP_KIB} KiB for the figures):")
     print()
-    print(f"| build | booted, live | peak | live after GC | ring | in {args.heap_kib} KiB |")
-    print("|---|---|---|---|---|---|")
-    for bits in (64, 32):
-        # First learn what the simulated machine takes, then give the run exactly the board's
-        # heap on top of that. Without a bound the heap never collects, so its "peak" counts
-        # garbage too: the bounded run's figures are the ones shown, when it fits.
-        peak = run_peak(bits)
-        sim_kib = -(-int(peak["sim_bytes"]) // 1024)
-        try:
-            peak = run_peak(bits, f"{args.heap_kib + sim_kib}K")
-            fits = "fits"
-        except ScriptFailed as failed:
-            fits = failed.args[0].splitlines()[-1]
-            peak["peak_bytes"] = float("nan")  # garbage never collected: not a peak
-        print(f"| micropython-nimble{'32' if bits == 32 else ''} ({bits}-bit) "
-              f"| {peak['booted_bytes'] / 1024:.1f} KiB | {_kib(peak['peak_bytes'])} "
-              f"| {peak['after_gc_bytes'] / 1024:.1f} KiB "
-              f"| {peak['ring_frames']:.0f} frames = {peak['ring_span_s']:.1f} s | {fits} |")
+    print(f"| firmware loaded as | {' | '.join(PHASES)} | most live | least free | in "
+          f"{heap_kib} KiB |")
+    print("|---|" + "---|" * (len(PHASES) + 3))
+    for load, label in LOADS.items():
+        fitted = heap_phases(load, heap_kib)
+        run = fitted if isinstance(fitted, HeapRun) else heap_phases(load, BIG_HEAP_KIB)
+        fits = "fits" if isinstance(fitted, HeapRun) else f"no: {fitted}"
+        if not isinstance(run, HeapRun):
+            print(f"| {label} | {run} |")
+            continue
+        last = run.reports[PHASES[-1]]
+        cells = " | ".join(f"{run.reports[phase].live_bytes / 1024:.1f}" for phase in PHASES)
+        print(f"| {label} | {cells} | {last.max_live_bytes / 1024:.1f} "
+              f"| {last.min_free_bytes / 1024:.1f} | {fits} |")
+
 
 if __name__ == "__main__":
     main()

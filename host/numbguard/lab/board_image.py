@@ -11,7 +11,10 @@
   `vfs.VfsRom`: bytecode and constants are used in place, as in flash on a board whose
   MicroPython has the firmware frozen in or a ROMFS partition (MicroPython's "Working with
   ROMFS" and "MicroPython manifest files" docs). On the unix port the image is a bytes object
-  on the heap, so its footprint is added to the heap given to the process.
+  on the heap, so its footprint is added to the heap given to the process. Names the modules
+  import are still interned in RAM (qstr pools), which frozen modules keep in flash too.
+- ``"frozen"``: nothing on the filesystem; the binary is one built with the firmware frozen in
+  (`frozen_micropython`), as a board flashed with ``numbguard flash --stage-frozen``'s build.
 
 The simulated `machine`, `time`, `select` and `esp32` are built into a board's firmware, so
 they go with the firmware's files (in the image, or beside the `.mpy` files) and their heap is
@@ -27,18 +30,30 @@ insole's flash directory, with the largest live heap seen and the smallest free 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import math
 import os
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
 from mpremote.romfs import VfsRomWriter  # type: ignore[import-untyped]
 
-from numbguard.deploy.compile import BOARD_MAIN_MODULE, compile_firmware, compile_module
+from numbguard.deploy.compile import (
+    BOARD_MAIN_MODULE,
+    FROZEN_MODULES_DIR,
+    compile_firmware,
+    compile_module,
+    stage_frozen,
+)
 from numbguard.errors import DeviceError
+
+log = logging.getLogger(__name__)
 
 BoardLoad = Literal["mpy", "rom", "frozen"]
 WATCH_MS: Final = 200
@@ -176,6 +191,49 @@ def _probe(micropython: str, boot: Path, work_dir: Path) -> tuple[int, float]:
         raise DeviceError(
             f"the board image's heap probe failed: expected its heap figure, got {output[-400:]!r}"
         ) from None
+
+
+BUILD_TIMEOUT_S: Final = 900.0
+
+
+def frozen_micropython(
+    repo_root: Path, firmware_dir: Path, sim_dir: Path, nimble32: str, cache_dir: Path
+) -> str:
+    """``micropython-nimble32`` with the firmware frozen in, as `numbguard flash
+    --stage-frozen` stages it, and the simulated modules with it (they are the board's
+    built-in modules): built with the ``build.sh`` beside `nimble32`'s ``bin/`` (about two
+    minutes; needs gcc's 32-bit libraries) and kept in `cache_dir` under a hash of what went in.
+    """
+    build_script = Path(nimble32).resolve().parent.parent / "build.sh"
+    if not build_script.is_file():
+        raise DeviceError(f"no build.sh beside {nimble32}: cannot build a frozen firmware")
+    sources = {p.name: p for p in sorted(firmware_dir.glob("*.py"))}
+    digest = hashlib.sha256(build_script.read_bytes())
+    for path in [*sources.values(), *(repo_root / sim_dir / f"{m}.py" for m in SIM_MODULES)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    out = cache_dir / f"micropython-frozen-{digest.hexdigest()[:16]}"
+    binary = out / "micropython-nimble32"
+    if binary.is_file():
+        return str(binary)
+    with tempfile.TemporaryDirectory() as staging:
+        modules = stage_frozen(sources, Path(staging)).parent / FROZEN_MODULES_DIR
+        for name in SIM_MODULES:
+            shutil.copy(repo_root / sim_dir / f"{name}.py", modules / f"{name}.py")
+        log.info("building MicroPython with the firmware frozen in (about two minutes)")
+        try:
+            done = subprocess.run(
+                ["bash", str(build_script), str(out)], env=dict(os.environ, FREEZE=str(modules)),
+                capture_output=True, timeout=BUILD_TIMEOUT_S, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise DeviceError(f"building the frozen MicroPython did not finish: {error}") from error
+    if done.returncode != 0 or not binary.is_file():
+        said = (done.stdout + done.stderr).decode(errors="replace").strip()[-600:]
+        raise DeviceError(
+            "building the frozen MicroPython failed: expected micropython-nimble32 (the 32-bit "
+            f"build needs gcc-multilib), got exit {done.returncode}: {said}"
+        )
+    return str(binary)
 
 
 def read_heap(flash_dir: Path) -> HeapReport | None:

@@ -1,0 +1,85 @@
+"""The firmware's heap through a session, phase by phase (the budget test and the benchmark).
+
+One insole in a `FirmwareBleLab`, running what `numbguard flash` deploys in a board-sized heap
+(`numbguard.lab.board_image`), while the lab's central pairs, subscribes and takes the stream
+at MTU 23 (one six-pad set per frame: the most frames, the most notifications), the ring fills
+with history, a RESEND asks for a burst of it and GET_STATUS for the five status pages. After
+each phase the heap watch's report is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from fw_radio import Central, connect, data_seqs, until
+
+from numbguard.lab.ble_lab import INSOLE_IDS, FirmwareBleLab
+from numbguard.lab.board_image import WATCH_MS, BoardImage, HeapReport, read_heap
+from numbguard.lab.firmware_runner import InsoleSpec
+from numbguard.protocol import Reply
+
+CLOCK_SCALE: Final = 5
+RING_FULL_S: Final = 33.0  # device seconds of sampling: past the ring's 31 s at 100 Hz
+RESEND_FRAMES: Final = 400  # 4 s of MTU-23 frames from the history
+PHASES: Final = ("booted", "streaming", "ring full", "resend burst", "status pages")
+
+
+@dataclass
+class HeapRun:
+    """The report after each phase, and what would say the firmware failed meanwhile."""
+
+    reports: dict[str, HeapReport] = field(default_factory=dict)
+    boots: int = 0
+    running: bool = False
+    output: str = ""  # the firmware's stderr and serial tail (a MemoryError shows here)
+    resend: Reply | None = None
+
+
+async def _fresh_report(lab: FirmwareBleLab) -> HeapReport:
+    """The report once two watch periods of device time have passed since this call."""
+    await asyncio.sleep(2 * WATCH_MS / 1000 / CLOCK_SCALE + 0.2)
+    flash_dir = lab.firmware["left"].flash_dir
+    return await until(lambda: read_heap(flash_dir), "the firmware's heap report")
+
+
+async def run_heap_phases(workdir: Path, micropython: str, board: BoardImage) -> HeapRun:
+    run = HeapRun()
+    spec = InsoleSpec("left", INSOLE_IDS["left"])
+    lab = FirmwareBleLab(workdir, (spec,), micropython=micropython, board=board,
+                         clock_scale=CLOCK_SCALE)  # fmt: skip
+    async with lab:
+        loop = asyncio.get_running_loop()
+        started_s = loop.time()
+        run.reports["booted"] = await _fresh_report(lab)
+
+        connection = await connect(lab)
+        central = Central(connection)
+        await central.discover()
+        await connection.pair()
+        await central.subscribe()
+        await until(lambda: len(central.data()) >= 200, "200 data frames at MTU 23")
+        run.reports["streaming"] = await _fresh_report(lab)
+
+        wait_s = RING_FULL_S / CLOCK_SCALE - (loop.time() - started_s)
+        if wait_s > 0:
+            await asyncio.sleep(wait_s)
+        run.reports["ring full"] = await _fresh_report(lab)
+
+        newest = max(data_seqs(central.heard))
+        first = newest - 2500  # from the older end of the history
+        run.resend = await central.resend(601, first, first + RESEND_FRAMES - 1)
+        run.reports["resend burst"] = await _fresh_report(lab)
+
+        await central.get_status(700)
+        run.reports["status pages"] = await _fresh_report(lab)
+        await connection.disconnect()
+
+        firmware = lab.firmware["left"]
+        run.boots = firmware.boots
+        run.running = firmware.running
+        run.output = firmware.stderr_text + lab.serial_tail.get("left", b"").decode(
+            errors="replace")  # fmt: skip
+    return run
