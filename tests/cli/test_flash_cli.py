@@ -91,5 +91,6 @@ def test_stage_frozen_writes_the_modules_and_a_manifest_without_a_board(
 
 
 def test_flash_without_a_foot_says_so(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["flash", "--port", "/dev/null"]) != 0
-    assert "--foot left or --foot right" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["flash", "--port", "/dev/null"])
+    assert "one of the arguments --foot --stage-frozen is required" in capsys.readouterr().err

@@ -8,7 +8,6 @@ from pathlib import Path
 from numbguard.deploy import FlashOptions, flash
 from numbguard.deploy.bundle import check_foot, load_bundle
 from numbguard.deploy.compile import stage_frozen
-from numbguard.errors import InputError
 
 NAME = "flash"
 BUILD_NEEDED = (
@@ -23,7 +22,8 @@ HELP = "flash an insole: MicroPython (optional), firmware, foot and name; confir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--foot", choices=("left", "right"), help="which insole (required)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--foot", choices=("left", "right"), help="which insole")
     parser.add_argument("--name", default="numbguard", help="insole name, 1-11 ASCII characters")
     parser.add_argument("--port", help="serial port (default: the one ESP32 board found on USB)")
     parser.add_argument(
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the MicroPython image has the firmware frozen in (--stage-frozen): copy only the "
         "boot stub and the config",
     )  # fmt: skip
-    parser.add_argument(
+    what.add_argument(
         "--stage-frozen", type=Path, metavar="DIR",
         help="write the firmware and a freeze manifest for a MicroPython build of a board "
         "without PSRAM into DIR, print the build command, and stop (no board needed)",
@@ -62,8 +62,6 @@ def run(args: argparse.Namespace) -> int:
               "(MicroPython 1.28, ESP-IDF)")  # fmt: skip
         print("then: numbguard flash --micropython build/firmware.bin --frozen --foot ...")
         return 0
-    if args.foot is None:
-        raise InputError("no foot given", expected="--foot left or --foot right", got="none")
     print(BUILD_NEEDED if not args.frozen else FROZEN_BUILD_NEEDED, flush=True)
     options = FlashOptions(
         foot=check_foot(args.foot),
