@@ -192,3 +192,32 @@ print(json.dumps(res))
     assert [d["seq"] for d in decoded] == [*range(65_530, 65_536), *range(6)]
     assert [d["samples"][0][0] for d in decoded] == [  # type: ignore[index]
         (65_530 + i) % 4096 for i in range(12)]
+
+
+# The ring main.py allocates, filled at `rate_hz` through the packer as the sampler fills it.
+MAIN_RING = """
+import json, main, protocol as p
+from ring import Ring
+from packer import Packer
+ring = Ring(0, main._ring_buf)
+ring.set_live(False)
+packer = Packer(ring, 23)
+packer.configure(0x3F, RATE, 23)
+values = [0] * 6
+period = 1000000 // RATE
+for i in range(RATE * 40):
+    packer.add(values, i * period, False)
+print(json.dumps([len(main._ring_buf), ring.span_ds()]))
+"""
+
+
+@pytest.mark.parametrize(("psram_kib", "rate_hz", "ring_bytes"), [
+    (0, 100, 29696), (2048, 200, 59392), (2048, 100, 59392),
+])  # fmt: skip
+def test_main_sizes_the_ring_for_31_s_and_doubles_it_where_the_module_has_psram(
+    mpy: MicroPython, psram_kib: int, rate_hz: int, ring_bytes: int
+) -> None:
+    env = {"NUMBGUARD_PSRAM_KIB": str(psram_kib)} if psram_kib else {}
+    size, span_ds = mpy.json(MAIN_RING.replace("RATE", str(rate_hz)), env=env)
+    assert size == ring_bytes
+    assert span_ds >= 300  # at least 30 s of history at that rate
