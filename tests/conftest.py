@@ -9,6 +9,7 @@ import pytest
 
 from numbguard.errors import DeviceError
 from numbguard.lab.firmware_runner import find_micropython_nimble
+from tests.realdata import realdata_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,3 +27,9 @@ def nimble_bin() -> str:
         return find_micropython_nimble(REPO_ROOT)
     except DeviceError as error:
         pytest.fail(f"{error}; the firmware's and the lab's BLE tests need it", pytrace=False)
+
+
+@pytest.fixture
+def realdata() -> Path:
+    """../shared/realdata; a test using it fails, saying where the data goes, without it."""
+    return realdata_dir()

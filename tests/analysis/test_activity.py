@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,9 @@ from numbguard.analysis.activity import ActivityClassifier, ActivityWindow, clas
 from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
 from numbguard.io.physionet import read_gaitndd
+from tests.realdata import REALDATA as SHARED_REALDATA
 
-REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
+REALDATA = SHARED_REALDATA
 
 
 def activities(w: Walk, sizes: list[int] | int = 100, **options: float) -> list[str]:
@@ -80,7 +80,7 @@ def test_bad_input() -> None:
         ActivityClassifier("right").update(chunk)
 
 
-@pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is absent")
+@pytest.mark.usefixtures("realdata")  # fails without the data
 def test_recorded_walks_are_walking() -> None:
     for header in sorted((REALDATA / "gaitndd" / "dev").glob("*.hea")):
         name = header.stem

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from gait_signals import chunks_of, walk
 
@@ -13,8 +11,9 @@ from numbguard.analysis.types import StepMetrics
 from numbguard.errors import InputError
 from numbguard.io.physionet import read_gaitndd, read_gaitndd_events
 from numbguard.pads import Foot
+from tests.realdata import REALDATA as SHARED_REALDATA
 
-REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
+REALDATA = SHARED_REALDATA
 
 
 def step(t_on_s: float, stride_s: float | None, foot: Foot = "left") -> StepMetrics:
@@ -55,7 +54,7 @@ def test_cadence_of_a_synthetic_two_foot_walk() -> None:
     assert tracker.cadence_spm_ == pytest.approx(120.0, rel=0.01)
 
 
-@pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is absent")
+@pytest.mark.usefixtures("realdata")  # fails without the data
 def test_cadence_of_a_recorded_walk_matches_its_strides() -> None:
     record = REALDATA / "gaitndd" / "dev" / "control1"
     events = read_gaitndd_events(record)

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from numbguard.errors import InputError
 from numbguard.io.moticon import MOTICON_CELLS, read_moticon, read_moticon_events
+from tests.realdata import REALDATA as SHARED_REALDATA
 
-REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "moticon_opengo"
+REALDATA = SHARED_REALDATA / "moticon_opengo"
 
 
 def _columns() -> list[str]:
@@ -98,7 +99,7 @@ def test_bad_exports_name_the_place(tmp_path: Path) -> None:
         read_moticon(tmp_path / "absent.txt")
 
 
-needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is absent")
+needs_realdata = pytest.mark.usefixtures("realdata")  # fails without the data
 
 
 @needs_realdata

@@ -18,9 +18,10 @@ from numbguard.io.physionet import (
     read_gaitndd_signal,
     read_gaitpdb,
 )
+from tests.realdata import REALDATA as SHARED_REALDATA
 
-REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
-needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is absent")
+REALDATA = SHARED_REALDATA
+needs_realdata = pytest.mark.usefixtures("realdata")  # fails without the data
 
 
 def encode_212(samples: np.ndarray) -> bytes:

@@ -19,9 +19,12 @@ from numbguard.analysis.gait_validation import (
     gaitpdb_rows,
     moticon_rows,
 )
+from tests.realdata import realdata_dir
 
-REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
-pytestmark = pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is absent")
+
+@pytest.fixture
+def realdata() -> Path:
+    return realdata_dir()  # fails, saying where the data goes, when it is absent
 
 
 def _label(row: ValidationRow) -> str:
@@ -46,22 +49,22 @@ def _check(rows: list[ValidationRow], *, min_rate: float = 0.98) -> None:
     assert not failures, "\n".join(failures)
 
 
-def test_gaitndd_heel_strikes_are_found_on_time() -> None:
-    rows = gaitndd_rows(REALDATA)
+def test_gaitndd_heel_strikes_are_found_on_time(realdata: Path) -> None:
+    rows = gaitndd_rows(realdata)
     assert len(rows) == 6
     assert all("holdout" not in row.record for row in rows)
     _check(rows)
 
 
-def test_gaitpdb_contacts_with_heel_and_with_forefoot_only() -> None:
-    rows = gaitpdb_rows(REALDATA)
+def test_gaitpdb_contacts_with_heel_and_with_forefoot_only(realdata: Path) -> None:
+    rows = gaitpdb_rows(realdata)
     assert {row.layout for row in rows} == {"heel + forefoot", FOREFOOT_ONLY}
     assert len(rows) == 8 * 2 * 2
     _check(rows)
 
 
-def test_moticon_steps_match_the_vendor_events_with_a_heel_pad() -> None:
-    rows = moticon_rows(REALDATA)
+def test_moticon_steps_match_the_vendor_events_with_a_heel_pad(realdata: Path) -> None:
+    rows = moticon_rows(realdata)
     assert len(rows) == 4 * 2 * 2
     _check([row for row in rows if row.layout != FOREFOOT_ONLY], min_rate=1.0)
     # Forefoot only on these short slow walks (5-9 strides): steps are found, late.
