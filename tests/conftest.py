@@ -3,6 +3,8 @@ BLE stack that the firmware and lab tests run."""
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,14 @@ from numbguard.errors import DeviceError
 from numbguard.lab.firmware_runner import find_micropython_nimble
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# `from tests.required_tools import ...` means this folder. It is a namespace package (no
+# __init__.py), and a regular package named `tests` anywhere on sys.path wins over one:
+# garmin-fit-sdk's wheel installs its own unit tests as a top-level `tests` package into
+# site-packages. This conftest is loaded before any test module, so claim the name here.
+_tests_package = types.ModuleType("tests")
+_tests_package.__path__ = [str(REPO_ROOT / "tests")]
+sys.modules["tests"] = _tests_package
 
 
 @pytest.fixture(scope="session")
