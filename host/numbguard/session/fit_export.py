@@ -10,10 +10,11 @@ session and the activity.
 Each record is one step (a foot strike): ``timestamp`` is the whole second of the strike (FIT
 records have no finer time, so two or three records share a second while running), native
 ``cadence`` + ``fractional_cadence`` the step's own stride rate in strides per minute (FIT's
-running cadence, half of steps per minute; absent on a foot's first step, which has no
-stride), native ``stance_time`` the contact time in ms, and the developer fields in
-`RECORD_FIELDS`. Each alert is a ``user_marker``/``marker`` event with the developer fields in
-`EVENT_FIELDS` (kind, foot, severity, raised or cleared).
+running cadence, half of steps per minute; absent on a step with no stride before it: a
+foot's first, the first after a pause), native ``stance_time`` the contact time in ms, and
+the developer fields in `RECORD_FIELDS`. Each alert is a ``user_marker``/``marker`` event with
+the developer fields in `EVENT_FIELDS` (kind, foot, severity, raised or cleared). The fields,
+their units and the message order are described in docs/fit-export.md.
 
 Wall-clock start (FIT counts seconds from 1989-12-31 00:00 UTC): the recording's
 ``created_unix_s`` (written as the session starts), a Moticon export's ``# Start time:`` (local
