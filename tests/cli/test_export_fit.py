@@ -307,3 +307,15 @@ def test_moticon_exports_start_at_their_start_time_line(tmp_path: Path) -> None:
     start_s, source = session_start_unix_s(export)
     assert source == "moticon"
     assert start_s == datetime(2023, 9, 27, 10, 21, 37, 465000).timestamp()  # local time
+
+
+@pytest.mark.parametrize("start", ["1995-01-01T00:00:00+00:00", "1900-01-01T00:00:00+00:00"])
+def test_a_start_that_fit_cannot_hold_as_a_date_is_refused(
+    recording: Path, tmp_path: Path, start: str
+) -> None:
+    out = tmp_path / "x.fit"
+    result = _numbguard("export", str(recording), "--fit", str(out), "--start", start)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "start time out of range" in result.stderr and "--start" in result.stderr
+    assert list(tmp_path.iterdir()) == []

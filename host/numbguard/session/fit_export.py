@@ -32,7 +32,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -55,6 +55,10 @@ OWNER_ONLY_MODE: Final = 0o600
 # numbguard's developer data id: a fixed UUID, so every file names the same application.
 APPLICATION_ID: Final = uuid.uuid5(uuid.NAMESPACE_URL, "numbguard:fit-developer-data")
 DEVELOPER_DATA_INDEX: Final = 0
+
+# FIT date_time: seconds since 1989-12-31 UTC in a uint32; below 0x10000000 a relative time.
+FIT_MIN_ABSOLUTE_UNIX_S: Final = FIT_EPOCH_S + 0x10000000
+FIT_MAX_UNIX_S: Final = FIT_EPOCH_S + 0xFFFFFFFF - 1 - 7 * 86400  # room for a week's session
 
 _MOTICON_START = "# Start time:"
 _MOTICON_START_FORMAT = "%d.%m.%Y %H:%M:%S.%f"
@@ -153,6 +157,22 @@ def session_start_unix_s(path: str | os.PathLike[str]) -> tuple[float, StartSour
     return os.stat(path).st_mtime, "file-mtime"
 
 
+def check_start(start_unix_s: float, source: StartSource = "given") -> None:
+    """FIT times below 0x10000000 s (before 1998-07) mean time since the device powered on, not
+    a date; the encoder would also wrap a time before 1989 into a wrong one. Refuse both."""
+    if not FIT_MIN_ABSOLUTE_UNIX_S <= start_unix_s < FIT_MAX_UNIX_S:
+        when = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=start_unix_s)
+        got = when.isoformat(timespec="seconds")
+        origin = {"given": "--start", "recording": "the recording's start",
+                  "moticon": "the export's start time",
+                  "file-mtime": "the file's modification time"}[source]  # fmt: skip
+        raise InputError(
+            "start time out of range",
+            expected="a start between 1998-07-03 and 2126 (FIT's absolute times); give --start",
+            got=f"{got} ({origin})",
+        )
+
+
 def read_fit_session(
     path: str | os.PathLike[str], *, start_unix_s: float | None = None
 ) -> FitSession:
@@ -161,6 +181,8 @@ def read_fit_session(
     The alerts are the session's own (a recording goes through the live runner); the steps come
     from the same contact detector the analysis uses, fed the same chunks.
     """
+    if start_unix_s is not None:
+        check_start(start_unix_s)  # before the long work
     detectors: dict[Foot, ContactDetector] = {}
     steps: list[StepMetrics] = []
     span = [math.inf, -math.inf]
@@ -184,6 +206,7 @@ def read_fit_session(
     source: StartSource = "given"
     if start_unix_s is None:
         start_unix_s, source = session_start_unix_s(path)
+        check_start(start_unix_s, source)
     steps.sort(key=lambda step: (step.t_on_s, step.foot))
     logger.info("%d steps and %d alerts to export", len(steps), len(result.alerts))
     return FitSession(
