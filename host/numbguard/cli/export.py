@@ -92,7 +92,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_fit(args: argparse.Namespace) -> int:
     start_unix_s = None if args.start is None else parse_start_unix_s(args.start)
-    session = write_fit(args.fit, args.session, start_unix_s=start_unix_s)
+    with SessionProgress(f"exporting {args.session.name}") as progress:
+        session = write_fit(
+            args.fit, args.session, start_unix_s=start_unix_s, on_chunk=progress.update
+        )
     if session.warning:
         print(f"numbguard export: warning: {session.warning}", file=sys.stderr)
     if session.start_source == "file-mtime":

@@ -30,7 +30,7 @@ import math
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,7 +174,10 @@ def check_start(start_unix_s: float, source: StartSource = "given") -> None:
 
 
 def read_fit_session(
-    path: str | os.PathLike[str], *, start_unix_s: float | None = None
+    path: str | os.PathLike[str],
+    *,
+    start_unix_s: float | None = None,
+    on_chunk: Callable[[PressureChunk], None] | None = None,
 ) -> FitSession:
     """Analyse a session file (recording, interchange CSV, Moticon export) for the FIT file.
 
@@ -187,7 +190,9 @@ def read_fit_session(
     steps: list[StepMetrics] = []
     span = [math.inf, -math.inf]
 
-    def on_chunk(chunk: PressureChunk) -> None:
+    def take(chunk: PressureChunk) -> None:
+        if on_chunk is not None:
+            on_chunk(chunk)
         detector = detectors.setdefault(chunk.foot, ContactDetector(chunk.foot))
         steps.extend(detector.update(chunk))
         if len(chunk.t_s):
@@ -195,7 +200,7 @@ def read_fit_session(
             span[1] = max(span[1], float(chunk.t_s[-1]))
 
     logger.info("analysing %s for the FIT export", path)
-    result, warning = analyse_session(path, on_chunk=on_chunk)
+    result, warning = analyse_session(path, on_chunk=take)
     for detector in detectors.values():
         steps.extend(detector.finish())
     if not math.isfinite(span[0]):
@@ -426,6 +431,7 @@ def write_fit(
     session_path: str | os.PathLike[str],
     *,
     start_unix_s: float | None = None,
+    on_chunk: Callable[[PressureChunk], None] | None = None,
 ) -> FitSession:
     """Analyse `session_path` and write it to `target` as a FIT activity file.
 
@@ -441,7 +447,7 @@ def write_fit(
     try:
         with os.fdopen(fd, "wb") as file:
             os.fchmod(file.fileno(), OWNER_ONLY_MODE)  # mkstemp's 0600, whatever the umask
-            session = read_fit_session(session_path, start_unix_s=start_unix_s)
+            session = read_fit_session(session_path, start_unix_s=start_unix_s, on_chunk=on_chunk)
             data = encode_fit(fit_messages(session))
             try:
                 file.write(data)
