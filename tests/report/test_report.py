@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.image
+import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 
 from numbguard.analysis.types import PressureChunk
 from numbguard.report import SessionSeries, write_report
-from numbguard.report.plots import alert_spans, envelope
+from numbguard.report.plots import alert_spans, envelope, pressure_figure
 from tests.required_tools import require_tool
 
 RATE_HZ = 100.0
@@ -132,6 +134,34 @@ def test_envelope_keeps_peaks_of_long_series() -> None:
     t_plot, v_plot = envelope(t_s, values, max_points=2000)
     assert len(t_plot) <= 2000
     assert v_plot.max() == 700.0
+
+
+def _steady_feet(samples: dict[str, int]) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Per foot, `samples` samples at 100 Hz from 0.012 s (as the demo's feet start)."""
+    arrays = {}
+    for foot, n in samples.items():
+        t_s = 0.012 + np.arange(n) / RATE_HZ
+        load = np.clip(np.sin(2 * np.pi * t_s / 0.7), 0.0, None) * 300.0
+        arrays[foot] = (t_s, {"heel": load, "lace_upper": 8.0 + 0.0 * t_s})
+    return arrays
+
+
+@pytest.mark.parametrize("right_samples", [11_950, 12_000, 8_001, 3_999])
+def test_pressure_plot_draws_each_foot_to_its_last_sample(right_samples: int) -> None:
+    # The 120 s demo (5 % radio loss) ends with 11 950 right-foot samples and 12 000 left.
+    # Reducing a line to equal bins of whole samples kept 10 000 right samples: the right
+    # panel stopped at 100 s while the left one reached 120 s.
+    arrays = _steady_feet({"left": 12_000, "right": right_samples})
+    figure = pressure_figure(arrays, [])
+    try:
+        for axis, foot in zip(figure.get_axes(), ("left", "right"), strict=True):
+            assert axis.get_ylabel().startswith(foot)
+            t_s = arrays[foot][0]
+            for line in axis.get_lines():
+                x = np.asarray(line.get_xdata(), dtype=float)
+                assert x.min() == t_s[0] and x.max() == t_s[-1], (foot, line.get_label())
+    finally:
+        plt.close(figure)
 
 
 def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:

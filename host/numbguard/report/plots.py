@@ -59,19 +59,32 @@ def _png(figure: Figure) -> bytes:
 def envelope(
     t_s: FloatArray, values: FloatArray, max_points: int = MAX_POINTS_PER_LINE
 ) -> tuple[FloatArray, FloatArray]:
-    """Reduce a series to at most `max_points` points keeping each bin's min and max."""
-    if len(t_s) <= max_points:
+    """Reduce a series to at most `max_points` points: each bin's lowest and highest sample at
+    their own times, in time order, plus the first and the last sample.
+
+    Every sample falls in a bin (the last bin may be shorter), so the reduced line spans the
+    whole series: bins of equal length would have to drop the samples after the last whole
+    bin, up to `max_points / 2` of them.
+    """
+    n = len(t_s)
+    if n <= max_points:
         return t_s, values
-    n_bins = max_points // 2
-    usable = len(t_s) // n_bins * n_bins
-    t_bins = t_s[:usable].reshape(n_bins, -1)
-    v_bins = values[:usable].reshape(n_bins, -1)
-    with np.errstate(all="ignore"):
-        low = np.nanmin(v_bins, axis=1)
-        high = np.nanmax(v_bins, axis=1)
-    t_pair = np.repeat(t_bins[:, 0], 2)
-    v_pair = np.column_stack([low, high]).ravel()
-    return t_pair, v_pair
+    n_bins = max((max_points - 2) // 2, 1)
+    bin_size = -(-n // n_bins)  # ceil
+    rows = -(-n // bin_size)
+    padded = np.full(rows * bin_size, np.nan)
+    padded[:n] = values
+    bins = padded.reshape(rows, bin_size)
+    missing = np.isnan(bins)
+    # A bin without any sample gives its first index, which holds NaN: a gap in the line.
+    lowest = np.where(missing, np.inf, bins).argmin(axis=1)
+    highest = np.where(missing, -np.inf, bins).argmax(axis=1)
+    starts = np.arange(rows) * bin_size
+    pairs = np.column_stack(
+        [starts + np.minimum(lowest, highest), starts + np.maximum(lowest, highest)]
+    ).ravel()
+    index = np.unique(np.concatenate([[0], pairs, [n - 1]]))
+    return t_s[index], values[index]
 
 
 def alert_spans(
@@ -99,6 +112,14 @@ def pressure_over_time(
     alerts: Sequence[dict[str, Any]],
 ) -> bytes:
     """Pressure per pad over the session, one panel per foot, alert spans shaded."""
+    return _png(pressure_figure(series, alerts))
+
+
+def pressure_figure(
+    series: dict[str, tuple[FloatArray, dict[str, FloatArray]]],
+    alerts: Sequence[dict[str, Any]],
+) -> Figure:
+    """The figure of `pressure_over_time`, before it becomes a PNG (its lines hold the data)."""
     feet = [foot for foot in FOOT_IDS if foot in series]
     figure, axes = plt.subplots(
         len(feet), 1, figsize=(11, 3.2 * len(feet)), sharex=True, squeeze=False
@@ -117,7 +138,7 @@ def pressure_over_time(
         axis.set_ylabel(f"{foot}\npressure (kPa)")
         axis.grid(alpha=0.3)
     axes[-1, 0].set_xlabel("time (s)")
-    return _png(figure)
+    return figure
 
 
 def per_step(steps: dict[str, list[dict[str, Any]]]) -> bytes:
