@@ -254,7 +254,7 @@ def test_the_report_opens_with_what_to_do_most_urgent_first(tmp_path: Path) -> N
     ]
     positions = [first.index(text) for text in texts]
     assert positions == sorted(positions)
-    assert "seen 0:44–0:55 into the session" in first
+    assert "seen 0:44–0:55 (session time)" in first
     assert "from 0:10 to the end" in first
     actions = ranked_actions(result["alerts"], 60.0)
     assert [(a.kind, a.foot, a.severity) for a in actions] == [

@@ -129,7 +129,7 @@ def _when(spans_s: tuple[tuple[float, float], ...], end_s: float) -> str:
         f"from {_clock(start)} to the end" if end >= end_s else f"{_clock(start)}–{_clock(end)}"
         for start, end in spans_s
     ]
-    return "seen " + ", ".join(parts) + " into the session" if parts else ""
+    return "seen " + ", ".join(parts) + " (session time)" if parts else ""
 
 
 def _actions_section(actions: list[Action], end_s: float) -> str:
