@@ -172,7 +172,9 @@ def _evidence(evidence: dict[str, Any]) -> str:
     return (
         "<span class='evidence'>"
         + " ".join(
-            f"<span>{html.escape(str(k))}={html.escape(str(v))}</span>" for k, v in evidence.items()
+            # Break opportunities after "_" and "=", never inside a number, on a phone.
+            f"<span>{html.escape(str(k)).replace('_', '_<wbr>')}=<wbr>{html.escape(str(v))}</span>"
+            for k, v in evidence.items()
         )
         + "</span>"
     )
@@ -201,7 +203,7 @@ figcaption { color: #666; font-size: 0.9em; }
 .actions > li { margin-bottom: 0.8em; } .actions p { margin: 0.2em 0; }
 .suggestions li:first-child { font-weight: bold; }
 .when, .evidence { color: #666; font-size: 0.9em; } .evidence { display: block; }
-.evidence span { display: inline-block; margin-right: 0.8em; overflow-wrap: anywhere; }
+.evidence span { display: inline-block; margin-right: 0.8em; }
 /* A phone shrinks an 11-inch figure until its labels cannot be read: keep the figures wide
    enough to read and let them scroll sideways. */
 @media (max-width: 700px) {
