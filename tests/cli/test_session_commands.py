@@ -7,9 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 from numbguard.cli import main
+from numbguard.pads import FOOT_IDS
+from numbguard.report import SessionSeries
+from numbguard.report.html import session_steps
+from numbguard.report.plots import pressure_figure
+from numbguard.session.sources import analyse_session
 
 
 def _numbguard(*args: str) -> subprocess.CompletedProcess[str]:
@@ -66,6 +73,24 @@ def test_report_of_a_recording_writes_html(recording: Path, tmp_path: Path) -> N
     assert main(["report", str(recording), "-o", str(out)]) == 0
     page = out.read_text()
     assert "tight_lacing" in page and page.count("data:image/png;base64,") == 4
+
+
+def test_the_report_plots_each_foot_of_a_demo_to_its_last_sample(recording: Path) -> None:
+    # A 90 s demo has 9 000 left and, with radio loss, about 8 975 right samples: the plot
+    # used to reduce both to 8 000 and stop at 80 s (at 120 s, the right foot at 100 s).
+    series = SessionSeries()
+    analyse_session(recording, on_chunk=series.add)
+    arrays = series.arrays()
+    figure = pressure_figure(arrays, [], session_steps(series))
+    try:
+        for axis, foot in zip(figure.get_axes(), FOOT_IDS, strict=True):
+            t_s = arrays[foot][0]
+            assert t_s[-1] > 89.0
+            for line in axis.get_lines():
+                x = np.asarray(line.get_xdata(), dtype=float)
+                assert (x.min(), x.max()) == (t_s[0], t_s[-1]), (foot, line.get_label())
+    finally:
+        plt.close(figure)
 
 
 def test_export_csv_and_steps_of_a_recording(recording: Path, tmp_path: Path) -> None:
