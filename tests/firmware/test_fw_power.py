@@ -27,6 +27,7 @@ from fw_harness import ROOT, MicroPython
 from fw_radio import Central, SerialWatch, connect, data_seqs, until
 from fw_reference import check_crc, cobs_decode, cobs_encode, control_frame, decode_data
 
+from numbguard.calibration import esp32_adc
 from numbguard.lab.ble_lab import INSOLE_IDS, FirmwareBleLab
 from numbguard.lab.firmware_runner import InsoleSpec
 from numbguard.protocol import Reply, StatusFrame, StatusIdentity
@@ -117,7 +118,8 @@ def test_idle_switches_the_pads_off_and_takes_no_samples(day: dict[str, Any]) ->
     for step in (idle, later):
         assert step["state"] == IDLE and step["supply"] == SUPPLY_OFF and step["led"] == 0
         assert step["flags"] & (FLAG_STREAMING | FLAG_IDLE) == FLAG_IDLE
-        assert step["pads"] == [0] * 6  # the dividers are unpowered
+        # The dividers are unpowered: every pin at 0 V, which an ESP32 reads as its floor.
+        assert step["pads"] == [esp32_adc.floor_mv(esp32_adc.VREF_NOMINAL_MV) * 1000] * 6
         assert step["open"] == 0  # no samples of unpowered pads reached the self-check
     assert later["samples"] == idle["samples"] <= steps["grace_end"]["samples"] + 300
     assert later["fed"] > idle["fed"]  # the watchdog is fed while idle
