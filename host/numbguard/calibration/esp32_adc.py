@@ -21,6 +21,9 @@ that times 1000. The conversion, for ADC1 at 11 dB (``ADC_ATTEN_DB_11``, now ``_
   there (compression), so each code spans more millivolts near the top;
 - raw 0 therefore reads 142 mV and raw 4095 reads 3060 mV (Vref 1000) to 3209 mV (Vref 1200):
   a pad at 0 V reads 142 mV, and a pad at the rail reads the chip's top, well below 3.3 V.
+  (The table is IDF's ``CONFIG_ADC_CALI_LUT_ENABLE`` option; without it the line would read
+  3441 mV at raw 4095. A published bench test of one ESP32-WROOM-32, github.com/kisel/
+  esp32_adc_test, saw 135-3135 mV over the whole input range: the table's 3134 mV at Vref 1100.)
 
 Espressif documents 11 dB as usable from 150 to 2450 mV (ESP-IDF v4.4 ADC guide, "ADC
 Attenuation"), with a calibrated error up to +-60 mV there (ESP32 datasheet, "ADC calibration
