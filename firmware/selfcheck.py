@@ -1,14 +1,22 @@
-# Pad self-check: over a window of samples, a pad that never rose above ~0 is stuck open
-# (broken wire, unplugged pad) and one that never fell below full scale is shorted.
-# A window is long (default 30 s) because a healthy pad can rest unloaded for a while.
+# Pad self-check: over a window of samples, a pad that never rose above the ADC's floor is
+# stuck open (broken wire, unplugged pad) and one that never fell below the ADC's top is
+# shorted to the rail.
+#
+# The thresholds are what an ESP32 reads, not 0 and full scale (adclimits.py, generated from the
+# chip's curve): a pin at 0 V reads ~142 mV (176 counts), a pin at the rail 3056-3212 mV
+# (3792-3985 counts), whatever the part. An open pad and an unloaded one read the same floor:
+# only time tells them apart, so a window is long (default 30 s) and a pad is open only if
+# not one sample of the window rose above the floor's noise. A lace pad that rests unloaded
+# for a whole window (laces loose, foot still) is flagged open until it is loaded again.
+# A loaded pad at the top of the usable range (2450 mV, 3040 counts, ~3120 on a part reading
+# 2.5 % high) stays far below SHORT_MIN_COUNT.
 from array import array
 
 from micropython import const
 
+from adclimits import OPEN_MAX_COUNT, SHORT_MIN_COUNT
 import protocol as p
 
-OPEN_MAX_COUNT = const(20)
-SHORT_MIN_COUNT = const(4075)
 WINDOW_S = const(30)
 
 

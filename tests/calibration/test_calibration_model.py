@@ -255,3 +255,22 @@ def test_counts_for_inverts_convert_to_within_one_count() -> None:
     top = insole.counts_for([[5000.0] * len(PAD_IDS)])
     assert np.all(top > ADC_CEILING_COUNTS)
     assert insole.convert(top).saturated.all()
+
+
+def test_the_trusted_range_is_the_esp32_curves_and_holds_on_every_part() -> None:
+    # One description of the chip (esp32_adc): the host's floor and ceiling are its usable
+    # range, and on every part of the spread what an open pad reads is below the floor (the
+    # fit leaves it out) and a pad at the ceiling reads far below what a shorted one reads.
+    from numbguard.calibration import ADC_CEILING_COUNTS, ADC_FLOOR_COUNTS, esp32_adc
+
+    assert ADC_FLOOR_COUNTS == esp32_adc.floor_counts() == 186
+    assert ADC_CEILING_COUNTS == esp32_adc.ceiling_counts() == 3040
+    for name in esp32_adc.SPREAD:
+        part = esp32_adc.Part(name, seed=1)
+        open_reads = [part.read_counts(0, 34, i) for i in range(500)]
+        ceiling_reads = [part.read_counts(ADC_CEILING_COUNTS, 34, i) for i in range(500)]
+        shorted_reads = [part.read_counts(4095, 34, i) for i in range(500)]
+        assert max(open_reads) < ADC_FLOOR_COUNTS, name
+        assert max(ceiling_reads) < esp32_adc.short_min_counts() <= min(shorted_reads), name
+        # a shorted pad is flagged saturated by the host's calibration too
+        assert min(shorted_reads) > ADC_CEILING_COUNTS

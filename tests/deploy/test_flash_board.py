@@ -122,7 +122,7 @@ def test_dry_run_prints_the_plan_and_touches_nothing(board: SimBoard, tmp_path: 
     flash(options, lines.append, dry_run=True)
     assert stage_titles(lines) == ["port", "image", "erase", "write", *STAGES[1:]]
     assert f"esptool --chip esp32 --port {board.port} write-flash 0x1000 {image_path}" in lines[3]
-    assert f"mpremote connect {board.port} resume sha256sum :ble.mpy" in lines[8]
+    assert f"mpremote connect {board.port} resume sha256sum :adclimits.mpy :ble.mpy" in lines[8]
     assert list(board.fs.iterdir()) == []
 
 

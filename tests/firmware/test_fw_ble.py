@@ -299,7 +299,9 @@ def test_gatt_table_has_the_service_device_information_and_battery(flow: Flow) -
         "firmware": b"0.1.0",
     }  # fmt: skip
     clock = next(h.frame for h in flow.heard if isinstance(h.frame, StatusClock))
-    assert flow.battery == bytes((clock.battery_pct,)) and 0 < clock.battery_pct <= 100
+    # Two reads of the battery: the ADC's noise may move the level a percent between them.
+    assert len(flow.battery) == 1 and abs(flow.battery[0] - clock.battery_pct) <= 1
+    assert 0 < clock.battery_pct <= 100
     # Once paired (and a status period later), the status characteristic reads as the latest
     # status page.
     assert isinstance(decode_frame(flow.status_value), StatusFrame)

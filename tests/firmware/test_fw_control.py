@@ -21,7 +21,7 @@ def reply(hex_frame: str) -> dict[str, Any]:
 
 def test_every_opcode_gets_one_reply_with_its_effect(mpy: MicroPython) -> None:
     got = mpy.json(insole() + """
-machine.set_trace(36, [100])
+machine.set_trace(36, [1000])
 machine.set_trace(39, [2000])
 r = {}
 r["stop"] = ctl(p.OP_STOP, rid=2); r["streaming_after_stop"] = ins.streaming
@@ -59,7 +59,9 @@ print(json.dumps(r))
     assert got["streaming_after_stop"] is False and got["tick_when_stopped"] is False
     assert got["streaming_after_start"] is True
     assert got["rate"] == 50
-    assert got["tare_offsets"] == [100, 2000, 0, 0, 0, 0]
+    # What the pads read when tared: their levels, give or take the ADC's noise (a few counts).
+    tare = got["tare_offsets"]
+    assert abs(tare[0] - 1000) <= 6 and abs(tare[1] - 2000) <= 6 and tare[2:] == [0, 0, 0, 0]
     assert reply(got["time_sync"][0])["data"] == struct.pack("<II", 0xCAFEF00D, 5000000)
     assert struct.unpack("<HH", reply(got["resend"][0])["data"]) == (3, 0)
     assert got["identifying"] is True

@@ -27,6 +27,7 @@ from fw_harness import ROOT, MicroPython
 from fw_radio import Central, SerialWatch, connect, data_seqs, until
 from fw_reference import check_crc, cobs_decode, cobs_encode, control_frame, decode_data
 
+from numbguard.calibration import esp32_adc
 from numbguard.lab.ble_lab import INSOLE_IDS, FirmwareBleLab
 from numbguard.lab.firmware_runner import InsoleSpec
 from numbguard.protocol import Reply, StatusFrame, StatusIdentity
@@ -40,9 +41,14 @@ WAIT_S = 30.0  # longest wait for the firmware to reach a state (a slow machine)
 # Board and insole on the simulated hardware, with a scripted clock, and the power state
 # machine over them, without a radio. `run(seconds, host)` moves the clock in steps, sampling
 # and updating the power state as main.py's tasks do; `host` is whether a host is present (a
-# trusted BLE central, or one that spoke over serial).
+# trusted BLE central, or one that spoke over serial). Every pad is held loaded at 1200 counts
+# (967 mV, read through the simulated chip), not left to the walking pattern, which follows the
+# wall clock: an unloaded pad reads the chip's floor, as an open one does, and would be flagged
+# open or not depending on the machine's speed.
 SCRIPTED = """
 import json, machine, protocol as p, status
+for pin in (36, 39, 34, 35, 32, 33):
+    machine.set_trace(pin, [1200])
 from board import Board
 from config import Config
 from insole import Insole
@@ -117,7 +123,8 @@ def test_idle_switches_the_pads_off_and_takes_no_samples(day: dict[str, Any]) ->
     for step in (idle, later):
         assert step["state"] == IDLE and step["supply"] == SUPPLY_OFF and step["led"] == 0
         assert step["flags"] & (FLAG_STREAMING | FLAG_IDLE) == FLAG_IDLE
-        assert step["pads"] == [0] * 6  # the dividers are unpowered
+        # The dividers are unpowered: every pin at 0 V, which an ESP32 reads as its floor.
+        assert step["pads"] == [esp32_adc.floor_mv(esp32_adc.VREF_NOMINAL_MV) * 1000] * 6
         assert step["open"] == 0  # no samples of unpowered pads reached the self-check
     assert later["samples"] == idle["samples"] <= steps["grace_end"]["samples"] + 300
     assert later["fed"] > idle["fed"]  # the watchdog is fed while idle
@@ -135,6 +142,8 @@ def test_deep_sleep_after_15_minutes_idle_holds_the_pads_off_and_wakes_on_the_bu
 
 def test_wake_button_and_connection_in_idle_resume_sampling(mpy: MicroPython) -> None:
     (mpy.workdir / "config.json").write_text('{"host_gone_s": 40, "idle_sleep_s": 600}')
+    # After the wake the loaded pads must read their level, not the chip's floor that an
+    # unpowered divider reads.
     got = mpy.json(SCRIPTED + """
 run(41, False)
 snap("idle")
@@ -156,7 +165,10 @@ print(json.dumps(report))
     assert button["state"] == SAMPLING and button["supply"] == 0
     assert button["flags"] & (FLAG_STREAMING | FLAG_IDLE) == 1
     assert steps["sampled"]["samples"] - steps["idle"]["samples"] >= 35 * 100 - 1
-    assert steps["sampled"]["open"] == 0 and steps["sampled"]["pads"] != [0] * 6
+    floor_uv = esp32_adc.floor_mv(esp32_adc.VREF_NOMINAL_MV) * 1000
+    assert steps["idle"]["pads"] == [floor_uv] * 6  # the supply is off
+    assert steps["sampled"]["open"] == 0
+    assert all(abs(uv - 967_000) < 10_000 for uv in steps["sampled"]["pads"])  # 1200 counts
     assert steps["idle_again"]["state"] == IDLE
     connected = steps["connected"]
     assert connected["state"] == STREAMING and connected["supply"] == 0

@@ -8,6 +8,8 @@ import pytest
 from fw_harness import MicroPython
 from fw_scripts import insole
 
+from numbguard.calibration import esp32_adc
+
 UV_FULL_SCALE = 3_300_000
 
 
@@ -56,7 +58,9 @@ def test_oversampling_averages_and_conversion_is_exact(mpy: MicroPython) -> None
     rng = random.Random(5)
     uvs = [0, 1, 805, 806, UV_FULL_SCALE - 1, UV_FULL_SCALE, 4_000_000, -5]
     uvs += [rng.randrange(0, 3_400_000) for _ in range(300)]
+    # The ideal stand-in, chosen for this test only: the sampler's arithmetic is exact.
     got = mpy.json(insole() + f"""
+machine.adc_part("ideal")
 machine.set_trace(36, [100, 200, 300, 400])
 ins.config.set_oversample(4)
 ins.apply_config()
@@ -72,25 +76,35 @@ print(json.dumps([ins.sampler.values[0], back == list(range(4096)),
     assert counts == [max(0, min(4095, uv * 4095 // UV_FULL_SCALE)) for uv in uvs]
 
 
-def test_self_check_flags_open_and_shorted_pads_and_clears(mpy: MicroPython) -> None:
-    got = mpy.json(insole(window_s=1) + """
-machine.set_trace(36, [0, 3, 12])        # heel: stuck open
-machine.set_trace(39, [4095, 4080])      # ball_medial: shorted
-machine.set_trace(34, [0, 2500, 40])     # the rest: loaded now and then
-machine.set_trace(35, [10, 4095])
-machine.set_trace(32, [0, 900])
-machine.set_trace(33, [4000, 100])
+@pytest.mark.parametrize("part", esp32_adc.SPREAD)
+@pytest.mark.parametrize("seed", [0, 7])
+def test_self_check_flags_open_and_shorted_pads_on_every_part_and_clears(
+    mpy: MicroPython, part: str, seed: int
+) -> None:
+    # Traces are pin voltages (counts of 3.3 V); what the firmware sees is what this part of the
+    # spread reads: 142 mV at 0 V, its top (3056-3212 mV) at the rail, noise on everything.
+    got = mpy.json(insole(window_s=1) + f"""
+machine.adc_part({part!r}, {seed})
+machine.set_trace(36, [0])                # heel: open, its divider holds the pin at 0 V
+machine.set_trace(39, [4095])             # ball_medial: shorted to the rail
+machine.set_trace(34, [0, 2500, 40])      # ball_center: loaded now and then
+machine.set_trace(35, [3040])             # ball_lateral: held at the top of the usable range
+machine.set_trace(32, [0] * 20 + [250])   # lace_lower: unloaded, but pressed once in a while
+machine.set_trace(33, [3100, 3040])       # lace_upper: loaded just past the usable range
 for i in range(150):
     advance(10000)
 page3 = bytes.fromhex(ins.status_frame(3).hex())
 first = [ins.selfcheck.open_mask, ins.selfcheck.short_mask, page3[12], page3[13]]
+values = list(ins.sampler.values)
 machine.set_trace(36, [0, 1800])
 machine.set_trace(39, [4095, 300])
 for i in range(100):
     advance(10000)
-print(json.dumps([first, [ins.selfcheck.open_mask, ins.selfcheck.short_mask]]))
+print(json.dumps([first, [ins.selfcheck.open_mask, ins.selfcheck.short_mask], values]))
 """)
-    assert got == [[0x01, 0x02, 0x01, 0x02], [0, 0]]
+    first, cleared, values = got
+    assert first == [0x01, 0x02, 0x01, 0x02], values
+    assert cleared == [0, 0]
 
 
 @pytest.mark.parametrize(("mtu", "rate_hz", "pad_mask"), [(23, 200, 0x3F), (247, 200, 0x3F),

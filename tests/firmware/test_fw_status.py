@@ -40,7 +40,8 @@ print(json.dumps([pages, ins.device_time_us(), ins.ring.next_seq]))
     clock_us, battery_mv, battery_pct, last_seq, oversample = struct.unpack("<IHBHB",
                                                                             pages[1][6:16])
     assert clock_us == device_time_us and clock_us > 2**24
-    assert (battery_mv, battery_pct, oversample) == (3900, 66, 1)
+    # 3.9 V behind the 1:2 divider, as the simulated chip reads it: a few mV of noise.
+    assert abs(battery_mv - 3900) <= 10 and abs(battery_pct - 66) <= 1 and oversample == 1
     assert last_seq == next_seq - 1 == 100  # 101 sets, one per frame at MTU 23
     sent, resent, dropped, retries, ring_frames, span_ds = struct.unpack("<6H", pages[2][6:18])
     assert (sent, resent, dropped, retries, ring_frames) == (30, 0, 0, 0, 101)

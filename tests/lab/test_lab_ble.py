@@ -21,6 +21,7 @@ from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.types import Alert
 from numbguard.errors import InputError
 from numbguard.lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
+from numbguard.lab.firmware_runner import find_repo_root
 from numbguard.lab.radio_link import RadioFaults
 from numbguard.lab.traces import PadTrace, scenario_traces
 from numbguard.pads import Foot
@@ -104,7 +105,9 @@ def _assert_whole_and_same_alerts(
         assert first_seq == 0
         head = taken - len(samples)
         assert head == 0
-        np.testing.assert_array_equal(samples, trace.counts[head:taken])
+        spec = next(s for s in run.lab.specs if s.foot == foot)
+        read = trace.read_by(spec.adc(), find_repo_root(), head, taken)  # through its chip
+        np.testing.assert_array_equal(samples, read)
         spans[foot] = head, taken
         assert run.runner.tracks[foot].stream.missing() == 0
     assert run.result is not None

@@ -20,7 +20,8 @@ import numpy as np
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.types import Alert
-from numbguard.lab.firmware_runner import FirmwareProcess, LineFaults, SerialLine
+from numbguard.calibration import esp32_adc
+from numbguard.lab.firmware_runner import FirmwareProcess, LineFaults, SerialLine, find_repo_root
 from numbguard.lab.serial_lab import INSOLE_IDS, LabRun, lab_spec, run_serial_lab
 from numbguard.lab.traces import PadTrace, file_traces, scenario_traces
 from numbguard.pads import Foot
@@ -150,7 +151,9 @@ async def test_five_minute_tight_lacing_run_with_garbage_on_the_lines(
         assert sum(f.n_sets for f in frames) == taken
         assert [f.seq for f in frames] == list(range(len(frames)))
         values = np.concatenate([f.samples for f in frames])
-        assert np.array_equal(values, trace.counts[:taken])
+        # as the pads read the trace through the simulated chip (esp32_adc): noise included
+        read = trace.read_by(firmware.spec.adc(), firmware.repo_root, 0, taken)
+        assert np.array_equal(values, read)
         # The whole run was sampled, less the slots skipped by late samples (up to ~9% at x10
         # on a busy machine, docs/performance.md ## Lab).
         assert taken >= 0.75 * duration_s * RATE_HZ
@@ -237,7 +240,9 @@ async def test_a_watchdog_reset_mid_run_is_noticed_and_recorded_as_a_gap(
     assert sum(f.n_sets for f in frames) == taken > 0.5 * (duration_s - reset_at_s) * RATE_HZ
     values = np.concatenate([f.samples for f in frames])
     trace = traces["left"]
-    assert np.array_equal(values, trace.counts[firmware.start_row : firmware.start_row + taken])
+    start = firmware.start_row
+    read = trace.read_by(firmware.spec.adc(), firmware.repo_root, start, start + taken)
+    assert np.array_equal(values, read)
     assert firmware.start_row >= reset_at_s * RATE_HZ
 
 
@@ -292,12 +297,14 @@ def test_numbguard_run_streams_both_lab_insoles_and_records_them(
     # The recording drives lab insoles in turn: its kPa give back the counts sampled, a stretch
     # of the trace from where the port was opened (opening a port drops what waited in it).
     # Half a second of it: later, a sample slot the firmware skipped would shift the grid.
+    # The recording holds what the pads read through the simulated chip (esp32_adc).
     replayed = file_traces(recording)
     for foot, trace in traces.items():
         counts = replayed[foot].counts[: RATE_HZ // 2]
         assert len(replayed[foot].counts) > 300
+        read = trace.read_by(esp32_adc.Part(esp32_adc.DEFAULT_PART), find_repo_root())
         errors = [
-            np.abs(counts - trace.counts[k : k + len(counts)]).max()
-            for k in range(len(trace.counts) - len(counts))
+            np.abs(counts - read[k : k + len(counts)]).max()
+            for k in range(len(read) - len(counts))
         ]
         assert min(errors) <= 1

@@ -25,6 +25,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from numbguard.calibration import esp32_adc
 from numbguard.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -36,11 +37,12 @@ FULL_SCALE_COUNTS: Final[int] = 4095
 """Largest 12-bit value on the wire."""
 SUPPLY_UV: Final[int] = 3_300_000
 """The rail the counts are a fraction of (firmware: ``read_uv * 4095 // 3_300_000``)."""
-ADC_FLOOR_UV: Final[int] = 150_000
-ADC_CEILING_UV: Final[int] = 2_450_000
-"""ESP32 ADC at 11 dB attenuation is usable from ~150 to ~2450 mV and non-linear outside."""
-ADC_FLOOR_COUNTS: Final[int] = ADC_FLOOR_UV * FULL_SCALE_COUNTS // SUPPLY_UV  # 186
-ADC_CEILING_COUNTS: Final[int] = ADC_CEILING_UV * FULL_SCALE_COUNTS // SUPPLY_UV  # 3040
+ADC_FLOOR_UV: Final[int] = esp32_adc.USABLE_LOW_MV * 1000
+ADC_CEILING_UV: Final[int] = esp32_adc.USABLE_HIGH_MV * 1000
+"""ESP32 ADC at 11 dB attenuation is usable from ~150 to ~2450 mV and non-linear outside
+(`esp32_adc`: a pin at 0 V reads 142 mV, one at the rail the chip's top, 3056-3212 mV)."""
+ADC_FLOOR_COUNTS: Final[int] = esp32_adc.floor_counts()  # 186
+ADC_CEILING_COUNTS: Final[int] = esp32_adc.ceiling_counts()  # 3040
 """Default saturation threshold: above it the ADC leaves its calibrated, linear range."""
 
 # A reading of exactly 4095 means "at or above full scale"; evaluating it half a count lower

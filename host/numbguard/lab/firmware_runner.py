@@ -39,6 +39,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final, Self
 
+from numbguard.calibration import esp32_adc
 from numbguard.errors import DeviceError, InputError
 from numbguard.lab.board_image import BoardImage
 from numbguard.lab.traces import PadTrace
@@ -117,6 +118,9 @@ class InsoleSpec:
     trace: PadTrace | None = None
     clock_offset_us: int = 0
     clock_ppm: int = 0
+    adc_part: str = esp32_adc.DEFAULT_PART
+    """The simulated chip its pads are read through (`esp32_adc.SPREAD`, or "ideal")."""
+    adc_seed: int = 0
 
     def __post_init__(self) -> None:
         if not 0 <= self.insole_id <= 0xFFFFFFFF:
@@ -125,6 +129,16 @@ class InsoleSpec:
             raise InputError("trace of the other foot", expected=self.foot, got=self.trace.foot)
         if self.clock_offset_us < 0:
             raise InputError("clock offset", expected=">= 0 us", got=str(self.clock_offset_us))
+        if self.adc_part != esp32_adc.IDEAL and self.adc_part not in esp32_adc.PARTS:
+            raise InputError(
+                "unknown simulated ADC part",
+                expected=f"one of {', '.join(esp32_adc.SPREAD)} or {esp32_adc.IDEAL}",
+                got=self.adc_part,
+            )
+
+    def adc(self) -> esp32_adc.Part:
+        """The chip the firmware reads its pads with: what `PadTrace.read_by` needs."""
+        return esp32_adc.Part(self.adc_part, self.adc_seed)
 
     @property
     def unique_id_hex(self) -> str:
@@ -192,6 +206,8 @@ class FirmwareProcess:
             "NUMBGUARD_CLOCK_PPM": str(self.spec.clock_ppm),
             "NUMBGUARD_ADC_READS_OUT": str(self.reads_path),
             "NUMBGUARD_BUTTON_FILE": str(self.button_path),
+            "NUMBGUARD_ADC_PART": self.spec.adc_part,
+            "NUMBGUARD_ADC_SEED": str(self.spec.adc_seed),
         }
         if self.spec.trace is not None:
             env["NUMBGUARD_ADC_TRACE_BIN"] = str(self.flash_dir / "adc-trace.bin")

@@ -9,7 +9,10 @@ to the ADC's rounding.
 `write_adc_file` writes the binary file the simulated `machine` module reads
 (``NUMBGUARD_ADC_TRACE_BIN``): a line naming the GPIO of each column, then one row of
 little-endian uint16 counts per sample set. Each ADC read takes the next value of its pin, so
-firmware sample `k` reads row `k` (oversampling 1): the host can check every value it receives.
+firmware sample `k` reads row `k` (oversampling 1). The counts are the pins' voltages; the
+firmware gets what the simulated ESP32 makes of them (`numbguard.calibration.esp32_adc`: its
+floor, its top, noise keyed by GPIO and row), and `read_by` computes the same, so the host can
+check every value it receives.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from numbguard.analysis.types import FloatArray, PressureChunk
+from numbguard.calibration import esp32_adc
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.model import IntArray
 from numbguard.errors import InputError
@@ -77,6 +81,23 @@ class PadTrace:
         t_s = np.arange(first, stop, dtype=np.float64) / self.rate_hz
         pressure = {pad: self.pressure_kpa[first:stop, i] for i, pad in enumerate(self.pads)}
         return PressureChunk(self.foot, t_s, pressure, float(self.rate_hz))
+
+    def read_by(
+        self, part: esp32_adc.Part, repo_root: Path, first: int = 0, stop: int | None = None
+    ) -> IntArray:
+        """Rows first..stop as the firmware reads them through `part` (oversampling 1): the
+        exact counts it sends, noise included."""
+        stop = len(self.counts) if stop is None else stop
+        gpio = pad_gpio(repo_root)
+        rows = self.counts[first:stop]
+        out = np.empty(rows.shape, dtype=np.int64)
+        for column, pad in enumerate(self.pads):
+            pin = gpio[pad]
+            values = rows[:, column].tolist()
+            out[:, column] = [
+                part.read_counts(int(c), pin, first + k) for k, c in enumerate(values)
+            ]
+        return out
 
     def write_adc_file(self, path: Path, repo_root: Path) -> Path:
         """The binary ADC file for the simulated `machine` (see the module's docstring)."""

@@ -10,7 +10,16 @@
 # insole carries on where the foot is), and NUMBGUARD_ADC_READS_OUT names a file that gets the
 # reads per pin as JSON when the firmware exits (how many samples it took).
 # Pins without a trace read a walking pattern (pads) or a 3.9 V battery behind its divider.
-# Pads read 0 while the pad supply switch (GPIO 25) is driven off, as the real dividers do.
+# Pads are at 0 V while the pad supply switch (GPIO 25) is driven off, as the real dividers are.
+#
+# The counts of a trace are the pin's voltage; what read_uv() returns is what an ESP32 makes of
+# it (host/numbguard/calibration/esp32_adc.py, imported from there): eFuse-calibrated whole
+# millivolts, 142 mV at 0 V, the curve bent near the top, stuck at the chip's top (3056-3212 mV)
+# above ~3.1 V, a few codes of noise. NUMBGUARD_ADC_PART picks the chip (default "typical";
+# esp32_adc.SPREAD names the others; "ideal" is an exactly linear 0-3.3 V stand-in for tests
+# that need a trace's counts back exactly), NUMBGUARD_ADC_SEED its noise; adc_part() switches it
+# in a script. The noise of a read depends on the pin and on the read's row of a binary trace
+# (or the pin's read count otherwise) only, so the host can compute every value the firmware read.
 #
 # Pins keep one level per GPIO, shared by every Pin object on it; a held pin (hold=True)
 # ignores writes until released, as on the ESP32. deepsleep() records the pins, the wake source
@@ -21,6 +30,13 @@
 import os
 import sys
 import time
+
+try:
+    import esp32_adc
+except ImportError:  # its home is the host package: found from this file's place in the repo
+    _here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+    sys.path.append(_here + "/../../../host/numbguard/calibration")
+    import esp32_adc
 
 _UV_FULL_SCALE = 3300000
 _MAX_COUNT = 4095
@@ -43,6 +59,9 @@ TIMER_WAKE = 4
 _traces = {}
 _positions = {}
 _reads = {}  # reads of each traced pin
+_read_counts = {}  # reads of every pin: the noise index of pins without a binary trace
+_part = [esp32_adc.Part(os.getenv("NUMBGUARD_ADC_PART") or esp32_adc.DEFAULT_PART,
+                        int(os.getenv("NUMBGUARD_ADC_SEED") or "0"))]
 _loaded = False
 log = []  # notable calls the firmware made: ("wdt", timeout), ("reset",), ...
 
@@ -112,6 +131,15 @@ def set_trace(pin, source):
     _reads[pin] = 0  # now, so that counting a read never allocates (heap_lock tests)
 
 
+def adc_part(name, seed=0):
+    """Read every pad through chip `name` (esp32_adc.SPREAD, or "ideal") from now on."""
+    _part[0] = esp32_adc.Part(name, seed)
+
+
+def part():
+    return _part[0]
+
+
 def _walking(pin, t_us):
     # One step a second: heel strike, then the forefoot, laces loaded a little throughout.
     phase = (t_us // 1000) % 1000
@@ -123,8 +151,8 @@ def _walking(pin, t_us):
 
 
 def counts_to_uv(counts):
-    """The microvolts a calibrated read_uv() returns for a 12-bit ratiometric count, rounded up
-    so the firmware's conversion back (uv * 4095 // 3_300_000) gives the same count."""
+    """The microvolts the ideal part's read_uv() returns for a 12-bit ratiometric count,
+    rounded up so the firmware's conversion back (uv * 4095 // 3_300_000) gives the count."""
     return (counts * _UV_FULL_SCALE + _MAX_COUNT - 1) // _MAX_COUNT
 
 
@@ -250,34 +278,47 @@ class ADC:
         _load_env_trace()
         self.pin = pin.id if isinstance(pin, Pin) else pin
         self.attenuation = atten
+        self.index = 0
 
     def atten(self, atten):
         self.attenuation = atten
 
     def _counts(self):
-        source = _traces.get(self.pin)
-        if self.pin == _BATTERY_PIN and source is None:
+        """The pin's voltage as counts of the 3.3 V rail; self.index: the read's noise index.
+        Allocates nothing once the pin was read (heap_lock tests)."""
+        pin = self.pin
+        n = _read_counts.get(pin, 0)
+        _read_counts[pin] = n + 1 if n < 0x3FFFFFF else 0
+        self.index = n
+        source = _traces.get(pin)
+        if pin == _BATTERY_PIN and source is None:
             return _BATTERY_COUNTS
-        if self.pin != _BATTERY_PIN and _levels.get(_SENSOR_POWER_PIN,
-                                                    _SENSOR_POWER_ON) != _SENSOR_POWER_ON:
+        if pin != _BATTERY_PIN and _levels.get(_SENSOR_POWER_PIN,
+                                               _SENSOR_POWER_ON) != _SENSOR_POWER_ON:
             return 0  # pad supply switched off: the dividers pull every pad to ground
         if source is None:
-            return _walking(self.pin, time.ticks_us())
+            return _walking(pin, time.ticks_us())
         if callable(source):
             return source(time.ticks_us())
-        i = _positions[self.pin]
-        _positions[self.pin] = i + 1 if i + 1 < len(source) else 0
-        _reads[self.pin] += 1
+        i = _positions[pin]
+        _positions[pin] = i + 1 if i + 1 < len(source) else 0
+        _reads[pin] += 1
+        if isinstance(source, _Column):
+            self.index = i  # the row: the same read of the same row whatever the boot
         return source[i]
 
     def read_uv(self):
-        return counts_to_uv(self._counts())
-
-    def read_u16(self):
-        return self._counts() * 65535 // _MAX_COUNT
+        counts = self._counts()
+        return _part[0].read_uv(counts, self.pin, self.index)
 
     def read(self):
-        return self._counts()
+        counts = self._counts()
+        if _part[0].ideal:
+            return counts
+        return _part[0].raw(counts, self.pin, self.index)
+
+    def read_u16(self):
+        return self.read() * 65535 // _MAX_COUNT
 
 
 WDT_EXIT_CODE = 3  # the process's exit code when the watchdog resets the chip
