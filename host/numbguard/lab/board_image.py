@@ -44,6 +44,7 @@ from typing import Final, Literal
 
 from mpremote.romfs import VfsRomWriter  # type: ignore[import-untyped]
 
+from numbguard.calibration import esp32_adc
 from numbguard.deploy.compile import (
     BOARD_MAIN_MODULE,
     FROZEN_MODULES_DIR,
@@ -63,8 +64,15 @@ BOOT_FILE: Final = "board_boot.py"
 _PROBE_ENV: Final = "NUMBGUARD_HEAP_PROBE"
 _PROBE_TIMEOUT_S: Final = 60.0
 _PROBE_HEAP_BYTES: Final = 256 * 1024
-SIM_MODULES: Final = ("machine", "time", "select", "esp32")
-"""The simulated modules a board has built in; imported before the firmware, measured apart."""
+SIM_MODULES: Final = ("esp32_adc", "machine", "time", "select", "esp32")
+"""The simulated modules a board has built in; imported before the firmware, measured apart.
+`esp32_adc` is the chip's ADC curve the simulated `machine` reads through (its home is
+`numbguard.calibration`, so the host's model and the simulated chip are one file)."""
+
+
+def _sim_sources(repo_root: Path, sim_dir: Path) -> dict[str, Path]:
+    return {name: Path(esp32_adc.__file__) if name == "esp32_adc"
+            else repo_root / sim_dir / f"{name}.py" for name in SIM_MODULES}  # fmt: skip
 
 _BOOT = """\
 # The board's boot for the lab (numbguard.lab.board_image): the firmware's files, then a heap
@@ -152,8 +160,8 @@ def build_board_image(
     mpy_dir = work_dir / "board-files"
     compile_firmware({p.name: p for p in sorted(firmware_dir.glob("*.py"))}, mpy_dir)
     (mpy_dir / "main.py").unlink()  # the board's stub: the boot script imports the module
-    for name in SIM_MODULES:
-        compile_module(repo_root / sim_dir / f"{name}.py", mpy_dir / f"{name}.mpy")
+    for name, source in _sim_sources(repo_root, sim_dir).items():
+        compile_module(source, mpy_dir / f"{name}.mpy")
     image = work_dir / IMAGE_FILE
     if load == "rom":
         writer = VfsRomWriter()
@@ -209,7 +217,7 @@ def frozen_micropython(
         raise DeviceError(f"no build.sh beside {nimble32}: cannot build a frozen firmware")
     sources = {p.name: p for p in sorted(firmware_dir.glob("*.py"))}
     digest = hashlib.sha256(build_script.read_bytes())
-    for path in [*sources.values(), *(repo_root / sim_dir / f"{m}.py" for m in SIM_MODULES)]:
+    for path in [*sources.values(), *_sim_sources(repo_root, sim_dir).values()]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     out = cache_dir / f"micropython-frozen-{digest.hexdigest()[:16]}"
     binary = out / "micropython-nimble32"
@@ -217,8 +225,8 @@ def frozen_micropython(
         return str(binary)
     with tempfile.TemporaryDirectory() as staging:
         modules = stage_frozen(sources, Path(staging)).parent / FROZEN_MODULES_DIR
-        for name in SIM_MODULES:
-            shutil.copy(repo_root / sim_dir / f"{name}.py", modules / f"{name}.py")
+        for name, source in _sim_sources(repo_root, sim_dir).items():
+            shutil.copy(source, modules / f"{name}.py")
         log.info("building MicroPython with the firmware frozen in (about two minutes)")
         try:
             done = subprocess.run(
