@@ -7,8 +7,6 @@ import csv
 import json
 import math
 import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 import fitdecode
 import numpy as np
 import pytest
+from demo_session import numbguard, record_demo
 from garmin_fit_sdk import FIT_EPOCH_S, Decoder, Profile, Stream
 
 from numbguard.cli import main
@@ -33,31 +32,18 @@ from numbguard.session.fit_export import (
 from numbguard.simulate.files import write_session
 
 
-def _numbguard(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "numbguard", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-
-
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """90 s of the simulated run whose left laces get too tight (a tight_lacing alert)."""
     path = tmp_path_factory.mktemp("fit") / "demo.ngrec"
-    result = _numbguard(
-        "demo", "--no-view", "--speed", "0", "--duration-s", "90", "--record", str(path)
-    )
-    assert result.returncode == 0, result.stderr
+    record_demo(path)
     return path
 
 
 @pytest.fixture(scope="module")
 def fit_file(recording: Path) -> Path:
     out = recording.with_name("demo.fit")
-    result = _numbguard("export", str(recording), "--fit", str(out))
+    result = numbguard("export", str(recording), "--fit", str(out))
     assert result.returncode == 0, result.stderr
     assert "steps" in result.stderr
     return out
@@ -206,7 +192,7 @@ def test_records_match_the_per_step_table(recording: Path, fit_file: Path, tmp_p
 
 
 def test_alerts_are_events_with_their_kind(recording: Path, fit_file: Path) -> None:
-    analysed = _numbguard("analyze", str(recording), "--json")
+    analysed = numbguard("analyze", str(recording), "--json")
     assert analysed.returncode == 0, analysed.stderr
     alerts = json.loads(analysed.stdout)["alerts"]
     assert any(a["kind"] == "tight_lacing" and a["foot"] == "left" for a in alerts)
@@ -244,7 +230,7 @@ def test_the_file_is_owner_only_even_over_an_existing_file(recording: Path, tmp_
 
 def test_an_unreadable_session_is_a_one_line_error_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out.fit"
-    result = _numbguard("export", str(tmp_path / "nope.ngrec"), "--fit", str(out))
+    result = numbguard("export", str(tmp_path / "nope.ngrec"), "--fit", str(out))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "numbguard export:" in result.stderr and "cannot open file" in result.stderr
@@ -254,14 +240,14 @@ def test_an_unreadable_session_is_a_one_line_error_and_writes_nothing(tmp_path: 
 def test_a_session_that_is_not_a_session_is_a_one_line_error(tmp_path: Path) -> None:
     junk = tmp_path / "junk.csv"
     junk.write_text("hello\n")
-    result = _numbguard("export", str(junk), "--fit", str(tmp_path / "out.fit"))
+    result = numbguard("export", str(junk), "--fit", str(tmp_path / "out.fit"))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.csv"]
 
 
 def test_an_unwritable_output_is_a_one_line_error(recording: Path, tmp_path: Path) -> None:
-    result = _numbguard("export", str(recording), "--fit", str(tmp_path / "no" / "out.fit"))
+    result = numbguard("export", str(recording), "--fit", str(tmp_path / "no" / "out.fit"))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "cannot write file" in result.stderr and "expected a writable path" in result.stderr
@@ -272,13 +258,13 @@ def test_a_csv_starts_at_its_modification_time_or_at_start(tmp_path: Path) -> No
     mtime_s = 1_700_000_000.0
     os.utime(files.csv_path, (mtime_s, mtime_s))
     out = tmp_path / "csv.fit"
-    result = _numbguard("export", str(files.csv_path), "--fit", str(out))
+    result = numbguard("export", str(files.csv_path), "--fit", str(out))
     assert result.returncode == 0, result.stderr
     assert "has no start time" in result.stderr and "--start" in result.stderr
     file_id = _sdk_read(out)["file_id_mesgs"][0]
     assert file_id["time_created"] == int(_fit_s(mtime_s))
 
-    result = _numbguard(
+    result = numbguard(
         "export", str(files.csv_path), "--fit", str(out), "--start", "2026-05-01T07:30:00+02:00"
     )
     assert result.returncode == 0, result.stderr
@@ -293,7 +279,7 @@ def test_a_csv_starts_at_its_modification_time_or_at_start(tmp_path: Path) -> No
 
 
 def test_a_bad_start_is_a_clear_error(recording: Path, tmp_path: Path) -> None:
-    result = _numbguard(
+    result = numbguard(
         "export", str(recording), "--fit", str(tmp_path / "x.fit"), "--start", "yesterday"
     )
     assert result.returncode == 2
@@ -314,7 +300,7 @@ def test_a_start_that_fit_cannot_hold_as_a_date_is_refused(
     recording: Path, tmp_path: Path, start: str
 ) -> None:
     out = tmp_path / "x.fit"
-    result = _numbguard("export", str(recording), "--fit", str(out), "--start", start)
+    result = numbguard("export", str(recording), "--fit", str(out), "--start", start)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "start time out of range" in result.stderr and "--start" in result.stderr

@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from demo_session import numbguard, record_demo
 
 from numbguard.cli import main
 from numbguard.pads import FOOT_IDS
@@ -19,23 +20,10 @@ from numbguard.report.plots import pressure_figure
 from numbguard.session.sources import analyse_session
 
 
-def _numbguard(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "numbguard", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-
-
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("session") / "demo.ngrec"
-    result = _numbguard(
-        "demo", "--no-view", "--speed", "0", "--duration-s", "90", "--record", str(path)
-    )
-    assert result.returncode == 0, result.stderr
+    result = record_demo(path)
     assert "tight_lacing" in result.stdout or "lace" in result.stdout
     return path
 
@@ -45,8 +33,8 @@ def test_demo_prints_the_summary_with_the_lacing_alert(recording: Path) -> None:
 
 
 def test_replay_json_is_the_same_byte_for_byte_twice(recording: Path) -> None:
-    first = _numbguard("replay", str(recording), "--json")
-    second = _numbguard("replay", str(recording), "--json")
+    first = numbguard("replay", str(recording), "--json")
+    second = numbguard("replay", str(recording), "--json")
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     events = [json.loads(line) for line in first.stdout.splitlines()]
@@ -62,7 +50,7 @@ def test_truncated_recording_replays_up_to_the_damage_and_says_where(
     cut = tmp_path / "cut.ngrec"
     data = recording.read_bytes()
     cut.write_bytes(data[: len(data) // 2 + 7])
-    result = _numbguard("replay", str(cut), "--no-view")
+    result = numbguard("replay", str(cut), "--no-view")
     assert result.returncode == 1
     assert "recording damaged at byte" in result.stderr
     assert "steps" in result.stdout  # the part before the damage was analysed
@@ -102,14 +90,14 @@ def test_export_csv_and_steps_of_a_recording(recording: Path, tmp_path: Path) ->
     assert header[0] == "# sample_rate_hz=100"
     assert header[2].startswith("time_s,left.heel,")
     # The exported CSV analyses like the recording.
-    analysed = _numbguard("analyze", str(csv_path), "--json")
+    analysed = numbguard("analyze", str(csv_path), "--json")
     assert analysed.returncode == 0, analysed.stderr
     assert any(a["kind"] == "tight_lacing" for a in json.loads(analysed.stdout)["alerts"])
     assert len(steps_path.read_text().splitlines()) > 100
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
-    result = _numbguard("report", str(tmp_path / "nope.ngrec"))
+    result = numbguard("report", str(tmp_path / "nope.ngrec"))
     assert result.returncode == 2
     assert "cannot open file" in result.stderr and "expected" in result.stderr
 
@@ -155,7 +143,7 @@ def test_run_uses_the_given_calibration_and_replay_uses_the_recorded_one(tmp_pat
     save_calibration(calibrated, cal_path)
     recording = tmp_path / "run.ngrec"
     url = "sim://normal_run?speed=max&duration_s=40"
-    live = _numbguard(
+    live = numbguard(
         "run", url, "--json", "--record", str(recording), "--calibration", str(cal_path)
     )
     assert live.returncode == 0, live.stderr
@@ -166,7 +154,7 @@ def test_run_uses_the_given_calibration_and_replay_uses_the_recorded_one(tmp_pat
     ]
     assert {i["foot"] for i in insoles} == {"left", "right"}
     assert recorded_calibrations(recording)["left"].pads["ball_center"].gain == center.gain * 1.3
-    replayed = _numbguard("replay", str(recording), "--json")
+    replayed = numbguard("replay", str(recording), "--json")
     live_summary = json.loads(live.stdout.splitlines()[-1])["result"]
     replay_summary = json.loads(replayed.stdout.splitlines()[-1])["result"]
     assert replay_summary == live_summary
@@ -181,7 +169,7 @@ def test_two_calibrations_for_one_foot_are_refused(tmp_path: Path) -> None:
 
     for name in ("a.json", "b.json"):
         save_calibration(InsoleCalibration.default(foot="right"), tmp_path / name)
-    result = _numbguard(
+    result = numbguard(
         "run", "sim://normal_run?speed=max&duration_s=5", "--no-record",
         "--calibration", str(tmp_path / "a.json"), "--calibration", str(tmp_path / "b.json"),
     )  # fmt: skip
