@@ -12,9 +12,6 @@ from numbguard.analysis.risk import is_clearing
 from numbguard.cli.progress import SessionProgress
 from numbguard.session.sources import analyse_session
 
-NAME = "analyze"
-HELP = "analyse a session file (recording, CSV interchange, Moticon export): gait and alerts"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", type=Path, help="session file")

@@ -30,9 +30,6 @@ from numbguard.errors import InputError
 from numbguard.transports import open_transport
 from numbguard.transports.base import InsoleIdentity
 
-NAME = "calibrate"
-HELP = "calibrate a connected insole with known loads; write the constants to it and to a file"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", help="the insole, e.g. serial:///dev/ttyUSB0 or ble://")

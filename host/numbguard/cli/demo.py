@@ -14,9 +14,6 @@ from numbguard.recording import Channel, RecordingWriter
 from numbguard.simulate import SCENARIO_NAMES
 from numbguard.transports.sim import from_url
 
-NAME = "demo"
-HELP = "a short simulated run (both insoles, live view, alerts) through the real pipeline"
-
 DEFAULT_SCENARIO = "tight_lacing"
 MAX_LAB_SPEED: Final = 100  # the firmware's simulated clock runs at most this much faster
 

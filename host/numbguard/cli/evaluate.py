@@ -10,9 +10,6 @@ from pathlib import Path
 from numbguard.evaluate import evaluate_folder, format_table
 from numbguard.evaluate.scoring import DEFAULT_GRACE_S
 
-NAME = "evaluate"
-HELP = "score alerts on labelled sessions: detections, misses, false alerts/h, delays"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, help="folder of NAME.csv + NAME.labels.json")

@@ -16,12 +16,6 @@ from numbguard.session.export import write_csv, write_steps
 from numbguard.session.fit_export import write_fit
 from numbguard.session.sources import session_chunks
 
-NAME = "export"
-HELP = (
-    "export a session (recording, CSV or Moticon export) as interchange CSV, a per-step table"
-    " or a FIT activity file"
-)
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -9,7 +9,6 @@ from numbguard.deploy import FlashOptions, flash
 from numbguard.deploy.bundle import check_foot, load_bundle
 from numbguard.deploy.compile import stage_frozen
 
-NAME = "flash"
 BUILD_NEEDED = (
     "board: MicroPython 1.28 ESP32_GENERIC, SPIRAM variant (the BOM's ESP32-PICO-MINI-02-N8R2 "
     "has 2 MB PSRAM, which the firmware's heap grows into; the firmware goes on as .mpy)"
@@ -18,7 +17,6 @@ FROZEN_BUILD_NEEDED = (
     "board: a MicroPython 1.28 build with the firmware frozen in (flash --stage-frozen DIR); "
     "only the boot stub and the config are copied"
 )
-HELP = "flash an insole: MicroPython (optional), firmware, foot and name; confirm the version"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

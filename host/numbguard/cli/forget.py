@@ -9,12 +9,6 @@ from numbguard.cli import insole_choice
 from numbguard.errors import DeviceError
 from numbguard.transports.ble import BleTransport
 
-NAME = "forget"
-HELP = (
-    "make the paired insoles forget every bonded phone and computer (as a 10 s button press "
-    "does), and forget them here; `pair` starts afresh"
-)
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     insole_choice.add_arguments(parser)

@@ -8,12 +8,6 @@ import asyncio
 from numbguard.cli import insole_choice
 from numbguard.transports.ble import BleTransport
 
-NAME = "pair"
-HELP = (
-    "pair with the insoles (a new insole pairs at once; one already bonded elsewhere after its "
-    "button was held for 3 s) and remember them for `run`"
-)
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     insole_choice.add_arguments(parser)

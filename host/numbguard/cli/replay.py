@@ -12,9 +12,6 @@ from numbguard.recording import Channel
 from numbguard.session.replay import recorded_calibrations
 from numbguard.transports.replay import ReplayTransport
 
-NAME = "replay"
-HELP = "replay a recording through the live pipeline: at real time, N x, or as fast as possible"
-
 
 def _speed(text: str) -> float:
     if text == "max":

@@ -11,9 +11,6 @@ from numbguard.cli.progress import SessionProgress
 from numbguard.report import SessionSeries, write_report
 from numbguard.session.sources import analyse_session
 
-NAME = "report"
-HELP = "write an HTML report with plots of a session (recording, CSV or Moticon export)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -19,9 +19,6 @@ from numbguard.cli.session_options import (
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.transports import open_transport, url_forms
 
-NAME = "run"
-HELP = "run a live session: both insoles, live view, alerts; recorded by default"
-
 CHANNELS = {"ble": Channel.BLE, "serial": Channel.SERIAL}
 
 

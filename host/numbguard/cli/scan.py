@@ -8,9 +8,6 @@ import asyncio
 from numbguard.transports.pairing import PairingRegistry, default_registry_path
 from numbguard.transports.scan import scan_insoles
 
-NAME = "scan"
-HELP = "list the numbguard insoles in Bluetooth range (left/right, signal, paired)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -10,9 +10,6 @@ from numbguard.errors import InputError
 from numbguard.simulate import SCENARIO_NAMES, describe_scenarios
 from numbguard.simulate.files import write_session
 
-NAME = "simulate"
-HELP = "write labelled simulated sessions (running, walking, risk patterns, faults)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
