@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from numbguard.calibration.insole import InsoleCalibration
@@ -35,6 +34,7 @@ from numbguard.calibration.parts import default_pad_calibration
 from numbguard.calibration.textfile import read_text
 from numbguard.errors import InputError
 from numbguard.pads import PAD_IDS
+from numbguard.private_files import write_private_text
 
 FORMAT_NAME = "numbguard-insole-calibration"
 FORMAT_VERSION = 1
@@ -150,7 +150,4 @@ def load_calibration(path: str | os.PathLike[str]) -> InsoleCalibration:
 
 def save_calibration(calibration: InsoleCalibration, path: str | os.PathLike[str]) -> None:
     """Write atomically: a crash leaves the old file or the new one, never half of one."""
-    file = Path(path)
-    partial = file.with_name(file.name + ".partial")
-    partial.write_text(calibration_to_json(calibration), encoding="utf-8")
-    os.replace(partial, file)
+    write_private_text(path, calibration_to_json(calibration))

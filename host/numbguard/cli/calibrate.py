@@ -27,6 +27,7 @@ from numbguard.calibration.procedure import (
 from numbguard.calibration.store import load_calibration, save_calibration
 from numbguard.calibration.textfile import read_text
 from numbguard.errors import InputError
+from numbguard.private_files import write_private_text
 from numbguard.transports import open_transport
 from numbguard.transports.base import InsoleIdentity
 
@@ -170,7 +171,8 @@ async def _calibrate(args: argparse.Namespace) -> int:
               f"{len(schedule)} holds", flush=True)  # fmt: skip
         table = await run.measure(schedule)
         table_path = out.with_name(f"{out.stem}-loads.csv")
-        table_path.write_text(table.to_csv())  # the readings are kept whatever the fit says
+        # The readings are kept whatever the fit says.
+        write_private_text(table_path, table.to_csv())
         outcome = run.fit(table, start)
         _report(outcome)
         await run.write(outcome)

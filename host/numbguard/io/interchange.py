@@ -33,6 +33,7 @@ from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.io.chunks import chunk_samples, rate_from_times
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
+from numbguard.private_files import open_private_text
 
 TIME_COLUMN: Final = "time_s"
 RATE_KEY: Final = "sample_rate_hz"
@@ -414,7 +415,7 @@ class InterchangeWriter:
         self.columns = tuple(columns)
         self._owned: IO[str] | None = None
         if isinstance(target, (str, os.PathLike)):
-            self._owned = open(target, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            self._owned = open_private_text(target, newline="\n")
             self._file: IO[str] = self._owned
         else:
             self._file = target

@@ -17,6 +17,7 @@ from typing import Any
 
 from numbguard import __version__
 from numbguard.errors import InputError
+from numbguard.private_files import OWNER_ONLY_MODE
 from numbguard.recording.format import (
     FORMAT_VERSION,
     FRAME_PREFIX,
@@ -27,8 +28,6 @@ from numbguard.recording.format import (
     Channel,
     RecordType,
 )
-
-OWNER_ONLY_MODE = 0o600
 
 
 class RecordingWriter:

@@ -17,6 +17,7 @@ import numpy as np
 from numbguard.analysis.gait import detect_steps
 from numbguard.analysis.types import FloatArray, PressureChunk, StepMetrics
 from numbguard.pads import FOOT_IDS, LACE_PADS, Foot
+from numbguard.private_files import write_private_text
 from numbguard.report import plots
 
 
@@ -335,6 +336,4 @@ def write_report(
         f"<h3>Plots</h3>{''.join(figures)}</section>"
         "</body></html>"
     )
-    out = Path(path)
-    out.write_text(page, encoding="utf-8")
-    return out
+    return write_private_text(path, page)

@@ -21,6 +21,7 @@ from numbguard.analysis.types import FloatArray, PressureChunk, StepMetrics
 from numbguard.errors import InputError
 from numbguard.io.interchange import InterchangeWriter, column_name
 from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, LACE_PADS, PAD_IDS, Foot
+from numbguard.private_files import open_private_text
 
 # A foot that falls this far behind the other (link down and not refilled) is written as
 # missing rather than holding the other foot's rows in memory.
@@ -162,7 +163,7 @@ def write_steps(target: str | os.PathLike[str] | IO[str], chunks: Iterable[Press
     steps = 0
     with contextlib.ExitStack() as stack:
         if isinstance(target, str | os.PathLike):
-            file: IO[str] = stack.enter_context(open(target, "w", encoding="utf-8", newline=""))
+            file: IO[str] = stack.enter_context(open_private_text(target, newline=""))
         else:
             file = target
         writer = csv.DictWriter(file, fieldnames=STEP_COLUMNS, restval="", lineterminator="\n")

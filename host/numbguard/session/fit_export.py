@@ -45,12 +45,12 @@ from numbguard.analysis.risk import is_clearing
 from numbguard.analysis.types import Alert, PressureChunk, StepMetrics
 from numbguard.errors import InputError
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS, Foot
+from numbguard.private_files import OWNER_ONLY_MODE
 from numbguard.recording import RecordingReader
 from numbguard.session.sources import analyse_session, is_recording
 
 logger = logging.getLogger(__name__)
 
-OWNER_ONLY_MODE: Final = 0o600
 
 # numbguard's developer data id: a fixed UUID, so every file names the same application.
 APPLICATION_ID: Final = uuid.uuid5(uuid.NAMESPACE_URL, "numbguard:fit-developer-data")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from numbguard.errors import InputError
 from numbguard.pads import FOOT_IDS, Foot
+from numbguard.private_files import write_private_text
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,4 @@ class PairingRegistry:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({foot: asdict(p) for foot, p in self._by_foot.items()}, indent=2)
-        temporary = self.path.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(temporary, self.path)
+        write_private_text(self.path, text)
