@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--firmware-dir",
         type=Path,
-        help="insole firmware sources (default: ./firmware of numbguard)",
+        help="insole firmware sources (default: the firmware that ships with numbguard)",
     )
     parser.add_argument(
         "--boot-timeout", type=float, default=15.0, metavar="S", help="wait for the boot this long"

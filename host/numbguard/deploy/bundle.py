@@ -25,8 +25,17 @@ ENTRY_MODULE: Final = "main.py"
 
 
 def default_firmware_dir() -> Path:
-    """`firmware/` of the source checkout this package runs from."""
-    return Path(numbguard.__file__).resolve().parents[2] / "firmware"
+    """The firmware this package flashes: its own copy in an installed wheel (setup.py puts
+    it there), else `firmware/` of the source checkout it runs from."""
+    package = Path(numbguard.__file__).resolve().parent
+    for directory in (package / "firmware", package.parents[1] / "firmware"):
+        if (directory / ENTRY_MODULE).is_file():
+            return directory
+    raise InputError(
+        "this numbguard has no firmware to flash",
+        expected=f"{package / 'firmware' / ENTRY_MODULE} (an installed wheel) or a checkout",
+        got="neither; give the firmware folder with --firmware-dir",
+    )
 
 
 def _source_value(
