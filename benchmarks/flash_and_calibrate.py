@@ -25,8 +25,8 @@ from pathlib import Path
 
 from numbguard.calibration.procedure import CalibrationRun, LoadStep
 from numbguard.deploy import FlashOptions, flash
-from numbguard.lab.pty_peer import PtyPeer
 from numbguard.transports import open_transport
+from numbguard_lab.pty_peer import PtyPeer
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM_BOARD = ROOT / "tests" / "deploy" / "sim_board.py"

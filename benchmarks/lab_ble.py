@@ -30,14 +30,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from numbguard.lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
-from numbguard.lab.radio_link import RadioFaults
-from numbguard.lab.traces import PadTrace, scenario_traces
 from numbguard.pads import Foot
 from numbguard.protocol.codec import packed_sample_bytes
 from numbguard.protocol.frames import DataFrame
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent
+from numbguard_lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
+from numbguard_lab.radio_link import RadioFaults
+from numbguard_lab.traces import PadTrace, scenario_traces
 
 _ATT_L2CAP_BYTES = 3 + 4
 

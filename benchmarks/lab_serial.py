@@ -30,14 +30,14 @@ from typing import Any
 import numpy as np
 
 from numbguard.analysis.types import PressureChunk
-from numbguard.lab.firmware_runner import LineFaults
-from numbguard.lab.serial_lab import LabRun, run_serial_lab
-from numbguard.lab.traces import PadTrace, scenario_traces
 from numbguard.pads import Foot
 from numbguard.protocol.frames import DataFrame
 from numbguard.recording import Channel
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent
+from numbguard_lab.firmware_runner import LineFaults
+from numbguard_lab.serial_lab import LabRun, run_serial_lab
+from numbguard_lab.traces import PadTrace, scenario_traces
 
 PROFILES = {
     "clean line": None,

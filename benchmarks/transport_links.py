@@ -8,7 +8,7 @@ Run by hand; prints markdown for docs/performance.md (## Transports):
   that carries it (so it includes waiting for the frame to fill), per link. The insole clock is
   put on the host clock with one TIME_SYNC round trip (error at most half the round trip);
   the "last set" column is the latency of each frame's newest set: the link's own delay.
-- BLE: both insoles on the timed virtual radio (`numbguard.lab.radio_link`: 30 ms connection
+- BLE: both insoles on the timed virtual radio (`numbguard_lab.radio_link`: 30 ms connection
   events, six PDUs each; real ATT) through the host's `BleakClient`, at MTU 23, 100 and 247.
 - serial: the CPython insole emulator and the real firmware (MicroPython unix port) on a pty.
 - link drop: the left insole's link cut for 1 s; time from the insole advertising again to
@@ -31,16 +31,17 @@ from pathlib import Path
 
 import numpy as np
 
-from numbguard.lab.bumble_backend import VirtualRadio
-from numbguard.lab.insole_emulator import InsoleEmulator
-from numbguard.lab.pty_peer import PtyPeer, emulator_argv
-from numbguard.lab.virtual_insole_ble import LinkFaults, VirtualInsoleBle
 from numbguard.protocol.constants import OP_TIME_SYNC, T_FIRST_MODULO
 from numbguard.protocol.frames import DataFrame
 from numbguard.transports import open_transport
 from numbguard.transports.base import FrameEvent, Transport
 from numbguard.transports.ble import BleTransport
+from numbguard.transports.emulated_insole import InsoleEmulator
 from numbguard.transports.pairing import PairingRegistry
+from numbguard_lab import MICROPYTHON_SIM_DIR
+from numbguard_lab.bumble_backend import VirtualRadio
+from numbguard_lab.pty_peer import PtyPeer, emulator_argv
+from numbguard_lab.virtual_insole_ble import LinkFaults, VirtualInsoleBle
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -219,7 +220,7 @@ def firmware_peer(workdir: str) -> PtyPeer | None:
     binary = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
     if not Path(binary).exists():
         return None
-    path = f"{REPO / 'tests' / 'firmware' / 'sim'}:{REPO / 'firmware'}:.frozen"
+    path = f"{MICROPYTHON_SIM_DIR}:{REPO / 'firmware'}:.frozen"
     return PtyPeer([binary, str(REPO / "firmware" / "main.py")],
                    env=dict(os.environ, MICROPYPATH=path), cwd=workdir)  # fmt: skip
 

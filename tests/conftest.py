@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 
 from numbguard.errors import DeviceError
-from numbguard.lab.firmware_runner import find_micropython_nimble
+from numbguard_lab.firmware_runner import find_micropython_nimble
 from tests.realdata import realdata_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="session")
-def repo_root() -> Path:
-    return REPO_ROOT
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +19,7 @@ def nimble_bin() -> str:
     """MicroPython with the real `bluetooth` module on NimBLE (``micropython-nimble``,
     shared/micropython-ble). Without it the tests that need it fail and say where to get it."""
     try:
-        return find_micropython_nimble(REPO_ROOT)
+        return find_micropython_nimble()
     except DeviceError as error:
         pytest.fail(f"{error}; the firmware's and the lab's BLE tests need it", pytrace=False)
 

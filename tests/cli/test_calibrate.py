@@ -35,11 +35,11 @@ from numbguard.calibration.procedure import (
 )
 from numbguard.cli import main
 from numbguard.errors import InputError
-from numbguard.lab.pty_peer import PtyPeer
 from numbguard.pads import PAD_IDS
 from numbguard.protocol.constants import OP_GET_CAL, OP_GET_STATUS
 from numbguard.protocol.frames import StatusClock
 from numbguard.transports import open_transport
+from numbguard_lab.pty_peer import PtyPeer
 from tests.required_tools import require_tool
 
 BENCH = Path(__file__).resolve().parents[1] / "deploy" / "calibration_bench.py"

@@ -9,7 +9,7 @@ import pytest
 import serial
 
 from numbguard.cli import main
-from numbguard.lab.pty_peer import PtyPeer
+from numbguard_lab.pty_peer import PtyPeer
 from tests.required_tools import require_tool
 
 SIM_BOARD = Path(__file__).resolve().parents[1] / "deploy" / "sim_board.py"

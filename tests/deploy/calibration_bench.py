@@ -1,6 +1,6 @@
 """An insole on the calibration bench: the CPython serial insole whose pads read known loads.
 
-The lab's emulator (numbguard.lab.serial_insole) samples a gait trace; on the bench the pads
+The lab's emulator (numbguard_lab.serial_insole) samples a gait trace; on the bench the pads
 read what lies on them instead. The loads come from a JSON file ``{"pad": load_n, ...}``
 that the tester's hand (a test) rewrites; each pad turns its load into ADC counts through
 its *true* constants: the nominal ones of its design (numbguard.calibration.parts) with the
@@ -22,9 +22,10 @@ import numpy as np
 
 from numbguard.calibration.pad import PadCalibration
 from numbguard.calibration.parts import default_pad_calibration
-from numbguard.lab import insole_emulator, serial_insole
 from numbguard.pads import PAD_IDS, pads_from_mask
 from numbguard.protocol.constants import ALL_PADS_MASK
+from numbguard.transports import emulated_insole as insole_emulator
+from numbguard_lab import serial_insole
 
 NOISE_COUNTS = (0, 1, -1, 2, 0, -2, 1, -1)
 

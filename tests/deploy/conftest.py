@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from deploy_sims import SimBoard, board_argv
 
-from numbguard.lab.pty_peer import PtyPeer
+from numbguard_lab.pty_peer import PtyPeer
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from numbguard.lab.pty_peer import PtyPeer
+from numbguard_lab.pty_peer import PtyPeer
 from tests.required_tools import require_tool
 
 HERE = Path(__file__).resolve().parent

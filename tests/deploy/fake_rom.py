@@ -1,6 +1,6 @@
 """An Espressif ROM bootloader that answers only what esptool asks to tell the chip apart.
 
-Run with stdin and stdout on a pty (`numbguard.lab.pty_peer.PtyPeer`) and point esptool at
+Run with stdin and stdout on a pty (`numbguard_lab.pty_peer.PtyPeer`) and point esptool at
 the pty with ``--before no-reset`` (a pty has no DTR/RTS to reset through). It speaks SLIP
 and answers SYNC and GET_SECURITY_INFO as the ROM of a chip with the given image chip id
 would (9 is an ESP32-S3), so esptool's own chip check runs against it. ``--silent`` answers

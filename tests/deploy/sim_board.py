@@ -1,6 +1,6 @@
 """A simulated ESP32 board on a serial line, for `numbguard flash` without a chip.
 
-Run with stdin and stdout on the far end of a pty (`numbguard.lab.pty_peer.PtyPeer`): the host
+Run with stdin and stdout on the far end of a pty (`numbguard_lab.pty_peer.PtyPeer`): the host
 opens the pty with pyserial, as it would a USB serial port. Behind it runs the real MicroPython
 unix port on a pty of its own (its REPL needs a terminal), with a directory as the board's
 filesystem, and this process carries the bytes both ways. The unix port's REPL speaks the raw
@@ -22,6 +22,8 @@ import sys
 import tty
 from pathlib import Path
 
+from numbguard_lab import MICROPYTHON_SIM_DIR
+
 HERE = Path(__file__).resolve().parent
 BOARD_LIB = HERE / "board"  # the board's `machine` module, first on the path
 CHUNK_BYTES = 4096
@@ -41,7 +43,8 @@ def boot(micropython: str, fs: Path, env: dict[str, str]) -> tuple[subprocess.Po
 
 def relay(micropython: str, fs: Path) -> int:
     # The board's path: its filesystem (the unix port puts "" first), its `machine`, frozen.
-    env = dict(os.environ, MICROPYPATH=f"{BOARD_LIB}:.frozen")
+    env = dict(os.environ, MICROPYPATH=f"{BOARD_LIB}:.frozen",
+               NUMBGUARD_SIM_MACHINE=str(MICROPYTHON_SIM_DIR / "machine.py"))  # fmt: skip
     host_in, host_out = sys.stdin.fileno(), sys.stdout.fileno()
     process, board_fd = boot(micropython, fs, env)
     try:

@@ -9,7 +9,7 @@ from serial.tools.list_ports_common import ListPortInfo
 
 from numbguard.deploy.boards import check_port_free, choose_port, find_boards
 from numbguard.errors import DeviceError
-from numbguard.lab.pty_peer import PtyPeer
+from numbguard_lab.pty_peer import PtyPeer
 
 
 def port_info(

@@ -17,7 +17,7 @@ from numbguard.deploy.bundle import default_firmware_dir, load_bundle
 from numbguard.deploy.compile import MAIN_STUB, compile_firmware
 from numbguard.deploy.repl import wake_repl
 from numbguard.errors import DeviceError, InputError
-from numbguard.lab.pty_peer import PtyPeer
+from numbguard_lab.pty_peer import PtyPeer
 
 STAGES = ["port", "repl", "config", "clean", "copy", "verify", "reset", "confirm"]
 

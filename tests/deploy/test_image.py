@@ -13,7 +13,7 @@ from esptool.bin_image import ESP32FirmwareImage, ESP32S3FirmwareImage, ImageSeg
 from numbguard.deploy import FlashOptions, flash, image
 from numbguard.deploy.tools import run_tool, shown
 from numbguard.errors import DeviceError, InputError
-from numbguard.lab.pty_peer import PtyPeer
+from numbguard_lab.pty_peer import PtyPeer
 
 
 def esp_image(path: Path, image_class: type[ESP32FirmwareImage]) -> Path:

@@ -1,5 +1,5 @@
 """Runs firmware modules under the real MicroPython unix port, with the simulated `machine`,
-`time`, `select` and `esp32` from tests/firmware/sim first on the path.
+`time`, `select` and `esp32` from lab/numbguard_lab/micropython first on the path.
 
 The binaries are found (and missing ones skipped or failed) by tests/firmware/conftest.py.
 """
@@ -13,9 +13,11 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from numbguard_lab import MICROPYTHON_SIM_DIR
+
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE_DIR = ROOT / "firmware"
-SIM_DIR = Path(__file__).resolve().parent / "sim"
+SIM_DIR = MICROPYTHON_SIM_DIR
 MICROPYPATH = f"{SIM_DIR}:{FIRMWARE_DIR}:.frozen"
 RUN_TIMEOUT_S = 120
 

@@ -1,7 +1,7 @@
 """The firmware's heap through a session, phase by phase (the budget test and the benchmark).
 
 One insole in a `FirmwareBleLab`, running what `numbguard flash` deploys in a board-sized heap
-(`numbguard.lab.board_image`), while the lab's central pairs, subscribes and takes the stream
+(`numbguard_lab.board_image`), while the lab's central pairs, subscribes and takes the stream
 at MTU 23 (one six-pad set per frame: the most frames, the most notifications), the ring fills
 with history, a RESEND asks for a burst of it and GET_STATUS for the five status pages. After
 each phase the heap watch's report is read.
@@ -16,10 +16,10 @@ from typing import Final
 
 from fw_radio import Central, connect, data_seqs, until
 
-from numbguard.lab.ble_lab import INSOLE_IDS, FirmwareBleLab
-from numbguard.lab.board_image import WATCH_MS, BoardImage, HeapReport, read_heap
-from numbguard.lab.firmware_runner import InsoleSpec
 from numbguard.protocol import Reply
+from numbguard_lab.ble_lab import INSOLE_IDS, FirmwareBleLab
+from numbguard_lab.board_image import WATCH_MS, BoardImage, HeapReport, read_heap
+from numbguard_lab.firmware_runner import InsoleSpec
 
 CLOCK_SCALE: Final = 5
 RING_FULL_S: Final = 33.0  # device seconds of sampling: past the ring's 31 s at 100 Hz

@@ -27,7 +27,6 @@ from bumble.device import Connection, Peer
 from bumble.gatt_client import CharacteristicProxy
 from bumble.hci import Address
 
-from numbguard.lab.ble_lab import FirmwareBleLab
 from numbguard.pads import Foot
 from numbguard.protocol import (
     DataFrame,
@@ -48,6 +47,7 @@ from numbguard.protocol.constants import (
     STATUS_UUID,
 )
 from numbguard.protocol.frames import Control, StatusCounters, StatusFrame
+from numbguard_lab.ble_lab import FirmwareBleLab
 
 WAIT_S: Final = 30.0  # the longest wait for anything: a loaded 2-core machine is slow
 _POLL_S: Final = 0.02

@@ -2,7 +2,8 @@
 # MicroPython unix port, one JSON object per line:
 #   {"name": ..., "kind": "data"|"status"|"reply", "fields": {...}, "hex": "..."}
 # Field names are those of docs/protocol.md. Run:
-#   MICROPYPATH=tests/firmware/sim:firmware:.frozen micropython tests/firmware/golden_vectors_mpy.py
+#   MICROPYPATH=lab/numbguard_lab/micropython:firmware:.frozen \
+#       micropython tests/firmware/golden_vectors_mpy.py
 #
 # The set (fixed; add to the end, never change an entry):
 # - data: six pads at MTU 23 (one set); a full MTU-247 frame (25 six-pad sets, 0 and 4095

@@ -41,9 +41,6 @@ from fw_radio import (
     until,
 )
 
-from numbguard.lab.ble_lab import INSOLE_IDS, FirmwareBleLab
-from numbguard.lab.firmware_runner import InsoleSpec
-from numbguard.lab.radio_link import is_notification
 from numbguard.protocol import (
     DataFrame,
     Reply,
@@ -64,6 +61,9 @@ from numbguard.protocol.constants import (
     SERVICE_UUID,
     STATUS_UUID,
 )
+from numbguard_lab.ble_lab import INSOLE_IDS, FirmwareBleLab
+from numbguard_lab.firmware_runner import InsoleSpec
+from numbguard_lab.radio_link import is_notification
 
 SERVICE_UUID_LE: Final = bytes.fromhex(SERVICE_UUID.replace("-", ""))[::-1]
 ATT_SECURITY_ERRORS: Final = {0x05, 0x0F}  # insufficient authentication / encryption

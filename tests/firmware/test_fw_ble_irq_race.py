@@ -20,8 +20,8 @@ from typing import Final
 
 from fw_harness import MICROPYPATH
 
-from numbguard.lab.insole_radio import InsoleRadio
-from numbguard.lab.radio_link import RadioLink
+from numbguard_lab.insole_radio import InsoleRadio
+from numbguard_lab.radio_link import RadioLink
 
 UNIQUE_ID_HEX: Final = "240ac4a1b2c3"  # the simulated machine's default
 RUN_TIMEOUT_S: Final = 60.0

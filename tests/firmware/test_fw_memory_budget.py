@@ -19,9 +19,10 @@ from typing import Final
 import pytest
 from fw_memory import PHASES, RESEND_FRAMES, run_heap_phases
 
+from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.errors import DeviceError, InputError
-from numbguard.lab.board_image import build_board_image, frozen_micropython
-from numbguard.lab.firmware_runner import FIRMWARE_DIR, SIM_DIR, find_micropython_nimble
+from numbguard_lab.board_image import build_board_image, frozen_micropython
+from numbguard_lab.firmware_runner import find_micropython_nimble
 from tests.required_tools import require_tool
 
 BUDGET_BYTES: Final = 64 * 1024
@@ -29,11 +30,11 @@ CACHE_DIR: Final = Path.home() / ".cache" / "numbguard"
 
 
 @pytest.fixture(scope="session")
-def frozen_nimble32(repo_root: Path) -> str:
+def frozen_nimble32() -> str:
     require_tool("gcc", "building MicroPython with the firmware frozen in")
     try:
-        nimble32 = find_micropython_nimble(repo_root, bits=32)
-        return frozen_micropython(repo_root, repo_root / FIRMWARE_DIR, SIM_DIR, nimble32,
+        nimble32 = find_micropython_nimble(bits=32)
+        return frozen_micropython(default_firmware_dir(), nimble32,
                                   CACHE_DIR)  # fmt: skip
     except (DeviceError, InputError) as error:  # one line saying why, not a traceback
         pytest.fail(f"{error} (the heap budget test builds it; apt-get install gcc-multilib)",
@@ -41,10 +42,10 @@ def frozen_nimble32(repo_root: Path) -> str:
 
 
 def test_the_frozen_firmware_runs_a_whole_session_in_64_kib(
-    frozen_nimble32: str, repo_root: Path, tmp_path: Path
+    frozen_nimble32: str, tmp_path: Path
 ) -> None:
     board = build_board_image(
-        repo_root, repo_root / FIRMWARE_DIR, SIM_DIR, tmp_path, frozen_nimble32,
+        default_firmware_dir(), tmp_path, frozen_nimble32,
         load="frozen", budget_bytes=BUDGET_BYTES,
     )  # fmt: skip
     run = asyncio.run(run_heap_phases(tmp_path / "lab", frozen_nimble32, board))

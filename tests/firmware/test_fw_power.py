@@ -28,10 +28,10 @@ from fw_radio import Central, SerialWatch, connect, data_seqs, until
 from fw_reference import check_crc, cobs_decode, cobs_encode, control_frame, decode_data
 
 from numbguard.calibration import esp32_adc
-from numbguard.lab.ble_lab import INSOLE_IDS, FirmwareBleLab
-from numbguard.lab.firmware_runner import InsoleSpec
 from numbguard.protocol import Reply, StatusFrame, StatusIdentity
 from numbguard.protocol.constants import OP_RESEND
+from numbguard_lab.ble_lab import INSOLE_IDS, FirmwareBleLab
+from numbguard_lab.firmware_runner import InsoleSpec
 
 STREAMING, SAMPLING, IDLE, SLEEP = "streaming", "sampling", "idle", "sleep"
 FLAG_STREAMING, FLAG_CONNECTED, FLAG_IDLE, FLAG_WOKE = 1, 2, 8, 16

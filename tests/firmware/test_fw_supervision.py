@@ -5,8 +5,8 @@ simulated clock four times faster, and a fault put into one task from outside th
 (the task's own step replaced by one that raises, or by one that never returns). A task that
 raises resets the chip at once with its reason on flash; a task that stops making progress
 stops the watchdog's feeding, and the simulated WDT resets the chip when its timeout passes
-(`tests/firmware/sim/machine.py`). The next boot, on the same flash, reports why in status
-page 3, decoded by the host's codec.
+(`lab/numbguard_lab/micropython/machine.py`). The next boot, on the same flash, reports why in
+status page 3, decoded by the host's codec.
 """
 
 from __future__ import annotations

@@ -12,9 +12,6 @@ from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 from bumble.core import TimeoutError as BumbleTimeoutError
 
-from numbguard.lab.bumble_backend import VirtualRadio
-from numbguard.lab.insole_emulator import InsoleEmulator
-from numbguard.lab.virtual_insole_ble import VirtualInsoleBle, advertising_data
 from numbguard.protocol.codec import decode_frame, encode_frame
 from numbguard.protocol.constants import (
     CONTROL_UUID,
@@ -27,6 +24,9 @@ from numbguard.protocol.constants import (
 from numbguard.protocol.control import make_control
 from numbguard.protocol.frames import Reply, StatusFrame
 from numbguard.transports.ble import acquire_mtu
+from numbguard.transports.emulated_insole import InsoleEmulator
+from numbguard_lab.bumble_backend import VirtualRadio
+from numbguard_lab.virtual_insole_ble import VirtualInsoleBle, advertising_data
 
 FIRMWARE_REVISION_UUID = "00002a26-0000-1000-8000-00805f9b34fb"
 BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
@@ -133,7 +133,7 @@ async def test_connecting_to_a_silent_address_fails_instead_of_hanging() -> None
 
 
 def test_the_backend_needs_its_radio() -> None:
-    from numbguard.lab.bumble_backend import BumbleBleakClient
+    from numbguard_lab.bumble_backend import BumbleBleakClient
 
     with pytest.raises(BleakError, match="bumble_radio"):
         BleakClient("C0:00:00:00:00:01", backend=BumbleBleakClient)

@@ -6,8 +6,6 @@ import dataclasses
 
 import numpy as np
 
-from numbguard.lab.checks import altered, missing_or_doubled
-from numbguard.lab.insole_emulator import InsoleEmulator, sample_set
 from numbguard.protocol.codec import decode_frame, encode_frame
 from numbguard.protocol.constants import (
     OP_GET_STATUS,
@@ -29,6 +27,8 @@ from numbguard.protocol.frames import (
     StatusClock,
     StatusIdentity,
 )
+from numbguard.transports.emulated_insole import InsoleEmulator, sample_set
+from numbguard_lab.checks import altered, missing_or_doubled
 
 
 def _frames(raw: list[bytes]) -> list[Frame]:

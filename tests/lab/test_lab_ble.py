@@ -19,17 +19,17 @@ import pytest
 
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.types import Alert
+from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.errors import InputError
-from numbguard.lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
-from numbguard.lab.firmware_runner import find_repo_root
-from numbguard.lab.radio_link import RadioFaults
-from numbguard.lab.traces import PadTrace, scenario_traces
 from numbguard.pads import Foot
 from numbguard.protocol.codec import decode_frame
 from numbguard.protocol.frames import DataFrame
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.recording.reader import FrameRecord, RecordingReader
 from numbguard.session.runner import SessionRunner
+from numbguard_lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
+from numbguard_lab.radio_link import RadioFaults
+from numbguard_lab.traces import PadTrace, scenario_traces
 
 # Insole seconds; the onset is at 0.375 of the run.
 TIGHT_LACING_S = 300.0  # the whole-system run: five minutes
@@ -106,7 +106,7 @@ def _assert_whole_and_same_alerts(
         head = taken - len(samples)
         assert head == 0
         spec = next(s for s in run.lab.specs if s.foot == foot)
-        read = trace.read_by(spec.adc(), find_repo_root(), head, taken)  # through its chip
+        read = trace.read_by(spec.adc(), default_firmware_dir(), head, taken)  # through its chip
         np.testing.assert_array_equal(samples, read)
         spans[foot] = head, taken
         assert run.runner.tracks[foot].stream.missing() == 0

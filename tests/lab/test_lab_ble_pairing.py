@@ -27,10 +27,6 @@ from bumble.keys import MemoryKeyStore
 from numbguard.cli.forget import forget_insoles
 from numbguard.cli.pair import pair_insoles
 from numbguard.errors import DeviceError
-from numbguard.lab.ble_lab import INSOLE_IDS, FirmwareBleLab
-from numbguard.lab.bumble_backend import central_pairing_config
-from numbguard.lab.firmware_runner import InsoleSpec
-from numbguard.lab.radio_link import is_notification
 from numbguard.protocol import encode_frame, make_control
 from numbguard.protocol.constants import (
     CONTROL_UUID,
@@ -44,6 +40,10 @@ from numbguard.protocol.constants import (
 from numbguard.protocol.frames import DataFrame, StatusIdentity
 from numbguard.transports.ble import BleTransport
 from numbguard.transports.pairing import PairingRegistry
+from numbguard_lab.ble_lab import INSOLE_IDS, FirmwareBleLab
+from numbguard_lab.bumble_backend import central_pairing_config
+from numbguard_lab.firmware_runner import InsoleSpec
+from numbguard_lab.radio_link import is_notification
 
 # ATT errors NimBLE answers for an encrypted characteristic on a plain link.
 ATT_SECURITY_ERRORS = {0x05, 0x0F}  # insufficient authentication, insufficient encryption

@@ -21,9 +21,7 @@ from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.types import Alert
 from numbguard.calibration import esp32_adc
-from numbguard.lab.firmware_runner import FirmwareProcess, LineFaults, SerialLine, find_repo_root
-from numbguard.lab.serial_lab import INSOLE_IDS, LabRun, lab_spec, run_serial_lab
-from numbguard.lab.traces import PadTrace, file_traces, scenario_traces
+from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.pads import Foot
 from numbguard.protocol.codec import decode_frame
 from numbguard.protocol.constants import T_FIRST_MODULO
@@ -32,6 +30,9 @@ from numbguard.protocol.frames import DataFrame
 from numbguard.recording import Channel, RecordingReader, RecordingWriter
 from numbguard.recording.reader import FrameRecord, JsonRecord
 from numbguard.session.runner import SessionRunner
+from numbguard_lab.firmware_runner import FirmwareProcess, LineFaults, SerialLine
+from numbguard_lab.serial_lab import INSOLE_IDS, LabRun, lab_spec, run_serial_lab
+from numbguard_lab.traces import PadTrace, file_traces, scenario_traces
 
 CLOCK_SCALE = 10
 RATE_HZ = 100
@@ -152,7 +153,7 @@ async def test_five_minute_tight_lacing_run_with_garbage_on_the_lines(
         assert [f.seq for f in frames] == list(range(len(frames)))
         values = np.concatenate([f.samples for f in frames])
         # as the pads read the trace through the simulated chip (esp32_adc): noise included
-        read = trace.read_by(firmware.spec.adc(), firmware.repo_root, 0, taken)
+        read = trace.read_by(firmware.spec.adc(), firmware.firmware_dir, 0, taken)
         assert np.array_equal(values, read)
         # The whole run was sampled, less the slots skipped by late samples (up to ~9% at x10
         # on a busy machine, docs/performance.md ## Lab).
@@ -241,7 +242,7 @@ async def test_a_watchdog_reset_mid_run_is_noticed_and_recorded_as_a_gap(
     values = np.concatenate([f.samples for f in frames])
     trace = traces["left"]
     start = firmware.start_row
-    read = trace.read_by(firmware.spec.adc(), firmware.repo_root, start, start + taken)
+    read = trace.read_by(firmware.spec.adc(), firmware.firmware_dir, start, start + taken)
     assert np.array_equal(values, read)
     assert firmware.start_row >= reset_at_s * RATE_HZ
 
@@ -302,7 +303,7 @@ def test_numbguard_run_streams_both_lab_insoles_and_records_them(
     for foot, trace in traces.items():
         counts = replayed[foot].counts[: RATE_HZ // 2]
         assert len(replayed[foot].counts) > 300
-        read = trace.read_by(esp32_adc.Part(esp32_adc.DEFAULT_PART), find_repo_root())
+        read = trace.read_by(esp32_adc.Part(esp32_adc.DEFAULT_PART), default_firmware_dir())
         errors = [
             np.abs(counts - read[k : k + len(counts)]).max()
             for k in range(len(read) - len(counts))

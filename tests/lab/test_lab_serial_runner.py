@@ -10,21 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.errors import DeviceError, InputError
-from numbguard.lab.firmware_runner import (
-    FIRMWARE_DIR,
-    SIM_DIR,
-    FirmwareProcess,
-    InsoleSpec,
-    SerialLine,
-    find_repo_root,
-)
-from numbguard.lab.traces import PadTrace, file_traces, pad_gpio, scenario_traces
 from numbguard.protocol.decoder import SerialFrameDecoder
 from numbguard.protocol.frames import DataFrame, StatusIdentity
 from numbguard.simulate.files import write_session
+from numbguard_lab import MICROPYTHON_SIM_DIR
+from numbguard_lab.firmware_runner import FirmwareProcess, InsoleSpec, SerialLine
+from numbguard_lab.traces import PadTrace, file_traces, pad_gpio, scenario_traces
 
-REPO = find_repo_root()
+FIRMWARE_DIR = default_firmware_dir()
 CLOCK_PROBE = """
 import time, utime, select, uselect
 print(time.ticks_us is utime.ticks_us, select.poll is uselect.poll)
@@ -45,7 +40,7 @@ asyncio.run(main())
 
 
 def run_micropython(micropython: str, code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    path = f"{REPO / SIM_DIR}:{REPO / FIRMWARE_DIR}:.frozen"
+    path = f"{MICROPYTHON_SIM_DIR}:{FIRMWARE_DIR}:.frozen"
     return subprocess.run(
         [micropython, "-c", code], env=dict(os.environ, MICROPYPATH=path, **env),
         capture_output=True, text=True, timeout=20, check=False,
@@ -90,9 +85,9 @@ def test_a_trace_holds_the_counts_of_its_kpa_in_wire_order(tmp_path: Path) -> No
     assert trace.pad_mask == 0b111110
     shuffled = PadTrace.from_kpa("right", 50, trace.pads[::-1], trace.pressure_kpa[:, ::-1])
     assert np.array_equal(shuffled.counts, trace.counts)
-    path = trace.write_adc_file(tmp_path / "trace.bin", REPO)
+    path = trace.write_adc_file(tmp_path / "trace.bin", FIRMWARE_DIR)
     header, rows = path.read_bytes().split(b"\n", 1)
-    gpio = pad_gpio(REPO)
+    gpio = pad_gpio(FIRMWARE_DIR)
     assert header.decode() == ",".join(str(gpio[pad]) for pad in trace.pads)
     assert np.array_equal(np.frombuffer(rows, "<u2").reshape(1500, 5), trace.counts)
 
@@ -119,9 +114,7 @@ def test_specs_out_of_range_are_refused() -> None:
         InsoleSpec("left", 1, clock_offset_us=-5)
 
 
-def test_no_checkout_or_no_binary_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"firmware/main\.py"):
-        find_repo_root(tmp_path)
+def test_no_binary_is_a_clear_error(tmp_path: Path) -> None:
     firmware = FirmwareProcess(
         InsoleSpec("left", 7), tmp_path / "flash", micropython=str(tmp_path / "micropython")
     )

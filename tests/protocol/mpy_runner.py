@@ -9,11 +9,12 @@ import os
 import subprocess
 from pathlib import Path
 
+from numbguard_lab import MICROPYTHON_SIM_DIR
 from tests.required_tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE_DIR = ROOT / "firmware"
-MICROPYPATH = f"{ROOT / 'tests' / 'firmware' / 'sim'}:{FIRMWARE_DIR}:.frozen"
+MICROPYPATH = f"{MICROPYTHON_SIM_DIR}:{FIRMWARE_DIR}:.frozen"
 TIMEOUT_S = 60
 
 

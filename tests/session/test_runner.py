@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numbguard.lab.insole_emulator import InsoleEmulator
 from numbguard.protocol.codec import decode_frame, encode_frame
 from numbguard.protocol.constants import (
     FIRMWARE_TASKS,
@@ -27,6 +26,7 @@ from numbguard.session.clock import token_from_host_time
 from numbguard.session.replay import recording_chunks, replay_recording
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent, InsoleIdentity
+from numbguard.transports.emulated_insole import InsoleEmulator
 
 STEP_S = 0.05
 

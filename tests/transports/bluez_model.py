@@ -49,8 +49,8 @@ from dbus_fast.annotations import (
 from dbus_fast.constants import PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
 
-from numbguard.lab.insole_emulator import InsoleEmulator
 from numbguard.protocol.constants import CONTROL_UUID, DATA_UUID, SERVICE_UUID, STATUS_UUID
+from numbguard.transports.emulated_insole import InsoleEmulator
 
 DBusStrings = Annotated[list[str], DBusSignature("as")]
 DBusFdAndMtu = Annotated[list[Any], DBusSignature("hq")]

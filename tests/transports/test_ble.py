@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 from numbguard.errors import DeviceError, InputError
-from numbguard.lab.bumble_backend import VirtualRadio
-from numbguard.lab.checks import altered, missing_or_doubled
-from numbguard.lab.insole_emulator import InsoleEmulator
-from numbguard.lab.virtual_insole_ble import LinkFaults, VirtualInsoleBle
 from numbguard.protocol.constants import OP_GET_CAL, OP_IDENTIFY, OP_SET_CAL, OP_STOP, OP_TIME_SYNC
 from numbguard.protocol.frames import DataFrame, Reply
 from numbguard.transports import open_transport
 from numbguard.transports.base import FrameEvent
 from numbguard.transports.ble import BleTransport, Candidate
+from numbguard.transports.emulated_insole import InsoleEmulator
 from numbguard.transports.pairing import PairedInsole, PairingRegistry
+from numbguard_lab.bumble_backend import VirtualRadio
+from numbguard_lab.checks import altered, missing_or_doubled
+from numbguard_lab.virtual_insole_ble import LinkFaults, VirtualInsoleBle
 
 LEFT_ID = 0x1A2B3C4D  # advertises as NGL-3C4D
 RIGHT_ID = 0x5E6F7081  # advertises as NGR-7081
@@ -362,7 +362,7 @@ def test_bad_ble_urls_say_what_was_expected(url: str) -> None:
 def test_the_host_transports_never_import_the_lab_or_bumble() -> None:
     code = (
         "import sys, numbguard.transports.ble, numbguard.transports.serial, numbguard.transports;"
-        "bad = sorted(m for m in sys.modules if m.startswith(('bumble', 'numbguard.lab')));"
+        "bad = sorted(m for m in sys.modules if m.startswith(('bumble', 'numbguard_lab')));"
         "assert not bad, bad"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -25,7 +25,6 @@ from bluez_model import (
 )
 
 from numbguard.errors import DeviceError
-from numbguard.lab.insole_emulator import InsoleEmulator
 from numbguard.protocol.constants import (
     CONTROL_UUID,
     HEADER_BYTES,
@@ -36,6 +35,7 @@ from numbguard.protocol.frames import DataFrame
 from numbguard.transports import open_transport
 from numbguard.transports.ble import BleTransport
 from numbguard.transports.ble_errors import NOT_BONDED_HINT
+from numbguard.transports.emulated_insole import InsoleEmulator
 from numbguard.transports.pairing import PairedInsole, PairingRegistry
 
 INSOLE_ID = 0x1AB0B1E0  # the model's default device: 24:0A:1A:B0:B1:E0, NGL-B1E0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from numbguard.lab.bumble_backend import VirtualRadio
-from numbguard.lab.insole_emulator import InsoleEmulator
-from numbguard.lab.virtual_insole_ble import VirtualInsoleBle
+from numbguard.transports.emulated_insole import InsoleEmulator
 from numbguard.transports.pairing import PairedInsole, PairingRegistry
 from numbguard.transports.scan import scan_insoles
+from numbguard_lab.bumble_backend import VirtualRadio
+from numbguard_lab.virtual_insole_ble import VirtualInsoleBle
 
 
 async def test_scan_lists_both_insoles_with_foot_and_paired_state(tmp_path: Path) -> None:

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from numbguard.errors import DeviceError, InputError
-from numbguard.lab.checks import altered, missing_or_doubled
-from numbguard.lab.pty_peer import LineNoise, PtyPeer, emulator_argv
 from numbguard.protocol.constants import OP_GET_STATUS, OP_IDENTIFY, OP_TIME_SYNC, RESULT_OK
 from numbguard.protocol.frames import DataFrame, Reply, StatusIdentity
 from numbguard.transports import open_transport
 from numbguard.transports.base import FrameEvent
 from numbguard.transports.serial import SerialTransport
+from numbguard_lab import MICROPYTHON_SIM_DIR
+from numbguard_lab.checks import altered, missing_or_doubled
+from numbguard_lab.pty_peer import LineNoise, PtyPeer, emulator_argv
 from tests.required_tools import require_tool
 
 INSOLE_ID = 0x5EED0042
@@ -151,7 +152,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _firmware_peer(workdir: Path, noise: LineNoise | None = None) -> PtyPeer:
     binary = require_tool("micropython", "the firmware end to end over serial")
-    micropypath = f"{REPO / 'tests' / 'firmware' / 'sim'}:{REPO / 'firmware'}:.frozen"
+    micropypath = f"{MICROPYTHON_SIM_DIR}:{REPO / 'firmware'}:.frozen"
     return PtyPeer(
         [binary, str(REPO / "firmware" / "main.py")],
         env=dict(os.environ, MICROPYPATH=micropypath), cwd=str(workdir), noise=noise,

@@ -3,7 +3,8 @@
 Everything that depends on what a pad pin reads on a real chip takes it from here: the host's
 trusted range (`model.ADC_FLOOR_COUNTS`, `model.ADC_CEILING_COUNTS`), the firmware's self-check
 thresholds (generated into ``firmware/adclimits.py`` by ``hardware/gen_adclimits.py``), and the
-simulated chip of ``tests/firmware/sim/machine.py``, which imports this file under MicroPython.
+simulated chip of ``lab/numbguard_lab/micropython/machine.py``, which imports this file under
+MicroPython.
 So it is written in the subset both share: integers only, no import, every intermediate below
 2**30 (a small int on a 32-bit port: the simulated read allocates nothing).
 
@@ -34,7 +35,7 @@ The simulated chip (`Part`, `read_uv`): the pin voltage becomes a raw code throu
 how a calibrated part ends up reading up to ~2.5 % off: the datasheet's 60 mV at 2450 mV), plus
 a few codes of noise, clipped to 0-4095; the code is then converted as IDF does with the eFuse
 Vref. The noise is deterministic (a hash of the seed, the pin and the read), so the host can
-compute exactly what the firmware read (`numbguard.lab.traces`).
+compute exactly what the firmware read (`numbguard_lab.traces`).
 """
 
 RAIL_MV = 3300  # the pads' supply: the counts on the wire are fractions of it

@@ -65,15 +65,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_lab(args: argparse.Namespace) -> int:
     """Both insoles' firmware on the virtual radio, through the BLE transport."""
-    # Imported here: the lab needs bumble and a source checkout, the plain demo neither.
+    # Imported here, and only here: the lab is a package of its own (lab/ in the source
+    # checkout) that the product never needs; tests/test_layers.py allows this one import.
     try:
-        from numbguard.lab.ble_lab import FirmwareBleLab, LabBleTransport, lab_specs
-        from numbguard.lab.radio_link import RadioFaults
-        from numbguard.lab.traces import scenario_traces
+        from numbguard_lab.ble_lab import FirmwareBleLab, LabBleTransport, lab_specs
+        from numbguard_lab.radio_link import RadioFaults
+        from numbguard_lab.traces import scenario_traces
     except ImportError as error:
         raise DeviceError(
-            f"numbguard demo --lab needs the lab's packages ({error.name} is missing): "
-            "pip install -e '.[test]' in a source checkout"
+            f"numbguard demo --lab needs the lab package ({error.name} is missing): "
+            "in a source checkout, pip install -e ./lab"
         ) from error
 
     duration_s = args.duration_s or 120.0

@@ -16,7 +16,7 @@
   until page 0 says whether it restarted, and the frames missed meanwhile are asked for with
   RESEND (see `link.InsoleLink`). Time sync runs on connecting and then periodically.
 
-Tests inject a virtual radio with ``backend=`` (see `numbguard.lab.bumble_backend`); the host
+Tests inject a virtual radio with ``backend=`` (see `numbguard_lab.bumble_backend`); the host
 itself never imports the lab.
 """
 

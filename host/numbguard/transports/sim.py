@@ -27,12 +27,12 @@ import numpy as np
 from numbguard.analysis.types import PressureChunk
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.errors import DeviceError, InputError
-from numbguard.lab.insole_emulator import InsoleEmulator
 from numbguard.pads import FOOT_IDS, Foot, mask_from_pads, pads_from_mask
 from numbguard.protocol.codec import decode_frame
 from numbguard.protocol.decoder import Decoded
 from numbguard.simulate import SCENARIO_NAMES, SessionSimulator, build_scenario
 from numbguard.transports.base import InsoleIdentity, Transport
+from numbguard.transports.emulated_insole import InsoleEmulator
 from numbguard.transports.link import InsoleLink
 
 TICK_S: Final = 0.05  # virtual time between polls of the emulated insoles

@@ -53,6 +53,7 @@ from numbguard.deploy.compile import (
     stage_frozen,
 )
 from numbguard.errors import DeviceError
+from numbguard_lab import MICROPYTHON_SIM_DIR
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,12 @@ SIM_MODULES: Final = ("esp32_adc", "machine", "time", "select", "esp32")
 `numbguard.calibration`, so the host's model and the simulated chip are one file)."""
 
 
-def _sim_sources(repo_root: Path, sim_dir: Path) -> dict[str, Path]:
+def _sim_sources() -> dict[str, Path]:
     return {name: Path(esp32_adc.__file__) if name == "esp32_adc"
-            else repo_root / sim_dir / f"{name}.py" for name in SIM_MODULES}  # fmt: skip
+            else MICROPYTHON_SIM_DIR / f"{name}.py" for name in SIM_MODULES}  # fmt: skip
 
 _BOOT = """\
-# The board's boot for the lab (numbguard.lab.board_image): the firmware's files, then a heap
+# The board's boot for the lab (numbguard_lab.board_image): the firmware's files, then a heap
 # watch beside its tasks.
 import gc, sys
 gc.collect()
@@ -152,7 +153,7 @@ class BoardImage:
 
 
 def build_board_image(
-    repo_root: Path, firmware_dir: Path, sim_dir: Path, work_dir: Path, micropython: str,
+    firmware_dir: Path, work_dir: Path, micropython: str,
     *, load: BoardLoad, budget_bytes: int,
 ) -> BoardImage:  # fmt: skip
     """Compile the firmware and the simulated modules into `work_dir`, write the boot script,
@@ -160,7 +161,7 @@ def build_board_image(
     mpy_dir = work_dir / "board-files"
     compile_firmware({p.name: p for p in sorted(firmware_dir.glob("*.py"))}, mpy_dir)
     (mpy_dir / "main.py").unlink()  # the board's stub: the boot script imports the module
-    for name, source in _sim_sources(repo_root, sim_dir).items():
+    for name, source in _sim_sources().items():
         compile_module(source, mpy_dir / f"{name}.mpy")
     image = work_dir / IMAGE_FILE
     if load == "rom":
@@ -205,7 +206,7 @@ BUILD_TIMEOUT_S: Final = 900.0
 
 
 def frozen_micropython(
-    repo_root: Path, firmware_dir: Path, sim_dir: Path, nimble32: str, cache_dir: Path
+    firmware_dir: Path, nimble32: str, cache_dir: Path
 ) -> str:
     """``micropython-nimble32`` with the firmware frozen in, as `numbguard flash
     --stage-frozen` stages it, and the simulated modules with it (they are the board's
@@ -217,7 +218,7 @@ def frozen_micropython(
         raise DeviceError(f"no build.sh beside {nimble32}: cannot build a frozen firmware")
     sources = {p.name: p for p in sorted(firmware_dir.glob("*.py"))}
     digest = hashlib.sha256(build_script.read_bytes())
-    for path in [*sources.values(), *_sim_sources(repo_root, sim_dir).values()]:
+    for path in [*sources.values(), *_sim_sources().values()]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     out = cache_dir / f"micropython-frozen-{digest.hexdigest()[:16]}"
     binary = out / "micropython-nimble32"
@@ -225,7 +226,7 @@ def frozen_micropython(
         return str(binary)
     with tempfile.TemporaryDirectory() as staging:
         modules = stage_frozen(sources, Path(staging)).parent / FROZEN_MODULES_DIR
-        for name, source in _sim_sources(repo_root, sim_dir).items():
+        for name, source in _sim_sources().items():
             shutil.copy(source, modules / f"{name}.py")
         log.info("building MicroPython with the firmware frozen in (about two minutes)")
         try:

@@ -47,8 +47,8 @@ from bumble.keys import MemoryKeyStore
 from bumble.pairing import PairingConfig
 from bumble.transport.common import AsyncPipeSink
 
-from numbguard.lab.radio_link import RadioLink, RadioTiming, TimedController
 from numbguard.transports.ble import BleakBackend
+from numbguard_lab.radio_link import RadioLink, RadioTiming, TimedController
 
 # The MTU the central asks for right after connecting, as BlueZ does on its own.
 DEFAULT_CENTRAL_MTU = 247

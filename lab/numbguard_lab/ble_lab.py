@@ -33,12 +33,6 @@ from typing import Any, Final
 
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.errors import DeviceError
-from numbguard.lab.board_image import BoardImage
-from numbguard.lab.bumble_backend import DEFAULT_CENTRAL_MTU, VirtualRadio
-from numbguard.lab.firmware_runner import FirmwareProcess, InsoleSpec, find_micropython_nimble
-from numbguard.lab.insole_radio import InsoleRadio
-from numbguard.lab.radio_link import RadioFaults, RadioTiming
-from numbguard.lab.traces import PadTrace
 from numbguard.pads import Foot
 from numbguard.protocol.constants import OP_STOP
 from numbguard.protocol.frames import DataFrame
@@ -46,6 +40,12 @@ from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent
 from numbguard.transports.ble import BleakBackend, BleTransport
 from numbguard.transports.pairing import PairingRegistry
+from numbguard_lab.board_image import BoardImage
+from numbguard_lab.bumble_backend import DEFAULT_CENTRAL_MTU, VirtualRadio
+from numbguard_lab.firmware_runner import FirmwareProcess, InsoleSpec, find_micropython_nimble
+from numbguard_lab.insole_radio import InsoleRadio
+from numbguard_lab.radio_link import RadioFaults, RadioTiming
+from numbguard_lab.traces import PadTrace
 
 READY_TIMEOUT_S: Final = 20.0
 INSOLE_IDS: Final[dict[Foot, int]] = {"left": 0x1AB0B1E0, "right": 0x2AB0B1E0}
@@ -87,7 +87,7 @@ class FirmwareBleLab:
         board: BoardImage | None = None,
     ) -> None:
         """`board`: each insole runs what `numbguard flash` deploys in a board-sized heap
-        (`numbguard.lab.board_image`) instead of `firmware/main.py` from source."""
+        (`numbguard_lab.board_image`) instead of `firmware/main.py` from source."""
         self.workdir = workdir
         self.specs = specs
         self.faults = dict(faults or {})

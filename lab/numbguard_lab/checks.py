@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from numbguard.lab.insole_emulator import sample_set
 from numbguard.protocol.frames import DataFrame
+from numbguard.transports.emulated_insole import sample_set
 
 
 def missing_or_doubled(frames: Iterable[DataFrame]) -> tuple[list[int], list[int]]:

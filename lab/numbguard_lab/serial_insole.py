@@ -1,6 +1,6 @@
 """An insole on a serial line: the CPython emulator speaking COBS frames on stdin/stdout.
 
-Run as ``python -m numbguard.lab.serial_insole --foot left --insole-id 0x1234ABCD`` with stdin
+Run as ``python -m numbguard_lab.serial_insole --foot left --insole-id 0x1234ABCD`` with stdin
 and stdout on one end of a pty (see `pty_peer`); the host opens the other end with pyserial,
 as it would a USB serial port.
 """
@@ -14,10 +14,10 @@ import sys
 import time
 from typing import Final
 
-from numbguard.lab.insole_emulator import InsoleEmulator
 from numbguard.protocol.cobs import DELIMITER, encode_serial
 from numbguard.protocol.constants import MAX_FRAME_BYTES, RATE_DEFAULT_HZ
 from numbguard.protocol.decoder import SerialFrameDecoder
+from numbguard.transports.emulated_insole import InsoleEmulator
 
 TICK_S: Final = 0.005
 

@@ -23,7 +23,7 @@ from typing import Any, Final
 from bumble import hci
 from bumble.transport import open_transport
 
-from numbguard.lab.radio_link import RadioCounters, RadioFaults, RadioLink, TimedController
+from numbguard_lab.radio_link import RadioCounters, RadioFaults, RadioLink, TimedController
 
 logger = logging.getLogger(__name__)
 

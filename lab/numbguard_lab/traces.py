@@ -34,7 +34,7 @@ from numbguard.protocol.constants import RATE_MAX_HZ, RATE_MIN_HZ
 from numbguard.session.sources import session_chunks
 from numbguard.simulate import SessionSimulator, build_scenario
 
-PINOUT_FILE = Path("firmware") / "pinout.py"
+PINOUT_FILE = "pinout.py"
 
 
 @dataclass(frozen=True)
@@ -83,12 +83,12 @@ class PadTrace:
         return PressureChunk(self.foot, t_s, pressure, float(self.rate_hz))
 
     def read_by(
-        self, part: esp32_adc.Part, repo_root: Path, first: int = 0, stop: int | None = None
+        self, part: esp32_adc.Part, firmware_dir: Path, first: int = 0, stop: int | None = None
     ) -> IntArray:
         """Rows first..stop as the firmware reads them through `part` (oversampling 1): the
         exact counts it sends, noise included."""
         stop = len(self.counts) if stop is None else stop
-        gpio = pad_gpio(repo_root)
+        gpio = pad_gpio(firmware_dir)
         rows = self.counts[first:stop]
         out = np.empty(rows.shape, dtype=np.int64)
         for column, pad in enumerate(self.pads):
@@ -99,18 +99,18 @@ class PadTrace:
             ]
         return out
 
-    def write_adc_file(self, path: Path, repo_root: Path) -> Path:
+    def write_adc_file(self, path: Path, firmware_dir: Path) -> Path:
         """The binary ADC file for the simulated `machine` (see the module's docstring)."""
-        gpio = pad_gpio(repo_root)
+        gpio = pad_gpio(firmware_dir)
         header = ",".join(str(gpio[pad]) for pad in self.pads) + "\n"
         rows = np.ascontiguousarray(self.counts, dtype="<u2")
         path.write_bytes(header.encode() + rows.tobytes())
         return path
 
 
-def pad_gpio(repo_root: Path) -> dict[str, int]:
+def pad_gpio(firmware_dir: Path) -> dict[str, int]:
     """Pad id -> ADC GPIO, from the firmware's own pinout (generated from hardware/)."""
-    source = (repo_root / PINOUT_FILE).read_text()
+    source = (firmware_dir / PINOUT_FILE).read_text()
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "PAD_PINS" for t in node.targets

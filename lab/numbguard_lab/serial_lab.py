@@ -22,8 +22,6 @@ from typing import Final
 
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.errors import DeviceError
-from numbguard.lab.firmware_runner import FirmwareProcess, InsoleSpec, LineFaults, SerialLine
-from numbguard.lab.traces import PadTrace
 from numbguard.pads import Foot
 from numbguard.protocol.constants import OP_STOP, OP_TIME_SYNC
 from numbguard.protocol.frames import DataFrame, Reply, StatusClock
@@ -32,6 +30,8 @@ from numbguard.session.runner import SessionRunner
 from numbguard.transports import open_transport
 from numbguard.transports.base import FrameEvent
 from numbguard.transports.serial import SerialTransport
+from numbguard_lab.firmware_runner import FirmwareProcess, InsoleSpec, LineFaults, SerialLine
+from numbguard_lab.traces import PadTrace
 
 INSOLE_IDS: Final[dict[Foot, int]] = {"left": 0x1AB0C0DE, "right": 0x2AB0C0DE}
 CLOCK_OFFSETS_US: Final[dict[Foot, int]] = {"left": 3_000_000, "right": 11_500_000}
@@ -177,10 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     """Boot a pair of lab insoles behind ptys and print their URL for `numbguard run`."""
     import argparse
 
-    from numbguard.lab.traces import file_traces, scenario_traces
+    from numbguard_lab.traces import file_traces, scenario_traces
 
     parser = argparse.ArgumentParser(
-        prog="python -m numbguard.lab.serial_lab", description=main.__doc__
+        prog="python -m numbguard_lab.serial_lab", description=main.__doc__
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--scenario", default="tight_lacing", help="simulated scenario name")

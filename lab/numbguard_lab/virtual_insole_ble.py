@@ -21,8 +21,6 @@ from bumble.device import Connection, Device
 from bumble.profiles.battery_service import BatteryService
 from bumble.profiles.device_information_service import DeviceInformationService
 
-from numbguard.lab.bumble_backend import VirtualRadio
-from numbguard.lab.insole_emulator import InsoleEmulator, Outgoing
 from numbguard.protocol.constants import (
     ATT_OVERHEAD_BYTES,
     CONTROL_UUID,
@@ -32,6 +30,8 @@ from numbguard.protocol.constants import (
     SERVICE_UUID,
     STATUS_UUID,
 )
+from numbguard.transports.emulated_insole import InsoleEmulator, Outgoing
+from numbguard_lab.bumble_backend import VirtualRadio
 
 # How often the peripheral asks the emulator for due frames; well under one sample period.
 TICK_S: Final = 0.004

@@ -2,7 +2,7 @@
 
 `FirmwareProcess` runs one insole under the MicroPython unix port (`micropython`, no radio, or
 `micropython-nimble`, whose `bluetooth` is the real one) with the simulated `machine`, `time`,
-`select` and `esp32` modules of `tests/firmware/sim` first on ``MICROPYPATH``:
+`select` and `esp32` modules of `lab/numbguard_lab/micropython` first on ``MICROPYPATH``:
 
 - its identity: the foot (in its ``config.json``) and a 32-bit insole id (the low four bytes of
   the simulated `machine.unique_id`);
@@ -40,13 +40,13 @@ from types import TracebackType
 from typing import IO, Final, Self
 
 from numbguard.calibration import esp32_adc
+from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.errors import DeviceError, InputError
-from numbguard.lab.board_image import BoardImage
-from numbguard.lab.traces import PadTrace
 from numbguard.pads import Foot
+from numbguard_lab import MICROPYTHON_SIM_DIR
+from numbguard_lab.board_image import BoardImage
+from numbguard_lab.traces import PadTrace
 
-SIM_DIR: Final = Path("tests") / "firmware" / "sim"
-FIRMWARE_DIR: Final = Path("firmware")
 UNIQUE_ID_PREFIX: Final = "24:0a"  # the high two bytes of the simulated MAC
 STOP_TIMEOUT_S: Final = 5.0
 TAIL_BYTES: Final = 1024  # of the firmware's output kept for a failure's message
@@ -71,10 +71,11 @@ NIMBLE_ENV: Final = "NUMBGUARD_MICROPYTHON_NIMBLE"
 NIMBLE_BIN: Final = Path("micropython-ble") / "bin" / "micropython-nimble"
 
 
-def find_micropython_nimble(repo_root: Path | None = None, *, bits: int = 64) -> str:
+def find_micropython_nimble(*, bits: int = 64) -> str:
     """MicroPython's unix port with the real `bluetooth` module on NimBLE (docs/lab.md says
     how to build it): $NUMBGUARD_MICROPYTHON_NIMBLE, else ``shared/micropython-ble/bin`` beside
-    the checkout. `bits` 32 gives the i386 build, whose objects are the ESP32's size."""
+    the checkout (or the working directory). `bits` 32 gives the i386 build, whose objects are
+    the ESP32's size."""
     suffix = "32" if bits == 32 else ""
     explicit = os.environ.get(NIMBLE_ENV)
     if explicit:
@@ -82,8 +83,8 @@ def find_micropython_nimble(repo_root: Path | None = None, *, bits: int = 64) ->
         if path.is_file():
             return str(path)
         raise DeviceError(f"${NIMBLE_ENV} names {path}, which is not a file")
-    root = repo_root or find_repo_root()
-    for base in (root, *root.parents):
+    starts = (default_firmware_dir().parent, Path.cwd().resolve())
+    for base in dict.fromkeys(path for start in starts for path in (start, *start.parents)):
         candidate = base / "shared" / NIMBLE_BIN
         candidate = candidate.with_name(candidate.name + suffix)
         if candidate.is_file():
@@ -92,21 +93,6 @@ def find_micropython_nimble(repo_root: Path | None = None, *, bits: int = 64) ->
         "micropython-nimble not found: set $" + NIMBLE_ENV + " to the binary, or build it "
         "(docs/lab.md, 'The real BLE stack') into shared/micropython-ble/bin beside the checkout"
     )  # fmt: skip
-
-
-def find_repo_root(start: Path | None = None) -> Path:
-    """The source checkout holding `firmware/main.py` and the simulated modules."""
-    here = (start or Path(__file__)).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / FIRMWARE_DIR / "main.py").is_file() and (
-            candidate / SIM_DIR / "machine.py"
-        ).is_file():
-            return candidate
-    raise InputError(
-        "no numbguard source checkout here",
-        expected=f"a directory with {FIRMWARE_DIR / 'main.py'} and {SIM_DIR / 'machine.py'}",
-        got=str(here),
-    )
 
 
 @dataclass(frozen=True)
@@ -155,19 +141,19 @@ class FirmwareProcess:
         *,
         clock_scale: int = 1,
         micropython: str | None = None,
-        repo_root: Path | None = None,
+        firmware_dir: Path | None = None,
         env: dict[str, str] | None = None,
         board: BoardImage | None = None,
     ) -> None:
         """`board`: run what `numbguard flash` deploys, in a heap of the board's size
-        (`numbguard.lab.board_image`), rather than `firmware/main.py` from source."""
+        (`numbguard_lab.board_image`), rather than `firmware/main.py` from source."""
         if not 1 <= clock_scale <= 100:
             raise InputError("clock speed-up out of range", expected="1-100", got=str(clock_scale))
         self.spec = spec
         self.flash_dir = flash_dir
         self.clock_scale = clock_scale
         self.micropython = micropython or find_micropython()
-        self.repo_root = repo_root or find_repo_root()
+        self.firmware_dir = firmware_dir or default_firmware_dir()
         self.extra_env = dict(env or {})
         self.board = board
         self.boots = 0
@@ -191,14 +177,13 @@ class FirmwareProcess:
         values: dict[str, object] = {"foot": self.spec.foot}
         if self.spec.trace is not None:
             values |= {"rate_hz": self.spec.trace.rate_hz, "pad_mask": self.spec.trace.pad_mask}
-            self.spec.trace.write_adc_file(self.flash_dir / "adc-trace.bin", self.repo_root)
+            self.spec.trace.write_adc_file(self.flash_dir / "adc-trace.bin", self.firmware_dir)
         config.write_text(json.dumps(values))
 
     def _env(self, start_row: int) -> dict[str, str]:
-        root = self.repo_root
         env = dict(os.environ)
         env |= {
-            "MICROPYPATH": f"{root / SIM_DIR}:{root / FIRMWARE_DIR}:.frozen",
+            "MICROPYPATH": f"{MICROPYTHON_SIM_DIR}:{self.firmware_dir}:.frozen",
             "NUMBGUARD_UNIQUE_ID": self.spec.unique_id_hex,
             "NUMBGUARD_CLOCK_SCALE": str(self.clock_scale),
             # A reset restarts the chip's clock from 0; the offset is the clock at first boot.
@@ -218,7 +203,7 @@ class FirmwareProcess:
 
     @property
     def button_path(self) -> Path:
-        """While this file exists the insole's wake button reads pressed (tests/firmware/sim)."""
+        """While this file exists the insole's wake button reads pressed (`MICROPYTHON_SIM_DIR`)."""
         return self.flash_dir / "button-held"
 
     def hold_button(self, held: bool) -> None:
@@ -250,7 +235,7 @@ class FirmwareProcess:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         try:
             argv = (
-                [self.micropython, str(self.repo_root / FIRMWARE_DIR / "main.py")]
+                [self.micropython, str(self.firmware_dir / "main.py")]
                 if self.board is None
                 else self.board.argv(self.micropython)
             )

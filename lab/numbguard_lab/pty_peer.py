@@ -190,5 +190,5 @@ class PtyPeer:
 
 
 def emulator_argv(*options: str) -> list[str]:
-    """The command line of the CPython serial insole (`numbguard.lab.serial_insole`)."""
-    return [sys.executable, "-m", "numbguard.lab.serial_insole", *options]
+    """The command line of the CPython serial insole (`numbguard_lab.serial_insole`)."""
+    return [sys.executable, "-m", "numbguard_lab.serial_insole", *options]
