@@ -84,7 +84,7 @@ def run_with_view(
     show_view = not args.json and not args.no_view
     sound = AlertSound("speak" if args.speak else "off" if args.quiet or args.json else "bell")
     view = LiveView() if show_view else None
-    sinks = SessionSinks(view=view, sound=sound, json_sink=json_sink)
+    sinks = SessionSinks(view=view, sound=sound, events=json_sink)
     runner = SessionRunner(
         calibrations=calibrations,
         session_start_s=session_start_s,
