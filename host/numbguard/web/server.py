@@ -25,6 +25,7 @@ from importlib.resources import files
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
+import anyio
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -238,25 +239,26 @@ class WebServer:
         }
         client.put_event(json.dumps(hello, sort_keys=True))
         self.clients.add(client)
-        pump = asyncio.create_task(self._pump(websocket, client))
-        listen = asyncio.create_task(self._listen(websocket))
         try:
-            await asyncio.wait({pump, listen}, return_when=asyncio.FIRST_COMPLETED)
+            async with anyio.create_task_group() as group:
+                # Whichever ends first (the server stops, the page goes) ends the other.
+                group.start_soon(self._pump, websocket, client, group.cancel_scope)
+                group.start_soon(self._listen, websocket, group.cancel_scope)
         finally:
             self.clients.discard(client)
-            for task in (pump, listen):
-                task.cancel()
-            await asyncio.gather(pump, listen, return_exceptions=True)
 
     @staticmethod
-    async def _pump(websocket: WebSocket, client: ClientQueue) -> None:
-        while (message := await client.get()) is not None:
-            await websocket.send_text(message)
-        await websocket.close(code=1001)  # going away: the page reconnects
+    async def _pump(websocket: WebSocket, client: ClientQueue, scope: anyio.CancelScope) -> None:
+        with contextlib.suppress(WebSocketDisconnect, OSError):
+            while (message := await client.get()) is not None:
+                await websocket.send_text(message)
+            await websocket.close(code=1001)  # going away: the page reconnects
+        scope.cancel()
 
     @staticmethod
-    async def _listen(websocket: WebSocket) -> None:
+    async def _listen(websocket: WebSocket, scope: anyio.CancelScope) -> None:
         """Reads (and ignores) what the page sends, to notice when it goes."""
-        with contextlib.suppress(WebSocketDisconnect):
+        with contextlib.suppress(WebSocketDisconnect, OSError):
             while True:
                 await websocket.receive_text()
+        scope.cancel()

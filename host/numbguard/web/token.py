@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import string
 from pathlib import Path
 from typing import Final
 
@@ -15,6 +16,7 @@ from numbguard.private_files import write_private_text
 
 TOKEN_BYTES: Final = 24  # 192 random bits, 32 URL-safe characters
 MIN_TOKEN_CHARS: Final = 22  # a stored token shorter than 128 bits is replaced
+TOKEN_CHARS: Final = frozenset(string.ascii_letters + string.digits + "-_")  # token_urlsafe's
 
 
 def token_path() -> Path:
@@ -27,10 +29,10 @@ def web_token(*, new: bool = False, path: Path | None = None) -> str:
     path = path or token_path()
     if not new:
         try:
-            stored = path.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            stored = ""
-        if len(stored) >= MIN_TOKEN_CHARS and all(c.isalnum() or c in "-_" for c in stored):
+            stored = path.read_bytes().decode("ascii").strip()
+        except (FileNotFoundError, UnicodeDecodeError):
+            stored = ""  # none yet, or not one this module wrote: a new one
+        if len(stored) >= MIN_TOKEN_CHARS and all(c in TOKEN_CHARS for c in stored):
             return stored
     token = secrets.token_urlsafe(TOKEN_BYTES)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
