@@ -21,9 +21,10 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from numbguard.errors import InputError
-from numbguard.web import WebServer, is_loopback, web_token
+from numbguard.web.address import DEFAULT_HOST, is_loopback
 from numbguard.web.clients import ClientQueue
-from numbguard.web.server import DEFAULT_HOST
+from numbguard.web.server import WebServer
+from numbguard.web.token import web_token
 
 TOKEN = "k" * 32
 STATE: dict[str, Any] = {
@@ -203,3 +204,11 @@ def test_any_stored_token_file_gives_a_usable_token(tmp_path_factory: Any, store
     assert len(token) >= 22 and all(c.isalnum() or c in "-_" for c in token) and token.isascii()
     kept = len(text) >= 22 and all(c.isalnum() or c in "-_" for c in text)
     assert (token == text) == kept
+
+
+def test_the_session_commands_load_the_web_stack_only_for_web() -> None:
+    check = ("import sys, numbguard.cli.session_options; "
+             "print(sorted({'starlette', 'uvicorn', 'segno'} & set(sys.modules)))")  # fmt: skip
+    loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                            check=True)  # fmt: skip
+    assert loaded.stdout.strip() == "[]"

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.calibration.insole import InsoleCalibration
@@ -21,9 +22,10 @@ from numbguard.recording import Channel, RecordingWriter
 from numbguard.session.live import SessionSinks, run_session
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import Transport
-from numbguard.web import WebServer, is_loopback, web_token
-from numbguard.web.announce import announce
-from numbguard.web.server import DEFAULT_HOST, DEFAULT_PORT
+from numbguard.web.address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
+
+if TYPE_CHECKING:
+    from numbguard.web.server import WebServer
 
 
 def add_view_arguments(parser: argparse.ArgumentParser) -> None:
@@ -121,6 +123,8 @@ def run_with_view(
     async def session() -> SessionResult:
         async with contextlib.AsyncExitStack() as stack:
             if web is not None:  # before the view, so the address stays above it
+                from numbguard.web.announce import announce
+
                 await stack.enter_async_context(web)
                 announce(web, sys.stderr)
             if view is not None:
@@ -140,6 +144,10 @@ def web_server(args: argparse.Namespace) -> WebServer | None:
     """The live page's server the options ask for (not started), or None."""
     if not (args.web or args.web_host is not None or args.web_port is not None):
         return None
+    # Imported only when asked for: the web stack costs a quarter second to load.
+    from numbguard.web.server import WebServer
+    from numbguard.web.token import web_token
+
     host = DEFAULT_HOST if args.web_host is None else args.web_host
     port = DEFAULT_PORT if args.web_port is None else args.web_port
     if not 0 <= port <= 65535:

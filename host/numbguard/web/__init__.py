@@ -1,6 +1,5 @@
-"""The live run in a browser: a page served from the host, fed by the session's event stream."""
+"""The live run in a browser: a page served from the host, fed by the session's event stream.
 
-from numbguard.web.server import WebServer, is_loopback
-from numbguard.web.token import token_path, web_token
-
-__all__ = ["WebServer", "is_loopback", "token_path", "web_token"]
+Nothing is imported here, so the commands that only offer `--web` do not load the web stack
+(Starlette, uvicorn) unless it is asked for: `web.address` is the cheap part they need.
+"""

@@ -6,7 +6,8 @@ from typing import TextIO
 
 import segno
 
-from numbguard.web.server import WebServer, is_loopback
+from numbguard.web.address import is_loopback
+from numbguard.web.server import WebServer
 
 
 def announce(server: WebServer, stream: TextIO) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import ipaddress
 import json
 import logging
 import secrets
@@ -34,12 +33,11 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from numbguard.errors import InputError
+from numbguard.web.address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 from numbguard.web.clients import ClientQueue
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST: Final = "127.0.0.1"
-DEFAULT_PORT: Final = 8765
 MAX_HISTORY: Final = 1000  # alerts kept for a page that connects late; a session raises tens
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 FORBIDDEN_TEXT: Final = (
@@ -51,16 +49,6 @@ PAGE_HEADERS: Final = {
     "Referrer-Policy": "no-referrer",  # the token is in the URL: never pass it on
     "X-Content-Type-Options": "nosniff",
 }
-
-
-def is_loopback(host: str) -> bool:
-    """True for an address only this computer can reach; a name other than localhost is not."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _lan_address() -> str:
