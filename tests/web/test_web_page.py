@@ -183,6 +183,7 @@ def test_the_live_page_on_a_phone_through_a_run_and_a_host_restart(
             assert page.inner_text(f"#foot-{foot} .state") == "connected"
             assert page.inner_text(f"#foot-{foot} .battery").endswith("%")
             assert page.inner_text(f"#foot-{foot} .contact").endswith(" ms")
+            assert page.inner_text(f"#foot-{foot} .frames").startswith("frames missing ")
             assert page.locator(f"#foot-{foot} .pad").count() == 6
         assert 140 < int(page.inner_text("#cadence")) < 200
         spoken = page.evaluate("window.spoken")
