@@ -89,6 +89,8 @@ def test_loopback_answers_only_requests_that_name_this_computer() -> None:
             "ws://127.0.0.1:8765/ws", headers={"origin": "http://evil.example"}
         ).__enter__()
     assert TestClient(server.app, base_url="http://evil.example:8765").get("/").status_code == 403
+    for name in ("localhost", "127.0.0.2", "[::1]"):
+        assert TestClient(server.app, base_url=f"http://{name}:8765").get("/").status_code == 200
 
 
 async def test_a_client_queue_keeps_the_newest_state_and_a_bounded_backlog() -> None:

@@ -39,7 +39,6 @@ from numbguard.web.clients import ClientQueue
 log = logging.getLogger(__name__)
 
 MAX_HISTORY: Final = 1000  # alerts kept for a page that connects late; a session raises tens
-LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 FORBIDDEN_TEXT: Final = (
     "403 forbidden: this page needs the address numbguard printed, with its ?token=...; "
     "the token given is missing or does not match\n"
@@ -203,7 +202,7 @@ class WebServer:
         # Loopback without a token: the request must name this computer, and a browser's
         # script may connect only from this page itself.
         host = urlsplit(f"//{headers.get('host', '')}").hostname or ""
-        if host not in LOOPBACK_NAMES:
+        if not is_loopback(host):  # a name that resolves here is not enough: DNS rebinding
             return False
         origin = headers.get("origin")
         return origin is None or urlsplit(origin).netloc == headers.get("host")
