@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pads", "private_files"),
     ("protocol", "recording"),
     ("analysis", "io", "calibration"),
-    ("simulate", "live", "report", "evaluate"),
+    ("simulate", "live", "report", "evaluate", "web"),
     ("transports",),
     ("session",),
     ("deploy",),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +64,29 @@ def test_bad_urls_say_what_was_expected(url: str, message: str) -> None:
     with pytest.raises(InputError, match=message) as raised:
         open_transport(url)
     assert "expected" in str(raised.value)
+
+
+def test_state_events_carry_what_a_live_display_shows() -> None:
+    events: list[tuple[str, float, dict[str, Any]]] = []
+
+    class Collector:
+        def emit(self, event: str, t_s: float, **fields: Any) -> None:
+            events.append((event, t_s, fields))
+
+    sinks = SessionSinks(events=Collector())
+    runner = SessionRunner(channel=Channel.SIM, on_alert=sinks.alert)
+    url = "sim://tight_lacing?speed=max&duration_s=80"
+    asyncio.run(run_session(open_transport(url), runner, sinks))
+    states = [fields for event, _, fields in events if event == "state"]
+    last = states[-1]
+    assert last["cadence_spm"] > 120
+    for foot in ("left", "right"):
+        shown = last["feet"][foot]
+        assert shown["connected"] and shown["link"] == f"sim:{foot}"
+        assert shown["battery_pct"] is not None and 0.1 < shown["contact_s"] < 0.5
+        assert set(shown["pressure_kpa"]) == set(shown["pads"]) and shown["faults"] == []
+    lacing = [a for a in last["alerts"] if a["kind"] == "tight_lacing"]
+    assert lacing and lacing[0]["foot"] == "left" and lacing[0]["suggestion"].startswith("Loosen")
+    raised = [fields for event, _, fields in events if event == "alert"]
+    assert any(a["kind"] == "tight_lacing" for a in raised)
+    assert events[-1][0] == "summary"
