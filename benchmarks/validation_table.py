@@ -2,7 +2,7 @@
 
     python benchmarks/validation_table.py [--realdata ../shared/realdata] [--out docs/validation.md]
 
-Uses development records only (never gaitndd/holdout). See numbguard.analysis.gait_validation
+Uses development records only (never gaitndd/holdout). See numbguard_lab.validation.walking
 for what each dataset is scored against.
 """
 
@@ -12,7 +12,7 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from numbguard.analysis.gait_validation import FOREFOOT_ONLY, ValidationRow, validation_rows
+from numbguard_lab.validation.walking import FOREFOOT_ONLY, ValidationRow, validation_rows
 
 REPO = Path(__file__).resolve().parents[1]
 
