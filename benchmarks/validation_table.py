@@ -125,6 +125,13 @@ OUTRO = """
   65 ms short on the slow Parkinson walk `GaPt03_01` (and `GaCo13_10` right), where three
   sensors lose the load at roll-off before the whole sole does; Moticon 6-50 ms longer than
   the vendor's toe-off.
+- Late onsets with a heel pad are rare on gaitpdb (4 of 1248 steps more than 30 ms after the
+  reference; 90% within -16 to +3 ms). Each is a first touch where the layout has no sensor
+  (the toe, the midfoot) or one that wavers round the onset level before the heel loads;
+  the 9 mm heel pad of the insole (docs/hardware.md) sees the same. A walker who lands that
+  way on most steps gets a late median onset. An onset that ignores dips under its level of
+  up to 20-30 ms fixed one of the four but put 7-9 slow heel ramps more than 30 ms before the
+  3% reference and merged 3 steps of `hunt1`, so it was not adopted.
 - Forefoot pads only find the same steps 50-120 ms after the heel strike (when the forefoot
   loads), so contact times are 60-160 ms shorter; stride times stay within 1% and recall and
   precision at or above 0.98 on every gaitpdb record.
