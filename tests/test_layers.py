@@ -32,7 +32,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 # Same-layer imports that are part of the design (a peer it builds on).
 PEERS: frozenset[tuple[str, str]] = frozenset({
     ("io", "analysis"),  # readers return the analysis's chunk type
-    ("analysis", "io"),
     ("evaluate", "simulate"),  # scores simulated, labelled sessions
 })  # fmt: skip
 # Upward imports still to be taken out (module, package imported).
