@@ -90,3 +90,43 @@ def test_state_events_carry_what_a_live_display_shows() -> None:
     raised = [fields for event, _, fields in events if event == "alert"]
     assert any(a["kind"] == "tight_lacing" for a in raised)
     assert events[-1][0] == "summary"
+
+
+def test_a_foot_whose_frames_stop_is_shown_as_not_connected(tmp_path: Path) -> None:
+    """The right insole goes silent at 30 s while the left streams on: the state events show
+    it connected, then not connected from about 2 s after its last frame."""
+    from numbguard.recording import RecordingReader, RecordType
+    from numbguard.recording.reader import FrameRecord, JsonRecord
+
+    full = tmp_path / "both.ngrec"
+    with RecordingWriter(full, {"source": "sim"}) as recorder:
+        _run("sim://normal_run?speed=max&duration_s=45", recorder)
+    cut = tmp_path / "right_stops.ngrec"
+    right_index = None
+    with RecordingWriter(cut, {"source": "sim"}) as writer:
+        for record in RecordingReader(full).records():
+            if isinstance(record, JsonRecord) and record.type == RecordType.INSOLE:
+                writer.add_insole(record.value)
+                if record.value.get("foot") == "right":
+                    right_index = int(record.value["index"])
+            elif isinstance(record, FrameRecord):
+                if record.insole_index == right_index and record.t_rx_s > 30.0:
+                    continue
+                writer.write_frame(record.insole_index, record.channel, record.t_rx_s, record.data)
+    assert right_index is not None
+
+    events: list[tuple[float, dict[str, Any]]] = []
+
+    class Collector:
+        def emit(self, event: str, t_s: float, **fields: Any) -> None:
+            if event == "state":
+                events.append((t_s, fields))
+
+    sinks = SessionSinks(events=Collector())
+    asyncio.run(run_session(open_transport(f"replay://{cut}?speed=max"), SessionRunner(), sinks))
+    # A foot is listed from its first frame on (the first state event may come before it).
+    right = [(t_s, fields["feet"]["right"]["connected"]) for t_s, fields in events if t_s > 1]
+    assert len(right) > 40
+    assert all(connected for t_s, connected in right if t_s < 30.0)
+    assert all(not connected for t_s, connected in right if t_s > 32.5)
+    assert all(fields["feet"]["left"]["connected"] for t_s, fields in events if t_s > 1)

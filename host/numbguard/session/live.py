@@ -56,6 +56,7 @@ async def run_session(
         while (event := await transport.next_event()) is not None:
             runner.on_event(event)
             session_s = event.received_s - runner.session_start_s
+            runner.state.mark_silent_links(session_s)
             if sinks.events is not None and session_s >= next_state_s:
                 next_state_s = session_s + STATE_EVENT_PERIOD_S
                 _state_event(runner, sinks.events, session_s)
@@ -74,7 +75,7 @@ async def run_session(
 
 def _state_event(runner: SessionRunner, sink: EventSink, t_s: float) -> None:
     """What a live display needs: cadence, the current alerts with their top suggestion, and
-    per connected foot its link, battery, pad pressures, contact time, faults and frames."""
+    per foot seen its link state, battery, pad pressures, contact time, faults and frames."""
     state = runner.state
     sink.emit(
         "state",
@@ -109,6 +110,6 @@ def _state_event(runner: SessionRunner, sink: EventSink, t_s: float) -> None:
                 "previous_reset": foot_state.previous_reset,
             }
             for foot, foot_state in state.feet.items()
-            if foot_state.connected
+            if foot_state.last_frame_s is not None  # seen once: shown, connected or not
         },
     )
