@@ -36,8 +36,6 @@ PEERS: frozenset[tuple[str, str]] = frozenset({
 })  # fmt: skip
 # Upward imports still to be taken out (module, package imported).
 KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset({
-    ("calibration/procedure.py", "transports"),  # a device workflow in the model package
-    ("transports/link.py", "session"),  # the clock alignment lives in session/
     ("transports/replay.py", "session"),  # recording-to-events lives in session/
 })  # fmt: skip
 # The product's one lazy import of the lab, behind `numbguard demo --lab`.

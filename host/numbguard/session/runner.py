@@ -42,9 +42,9 @@ from numbguard.protocol.frames import (
     StatusTiming,
 )
 from numbguard.protocol.stream import InsoleStream, StreamFrame
+from numbguard.protocol.time_sync import ClockAligner, host_time_from_token
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.session.assembler import SampleAssembler, SampleBlock
-from numbguard.session.clock import ClockAligner, host_time_from_token
 from numbguard.transports.base import FrameEvent
 
 PEAK_HOLD_S = 1.0
