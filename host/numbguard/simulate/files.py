@@ -104,7 +104,7 @@ def _label(item: Any, where: str) -> Label:
         if not isinstance(advice, str):
             raise ValueError(advice)
         return Label(str(item["kind"]), foot, float(item["onset_s"]), float(item["end_s"]), advice)
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise InputError(
             "bad label",
             expected=(
