@@ -209,7 +209,7 @@ def test_calf_raises_and_weight_shifts_have_no_steps_and_no_swing() -> None:
         shift = between(reading(name, foot), shifts.start_s, shifts.end_s)
         plantar = sum(shift[p] for p in PLANTAR)
         assert plantar.min() > 15.0 and plantar.max() > 4 * plantar.min()
-    lift_count = np.sum(np.diff((physical.calf_raise_lift(np.arange(40, 85, 0.01), 40, 20) > 0.5)
+    lift_count = np.sum(np.diff((physical.calf_raise_lift(np.arange(40, 70, 0.01), 40, 30) > 0.5)
                                 .astype(int)) == 1)  # fmt: skip
     assert lift_count == 15
 

@@ -112,8 +112,8 @@ def _intervals() -> FieldScenario:
 def _calf_raises_then_run() -> FieldScenario:
     s = _runs(
         (40, "standing", 0, 0, 0),
-        (45, "calf_raises", 0, 0, 20),
-        (15, "standing", 0, 0, 0),
+        (30, "calf_raises", 0, 0, 30),
+        (30, "standing", 0, 0, 0),
         (60, "weight_shifts", 0, 0, 15),
         (40, "walking", 1.3, 0, 0),
         (460, "running", 3.1, 0, 0),

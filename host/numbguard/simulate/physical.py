@@ -146,11 +146,12 @@ class Contact:
 
 
 def calf_raise_lift(t_s: FloatArray, start_s: float, rate_per_min: float) -> FloatArray:
-    """How far up on the toes (0-1) through calf raises: up, hold, down, rest in each cycle."""
+    """How far up on the toes (0-1) through calf raises: in each cycle up (35%), a short hold
+    (10%), down (35%) and a short rest, as in a brisk warm-up set."""
     period_s = 60.0 / rate_per_min
     phase = np.mod(t_s - start_s, period_s) / period_s
-    up = np.clip(phase / 0.3, 0.0, 1.0)
-    down = np.clip((0.75 - phase) / 0.25, 0.0, 1.0)
+    up = np.clip(phase / 0.35, 0.0, 1.0)
+    down = np.clip((0.8 - phase) / 0.35, 0.0, 1.0)
     lift = np.minimum(up, down)
     return 0.5 - 0.5 * np.cos(np.pi * lift)
 
