@@ -11,11 +11,13 @@ Speed sets cadence, contact time and the peaks:
   pad read about 300 kPa at 3 m/s, the in-shoe 313 +/- 69 kPa of the brief
   (doi 10.1186/s13047-016-0176-z). The model keeps the transducers' relation to speed and the
   insole's level.
-- Cadence rises and contact time falls with speed (`running_cadence_spm`, `running_contact_s`):
-  recreational 150-170 steps/min, contacts under ~300 ms (brief). The slopes are a judgement.
+- Cadence rises and contact time falls with speed and slope as in real treadmill running
+  (`running_cadence_spm`, `running_contact_s`), at the brief's recreational level
+  (150-170 steps/min, contacts under ~300 ms).
 
 Slopes move load: uphill onto the forefoot and off the heel, downhill onto the heel (sizes are
-a judgement). Drills (calf raises, weight shifts) and machines (elliptical, stair machine) are
+a judgement; the total changes little, as the real force data shows: -3% at +5 degrees, +7% at
+-5 degrees). Drills (calf raises, weight shifts) and machines (elliptical, stair machine) are
 continuous loads with no swing, rendered over a whole stretch at once.
 """
 
@@ -79,14 +81,26 @@ def _between(speed_m_s: float, ends: tuple[float, float]) -> float:
     return ends[0] + slope * (max(2.0, min(speed_m_s, 6.0)) - lo)
 
 
+# How cadence and contact time move with speed and slope, from real treadmill running
+# (alcantara2022 in ../shared/realdata/running: one runner, 2.5-4.17 m/s, -10 to +10 degrees;
+# tests/simulate/test_field_realdata.py checks the model against it). From 2.5 to 4.17 m/s on
+# the level, contact time falls as speed^-0.56 and cadence rises ~7.6% per m/s. That runner's
+# cadence (185-210 steps/min) is high; the level here is the brief's recreational 150-170.
+_CONTACT_SPEED_EXPONENT = 0.56
+_CADENCE_PER_M_S = 0.076
+
+
 def running_cadence_spm(speed_m_s: float, grade_pct: float = 0.0) -> float:
-    """Steps per minute (both feet): ~156 at 3 m/s to ~170 at 4.5 m/s; uphill a little more."""
-    return (156.0 + 9.0 * (speed_m_s - 3.0)) * (1.0 + 0.004 * grade_pct)
+    """Steps per minute (both feet): 156 at 3 m/s, ~174 at 4.5 m/s; lower downhill."""
+    slope = 1.0 + 0.007 * min(grade_pct, 0.0)  # real: -6% at -5 degrees (-8.7%)
+    return 156.0 * (1.0 + _CADENCE_PER_M_S * (speed_m_s - 3.0)) * slope
 
 
 def running_contact_s(speed_m_s: float, grade_pct: float = 0.0) -> float:
-    """Ground contact: ~265 ms at 3 m/s, ~190 ms at 4.5 m/s; longer uphill."""
-    return float(0.265 * (3.0 / max(speed_m_s, 1.5)) ** 0.8 * (1.0 + 0.01 * max(grade_pct, 0.0)))
+    """Ground contact: 245 ms at 3 m/s, ~195 ms at 4.5 m/s; longer uphill, shorter downhill."""
+    # real: +5% at +5 degrees (+8.7%), -9% at -5 degrees
+    slope = 1.0 + (0.006 if grade_pct > 0 else 0.01) * grade_pct
+    return float(0.245 * (3.0 / max(speed_m_s, 1.5)) ** _CONTACT_SPEED_EXPONENT * slope)
 
 
 def walking_cadence_spm(speed_m_s: float) -> float:
