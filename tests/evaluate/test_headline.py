@@ -198,3 +198,15 @@ def test_one_process_or_several_give_the_same_figures(field_dir: Path) -> None:
     assert sessions == ["lace_pad_flat", "tight_lacing_after_warmup"]
     with pytest.raises(InputError, match="jobs"):
         evaluate_folder(field_dir, jobs=0)
+
+
+def test_a_bad_file_in_a_worker_is_an_input_error_naming_it(tmp_path: Path) -> None:
+    from numbguard.simulate.files import write_session
+
+    write_session("normal_run", tmp_path, duration_s=30.0)
+    (tmp_path / "broken.csv").write_text("time_s,left.toe\n0.0,1\n")
+    (tmp_path / "broken.labels.json").write_text('{"labels": []}')
+    for jobs in (1, 2):
+        with pytest.raises(InputError, match=r"left\.toe") as caught:
+            evaluate_folder(tmp_path, jobs=jobs)
+        assert "broken.csv" in str(caught.value)
