@@ -7,9 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from numbguard.errors import InputError
 from numbguard.evaluate import evaluate_folder, format_table
-from numbguard.evaluate.runner import default_jobs
 from numbguard.evaluate.scoring import DEFAULT_GRACE_S, format_headline
 
 
@@ -22,12 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_GRACE_S,
         help=f"an alert up to this long after a label's end still matches it ({DEFAULT_GRACE_S:g})",
     )
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        help=f"processes, one file each (the machine's cores: {default_jobs()})",
-    )
 
 
 def _progress(done: int, total: int, name: str) -> None:
@@ -37,11 +29,7 @@ def _progress(done: int, total: int, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.jobs is not None and args.jobs < 1:
-        raise InputError("bad --jobs", expected="1 or more processes", got=str(args.jobs))
-    evaluation = evaluate_folder(
-        args.folder, grace_s=args.grace_s, progress=_progress, jobs=args.jobs
-    )
+    evaluation = evaluate_folder(args.folder, grace_s=args.grace_s, progress=_progress)
     if args.json:
         json.dump(evaluation.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
