@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from numbguard.analysis.types import Alert
 from numbguard.errors import InputError
-from numbguard.evaluate import (
+from numbguard.evaluate.runner import evaluate_folder
+from numbguard.evaluate.scoring import (
     ScoredSession,
     episodes,
-    evaluate_folder,
     evaluate_sessions,
     format_headline,
 )

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from numbguard.evaluate import evaluate_folder, format_table
-from numbguard.evaluate.scoring import DEFAULT_GRACE_S, format_headline
+from numbguard.evaluate.scoring import DEFAULT_GRACE_S
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
         json.dump(evaluation.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
+        from numbguard.evaluate.scoring import format_headline
+
         print(format_table(evaluation))
         print()
         print(format_headline(evaluation))

@@ -9,7 +9,6 @@ from pathlib import Path
 from numbguard.errors import InputError
 from numbguard.simulate import SCENARIO_NAMES, describe_scenarios
 from numbguard.simulate.field import FIELD_NAMES, FIELD_SCENARIOS
-from numbguard.simulate.files import SessionFiles, write_field_session, write_session
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample-rate-hz", type=float, default=100.0, help="samples/s (100)")
 
 
-def _write(name: str, out: Path, args: argparse.Namespace) -> SessionFiles:
+def _write(name: str, out: Path, args: argparse.Namespace) -> Path:
+    """Simulate `name` into `out`; the session CSV's path."""
+    from numbguard.simulate.files import write_field_session, write_session  # numpy: not --help
+
     if name in FIELD_SCENARIOS:
         if args.duration_s is not None:
             raise InputError(
@@ -41,10 +43,12 @@ def _write(name: str, out: Path, args: argparse.Namespace) -> SessionFiles:
                 expected="no --duration-s with " + name,
                 got=f"--duration-s {args.duration_s:g}",
             )
-        return write_field_session(name, out, seed=args.seed, sample_rate_hz=args.sample_rate_hz)
-    return write_session(
+        field = write_field_session(name, out, seed=args.seed, sample_rate_hz=args.sample_rate_hz)
+        return field.csv_path
+    files = write_session(
         name, out, seed=args.seed, duration_s=args.duration_s, sample_rate_hz=args.sample_rate_hz
     )
+    return files.csv_path
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
         names = SCENARIO_NAMES if args.all else tuple(args.scenario)
     for index, name in enumerate(names):
         print(f"simulate: {index + 1}/{len(names)} {name}", file=sys.stderr)
-        print(_write(name, out, args).csv_path)
+        print(_write(name, out, args))
     return 0

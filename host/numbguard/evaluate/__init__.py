@@ -4,26 +4,18 @@ from numbguard.evaluate.inputs import analyze_file, open_session
 from numbguard.evaluate.runner import evaluate_folder, labelled_sessions
 from numbguard.evaluate.scoring import (
     Evaluation,
-    Headline,
-    LabelOutcome,
     ScoredSession,
-    episodes,
     evaluate_sessions,
-    format_headline,
     format_table,
     score_session,
 )
 
 __all__ = [
     "Evaluation",
-    "Headline",
-    "LabelOutcome",
     "ScoredSession",
     "analyze_file",
-    "episodes",
     "evaluate_folder",
     "evaluate_sessions",
-    "format_headline",
     "format_table",
     "labelled_sessions",
     "open_session",

@@ -28,7 +28,6 @@ from numbguard.analysis.types import Alert
 from numbguard.simulate.scenarios import Label
 
 DEFAULT_GRACE_S = 30.0
-CATCH_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,9 @@ class KindScore:
             "missed_in": self.missed_in,
             "false_in": self.false_in,
         }
+
+
+CATCH_S = 60.0  # a condition counts as caught when alerted within this of its onset (issue 11)
 
 
 @dataclass(frozen=True)
