@@ -1,0 +1,146 @@
+"""Plausibility checks: readings a foot cannot produce mark a pad as suspected, per window.
+
+`sensor_fault.py` knows four signatures (stuck, open, shorted, implausible). Real pads also
+fail in ways that look like load; these checks read the raw samples of each window:
+
+- `swing_load`: a plantar pad reads >= 150 kPa for a quarter of the window while every other
+  plantar pad of the foot is about unloaded (<= 20 kPa). With the rest of the foot in the air
+  no single pad carries load: moisture or a leak path in the pad (a sweat leak);
+- `fast_rise`: a reading rises faster than a foot loads a pad (> 60 kPa/ms; a heel strike is
+  ~10-20 kPa/ms), as a contact bounce to full scale does (a loose wire);
+- `dropout`: a plantar pad drops to zero and back inside one stance (loaded >= 50 kPa just
+  before and after, for at most 0.25 s) while another plantar pad stays loaded: the load did
+  not go away, the connection did (a loose wire);
+- `flat_zero`: a pad that was live (its range reached 2 kPa while the foot moved), lace pads
+  included, reads a flat zero (never above `fault_open_max_kpa`) while the foot moves: the pad
+  has gone dead, and what it alone assessed (tight lacing on that lace pad) is no longer judged.
+
+Every threshold is a field of `RiskConfig` (fault_*) with its source or marked a judgement.
+Each signature is a (pads, windows) mask; `SensorFault` blanks the marked pads from every rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numbguard.analysis.risk.config import RiskConfig
+from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled
+from numbguard.analysis.types import FloatArray
+from numbguard.pads import PLANTAR_PADS
+
+# The cause behind each signature, for the advice (analysis/suggestions.py FAULT_ADVICE).
+CAUSES: dict[str, str] = {
+    "swing_load": "moisture",
+    "fast_rise": "loose_wire",
+    "dropout": "loose_wire",
+    "flat_zero": "dead_pad",
+}
+
+
+class Plausibility:
+    """Per-window plausibility signatures of one foot's pads; remembers which pads were live."""
+
+    def __init__(self, config: RiskConfig, pads: tuple[str, ...]) -> None:
+        self._config = config
+        self._pads = pads
+        self._plantar = [i for i, pad in enumerate(pads) if pad in PLANTAR_PADS]
+        self._live = np.zeros(len(pads), dtype=bool)  # seen live in an earlier window
+        self.evidence: dict[str, FloatArray] = {}  # of the last batch: numbers per window
+
+    def signatures(self, batch: WindowBatch) -> dict[str, BoolArray]:
+        """Per signature, a (pads, windows) mask; evidence numbers go to `self.evidence`."""
+        shape = (len(batch.pad_ids), len(batch))
+        samples = batch.samples_kpa
+        found = {name: np.zeros(shape, dtype=bool) for name in CAUSES}
+        self.evidence = {}
+        if samples is None or len(batch) == 0:
+            return found
+        w = batch.table
+        c = self._config
+        plantar_range = filled(w.range_kpa[self._plantar], 0.0)
+        moving: BoolArray = np.asarray((plantar_range >= c.active_forefoot_range_kpa).any(axis=0))
+        if len(self._plantar) >= 3:
+            self._swing_load(samples, found["swing_load"])
+        rate_hz = batch.sample_rate_hz or 100.0
+        self._fast_rise(samples, rate_hz, found["fast_rise"])
+        if len(self._plantar) >= 2:
+            self._dropouts(samples, rate_hz, found["dropout"])
+        found["flat_zero"] = self._flat_zero(batch, moving)
+        return found
+
+    def _others_max(self, plantar: FloatArray) -> FloatArray:
+        """Per plantar row and sample, the highest reading of the *other* plantar pads."""
+        loads = filled(plantar, -np.inf)
+        order = np.argsort(loads, axis=0)
+        top = np.take_along_axis(loads, order[-1:], axis=0)[0]
+        second = np.take_along_axis(loads, order[-2:-1], axis=0)[0]
+        is_top = np.arange(len(plantar))[:, None, None] == order[-1][None]
+        others: FloatArray = np.where(is_top, second[None], top[None])
+        return others
+
+    def _swing_load(self, samples: FloatArray, out: BoolArray) -> None:
+        c = self._config
+        plantar = samples[self._plantar]
+        others = self._others_max(plantar)
+        # NaN (lost) samples compare False: they count as neither state.
+        airborne = (others <= c.fault_swing_unloaded_kpa) & (others > -np.inf)
+        loaded_alone = airborne & (plantar >= c.fault_swing_load_kpa)
+        valid = np.maximum((~np.isnan(plantar)).sum(axis=-1), 1)
+        share = loaded_alone.sum(axis=-1) / valid
+        hit = share >= c.fault_swing_load_fraction
+        out[self._plantar] = hit
+        # Evidence: the mean reading of the marked pad while the rest of the foot is unloaded.
+        alone = np.maximum(loaded_alone.sum(axis=-1), 1)
+        swing_kpa = np.where(hit, np.where(loaded_alone, plantar, 0.0).sum(axis=-1) / alone, 0.0)
+        self._note("swing_load_kpa", np.where(hit.any(axis=0), swing_kpa.max(axis=0), np.nan))
+
+    def _fast_rise(self, samples: FloatArray, rate_hz: float, out: BoolArray) -> None:
+        c = self._config
+        step_ms = 1000.0 / rate_hz
+        rise = np.diff(samples, axis=-1) / step_ms  # kPa/ms within each window
+        fastest = np.fmax.reduce(filled(rise, 0.0), axis=-1) if rise.shape[-1] else None
+        if fastest is None:
+            return
+        hit = fastest > c.fault_rise_kpa_per_ms
+        out[:] = hit
+        self._note("rise_kpa_per_ms", np.where(hit.any(axis=0), fastest.max(axis=0), np.nan))
+
+    def _dropouts(self, samples: FloatArray, rate_hz: float, out: BoolArray) -> None:
+        c = self._config
+        plantar = samples[self._plantar]
+        others = self._others_max(plantar)
+        n_windows, n = plantar.shape[1], plantar.shape[2]
+        max_len = max(1, round(c.fault_dropout_max_s * rate_hz))
+        counts = np.zeros((len(self._plantar), n_windows))
+        for k in range(len(self._plantar)):
+            x = plantar[k].reshape(-1)
+            zero = (x <= c.fault_open_max_kpa).astype(np.int8)
+            edges = np.diff(np.concatenate(([0], zero, [0])))
+            starts = np.flatnonzero(edges == 1)
+            ends = np.flatnonzero(edges == -1)  # one past the run
+            keep = (starts > 0) & (ends < len(x)) & (ends - starts <= max_len)
+            starts, ends = starts[keep], ends[keep]
+            if not len(starts):
+                continue
+            loaded = c.fault_dropout_loaded_kpa
+            same_window = starts // n == (ends - 1) // n
+            inside_stance = (x[starts - 1] >= loaded) & (x[ends] >= loaded)
+            neighbours = others[k].reshape(-1)[starts] >= loaded
+            hits = starts[same_window & inside_stance & neighbours]
+            counts[k] = np.bincount(hits // n, minlength=n_windows)[:n_windows]
+        out[self._plantar] = counts > 0
+        self._note("dropouts", np.where((counts > 0).any(axis=0), counts.sum(axis=0), np.nan))
+
+    def _flat_zero(self, batch: WindowBatch, moving: BoolArray) -> BoolArray:
+        c = self._config
+        w = batch.table
+        present = w.valid_fraction >= c.min_valid_fraction
+        live = present & (filled(w.range_kpa, 0.0) >= c.fault_live_range_kpa) & moving
+        # Live in an earlier window (this batch or before): carried across batches.
+        seen = np.logical_or.accumulate(np.concatenate([self._live[:, None], live], 1), axis=1)
+        self._live = seen[:, -1].copy()
+        flat_zero = present & (filled(w.max_kpa, np.inf) <= c.fault_open_max_kpa) & moving
+        return flat_zero & seen[:, :-1]
+
+    def _note(self, name: str, values: FloatArray) -> None:
+        self.evidence[name] = values
