@@ -192,9 +192,10 @@ class RiskConfig:
     drift_gain_block_s: float = 60.0
     """Stepping time averaged per gain update (about 150 strides at 150-180 steps/min, brief);
     the first block is the pads' reference. Judgement."""
-    drift_gain_warmup_s: float = 1200.0
+    drift_gain_warmup_s: float = 1800.0
     """Stepping time in which the gain may move by drift_gain_rate_per_min: the warm-up of the
-    insole (temperature shifts FSR resistance by -15% to +30%, brief). Judgement."""
+    insole, the first half hour (temperature shifts FSR resistance by -15% to +30%, brief).
+    Judgement."""
     drift_gain_rate_per_min: float = 0.03
     """Fastest gain change followed during the warm-up: +30% in 10 min. Judgement."""
     drift_gain_per_decade: float = 0.05
