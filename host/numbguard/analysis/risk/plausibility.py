@@ -59,32 +59,22 @@ class Plausibility:
         c = self._config
         plantar_range = filled(w.range_kpa[self._plantar], 0.0)
         moving: BoolArray = np.asarray((plantar_range >= c.active_forefoot_range_kpa).any(axis=0))
-        if len(self._plantar) >= 3:
-            self._swing_load(samples, found["swing_load"])
         rate_hz = batch.sample_rate_hz or 100.0
         self._fast_rise(samples, rate_hz, found["fast_rise"])
         if len(self._plantar) >= 2:
-            self._dropouts(samples, rate_hz, found["dropout"])
+            plantar = samples[self._plantar]
+            if len(self._plantar) >= 3:
+                self._swing_load(plantar, found["swing_load"])
+            self._dropouts(plantar, rate_hz, found["dropout"])
         found["flat_zero"] = self._flat_zero(batch, moving)
         return found
 
-    def _others_max(self, plantar: FloatArray) -> FloatArray:
-        """Per plantar row and sample, the highest reading of the *other* plantar pads."""
-        loads = filled(plantar, -np.inf)
-        order = np.argsort(loads, axis=0)
-        top = np.take_along_axis(loads, order[-1:], axis=0)[0]
-        second = np.take_along_axis(loads, order[-2:-1], axis=0)[0]
-        is_top = np.arange(len(plantar))[:, None, None] == order[-1][None]
-        others: FloatArray = np.where(is_top, second[None], top[None])
-        return others
-
-    def _swing_load(self, samples: FloatArray, out: BoolArray) -> None:
+    def _swing_load(self, plantar: FloatArray, out: BoolArray) -> None:
         c = self._config
-        plantar = samples[self._plantar]
-        others = self._others_max(plantar)
-        # NaN (lost) samples compare False: they count as neither state.
-        airborne = (others <= c.fault_swing_unloaded_kpa) & (others > -np.inf)
-        loaded_alone = airborne & (plantar >= c.fault_swing_load_kpa)
+        # A pad loaded alone: it reads >= the swing-load level and no other plantar pad reads
+        # above "about unloaded" (NaN, a lost sample, compares False: it counts as neither).
+        above = plantar > c.fault_swing_unloaded_kpa
+        loaded_alone = (plantar >= c.fault_swing_load_kpa) & (above.sum(axis=0) == 1)[None]
         valid = np.maximum((~np.isnan(plantar)).sum(axis=-1), 1)
         share = loaded_alone.sum(axis=-1) / valid
         hit = share >= c.fault_swing_load_fraction
@@ -105,29 +95,32 @@ class Plausibility:
         out[:] = hit
         self._note("rise_kpa_per_ms", np.where(hit.any(axis=0), fastest.max(axis=0), np.nan))
 
-    def _dropouts(self, samples: FloatArray, rate_hz: float, out: BoolArray) -> None:
+    def _dropouts(self, plantar: FloatArray, rate_hz: float, out: BoolArray) -> None:
         c = self._config
-        plantar = samples[self._plantar]
-        others = self._others_max(plantar)
-        n_windows, n = plantar.shape[1], plantar.shape[2]
+        rows, n_windows, n = plantar.shape
         max_len = max(1, round(c.fault_dropout_max_s * rate_hz))
-        counts = np.zeros((len(self._plantar), n_windows))
-        for k in range(len(self._plantar)):
-            x = plantar[k].reshape(-1)
-            zero = (x <= c.fault_open_max_kpa).astype(np.int8)
-            edges = np.diff(np.concatenate(([0], zero, [0])))
-            starts = np.flatnonzero(edges == 1)
-            ends = np.flatnonzero(edges == -1)  # one past the run
-            keep = (starts > 0) & (ends < len(x)) & (ends - starts <= max_len)
-            starts, ends = starts[keep], ends[keep]
-            if not len(starts):
-                continue
+        x = plantar.reshape(rows, -1)
+        zero = x <= c.fault_open_max_kpa
+        # Cheap gate: no dropout without a fall from loaded straight to zero.
+        if not (zero[:, 1:] & (x[:, :-1] >= c.fault_dropout_loaded_kpa)).any():
+            self._note("dropouts", np.full(n_windows, np.nan))
+            return
+        # Runs of zeros per row (padding keeps every run inside its row), in row-major order.
+        edges = np.diff(np.pad(zero, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+        row, starts = np.nonzero(edges == 1)
+        _, ends = np.nonzero(edges == -1)  # one past the run
+        keep = (starts > 0) & (ends < x.shape[1]) & (ends - starts <= max_len)
+        row, starts, ends = row[keep], starts[keep], ends[keep]
+        counts = np.zeros((rows, n_windows))
+        if len(starts):
             loaded = c.fault_dropout_loaded_kpa
             same_window = starts // n == (ends - 1) // n
-            inside_stance = (x[starts - 1] >= loaded) & (x[ends] >= loaded)
-            neighbours = others[k].reshape(-1)[starts] >= loaded
-            hits = starts[same_window & inside_stance & neighbours]
-            counts[k] = np.bincount(hits // n, minlength=n_windows)[:n_windows]
+            inside_stance = (x[row, starts - 1] >= loaded) & (x[row, ends] >= loaded)
+            # The other plantar pads at each run's first sample: is one of them loaded?
+            at_start = np.where(np.arange(rows)[:, None] == row[None], -np.inf, x[:, starts])
+            neighbours = filled(at_start, -np.inf).max(axis=0) >= loaded
+            hit = same_window & inside_stance & neighbours
+            np.add.at(counts, (row[hit], starts[hit] // n), 1.0)
         out[self._plantar] = counts > 0
         self._note("dropouts", np.where((counts > 0).any(axis=0), counts.sum(axis=0), np.nan))
 
