@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig, is_clearing
 from numbguard.analysis.risk.plausibility import Plausibility
 from numbguard.analysis.risk.windows import FootWindower
@@ -147,6 +148,19 @@ def test_a_live_lace_pad_going_flat_is_a_fault_and_tight_lacing_cannot_assess_it
     assert alerts[0].evidence["lace_upper_cannot_assess"] == "tight_lacing"
     assert alerts[0].suggestions == FAULT_ADVICE["flat_zero"]
     assert engine.not_assessed == {"tight_lacing": ("lace_upper",)}
+    assert engine.not_assessed_lines() == ["tight_lacing on lace_upper (sensor fault)"]
+
+
+def test_the_session_summary_says_what_a_suspected_pad_kept_from_being_assessed() -> None:
+    analyzer = SessionAnalyzer()
+    n = round(5.0 * RATE_HZ)
+    for start in range(0, round(150 * RATE_HZ), n):
+        t = np.arange(start, start + n) / RATE_HZ
+        pressure = normal_run(t)
+        dead_lace(t, pressure)
+        analyzer.feed(PressureChunk("left", t, pressure, RATE_HZ))
+    summary = analyzer.finish().to_json()["feet"]["left"]
+    assert summary["cannot_assess"] == ["tight_lacing on lace_upper (sensor fault)"]
 
 
 def test_tight_lacing_on_a_pad_that_went_dead_is_not_judged_from_its_last_reading() -> None:

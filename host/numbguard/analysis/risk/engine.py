@@ -127,6 +127,14 @@ class FootRiskEngine:
         batch = self._windower.flush()
         return self._process(batch) if batch is not None else []
 
+    def not_assessed_lines(self) -> list[str]:
+        """What suspicion kept rules from judging, e.g. 'tight_lacing on lace_upper (sensor
+        fault)', for the session summary's `cannot_assess` after the kinds no pad allows."""
+        return [
+            f"{kind} on {', '.join(pads)} (sensor fault)"
+            for kind, pads in sorted(self.not_assessed.items())
+        ]
+
     def _note_not_assessed(self, batch: WindowBatch, masked: WindowBatch) -> None:
         sampled = batch.table.valid_fraction >= self.config.min_valid_fraction
         blanked = (sampled & (masked.table.valid_fraction == 0)).any(axis=1)
