@@ -8,12 +8,16 @@ proves the check is what stops them.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig, is_clearing
-from numbguard.analysis.risk.plausibility import Plausibility
+from numbguard.analysis.risk.plausibility import SIGNATURES, Plausibility
 from numbguard.analysis.risk.windows import FootWindower
 from numbguard.analysis.suggestions import FAULT_ADVICE
 from numbguard.analysis.types import Alert, FloatArray, PressureChunk
@@ -209,3 +213,37 @@ def test_plausibility_signatures_do_not_depend_on_where_chunks_are_cut() -> None
         for name, hit in masks[0].items():
             # Runs cut by a window edge are the same whatever the chunks: windows, not chunks.
             assert np.array_equal(hit, other[name]), name
+
+
+def test_every_plausibility_signature_has_advice_without_diagnosis_words() -> None:
+    forbidden = re.compile(r"neuroma|neuritis|diagnos|neuropath|syndrome|disease|you have", re.I)
+    assert set(FAULT_ADVICE) == set(SIGNATURES)
+    for advice in FAULT_ADVICE.values():
+        assert advice and not any(forbidden.search(text) for text in advice)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.floats(-30, 1600), st.just(float("nan")), st.just(0.0), st.just(1000.0)),
+        min_size=6 * 50,
+        max_size=6 * 50,
+    ),
+    st.integers(1, 5),
+)
+def test_plausibility_takes_any_readings(values: list[float], repeats: int) -> None:
+    # Any readings (lost samples, zeros, full scale, implausible values): one mask per signature
+    # of shape (pads, windows), and the engine carries on.
+    block = np.tile(np.array(values).reshape(6, 50), repeats)
+    pads = ("heel", *FORE, "lace_lower", "lace_upper")
+    t = np.arange(block.shape[1]) / RATE_HZ
+    chunk = PressureChunk("left", t, dict(zip(pads, block, strict=True)), RATE_HZ)
+    windower = FootWindower("left", 0.2, saturation_kpa=1000, min_kpa=-20, max_kpa=1500)
+    batch = windower.feed(chunk)
+    assert batch is not None
+    masks = Plausibility(RiskConfig(), pads).signatures(batch)
+    assert set(masks) == set(SIGNATURES)
+    assert all(mask.shape == (6, len(batch)) for mask in masks.values())
+    engine = FootRiskEngine("left", RiskConfig(window_s=0.2, persist_s=0.4))
+    engine.feed(chunk)
+    engine.finish()

@@ -28,13 +28,8 @@ from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled
 from numbguard.analysis.types import FloatArray
 from numbguard.pads import PLANTAR_PADS
 
-# The cause behind each signature, for the advice (analysis/suggestions.py FAULT_ADVICE).
-CAUSES: dict[str, str] = {
-    "swing_load": "moisture",
-    "fast_rise": "loose_wire",
-    "dropout": "loose_wire",
-    "flat_zero": "dead_pad",
-}
+# In order of precedence; each has its advice in analysis/suggestions.py FAULT_ADVICE.
+SIGNATURES: tuple[str, ...] = ("swing_load", "fast_rise", "dropout", "flat_zero")
 
 
 class Plausibility:
@@ -51,7 +46,7 @@ class Plausibility:
         """Per signature, a (pads, windows) mask; evidence numbers go to `self.evidence`."""
         shape = (len(batch.pad_ids), len(batch))
         samples = batch.samples_kpa
-        found = {name: np.zeros(shape, dtype=bool) for name in CAUSES}
+        found = {name: np.zeros(shape, dtype=bool) for name in SIGNATURES}
         self.evidence = {}
         if samples is None or len(batch) == 0:
             return found
