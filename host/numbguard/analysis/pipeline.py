@@ -247,7 +247,9 @@ class SessionAnalyzer:
                 self._alerts += engine.finish()
                 self._summary[foot].add_steps(self._gait[foot].finish(), self._keep_contacts)
                 self._summary[foot].add_activity(self._activity[foot].finish())
-                self._summary[foot].cannot_assess = engine.cannot_assess
+                self._summary[foot].cannot_assess = (
+                    engine.cannot_assess + engine.not_assessed_lines()
+                )
                 self._summary[foot].active_s = engine.active_s
         rate = self._sample_rate_hz
         duration_s = 0.0

@@ -141,6 +141,74 @@ class RiskConfig:
     fault_persist_s: float = 8.0
     """Fault signature time before the fault alert. Judgement."""
 
+    # --- sensor_fault: plausibility (risk/plausibility.py): what no foot can do ---
+    fault_swing_load_kpa: float = 150.0
+    """A plantar pad reading at least this while every other plantar pad of the foot is about
+    unloaded (the foot is in the air) reads load that is not there (moisture, a leak path).
+    Judgement: half the 313 kPa forefoot running peak (J Foot Ankle Res, doi
+    10.1186/s13047-016-0176-z); no single 13 mm spot carries that alone."""
+    fault_swing_unloaded_kpa: float = 20.0
+    """'About unloaded' for the other plantar pads: room for an untared floor or a drifted zero
+    (see drift_zero_max_kpa). Judgement."""
+    fault_swing_load_fraction: float = 0.25
+    """Share of a window's samples in that state that marks the pad: a foot rolling onto one
+    pad at touch-down or toe-off does so for tens of ms, not a quarter of a window. Judgement."""
+    fault_rise_kpa_per_ms: float = 60.0
+    """A sample-to-sample rise faster than this is not a foot loading the pad (a contact
+    bounce). Judgement from the physics: a heel-strike impact takes the heel from 0 to its
+    ~300-450 kPa peak over ~20-30 ms (brief: 313 kPa forefoot peaks, 304-427 kPa heel peaks at
+    3-4.5 m/s), i.e. ~10-20 kPa/ms; 60 kPa/ms is three times that. At 100 Hz it takes a jump of
+    600 kPa between two samples."""
+    fault_dropout_loaded_kpa: float = 50.0
+    """A dropout is a run of zero readings (<= fault_open_max_kpa) on a plantar pad that reads
+    at least this just before and just after the run, while another plantar pad is loaded
+    this much: the pad unloads and reloads inside one stance. The level is the cyclic-loading
+    range (active_forefoot_range_kpa). Judgement."""
+    fault_dropout_max_s: float = 0.25
+    """Longest zero run counted as a dropout: shorter than a running stance (< ~300 ms,
+    brief), so a real swing is never one. Judgement."""
+    fault_live_range_kpa: float = 2.0
+    """A pad whose window range reaches this while the foot moves is live; a live pad (lace
+    pads included) that then reads a flat zero (never above fault_open_max_kpa) while the foot
+    moves has gone dead. 2 kPa is the lace resolution the brief asks of the hardware."""
+
+    # --- drift: re-zeroing and gain tracking (risk/drift.py) ---
+    drift_swing_fraction: float = 0.2
+    """A window is stepping (holds a swing) when every plantar pad that cycles has its 10th
+    percentile at most this share of its peak: running and walking go to ~0 in swing; an
+    elliptical (~40 of 140 kPa), standing and calf raises never do. Judgement."""
+    drift_zero_rate_kpa_per_min: float = 0.5
+    """After the first stepping window (which sets each plantar pad's zero to its swing floor:
+    the tare an untared insole lacks), the zero follows a lower swing floor at once but a
+    higher one by at most this rate, so a slow offset drift is followed while a floor that
+    appears within minutes (a tight toe box holding one pad, metatarsal_hotspot) stays seen
+    for tens of minutes. Judgement."""
+    drift_zero_max_kpa: float = 25.0
+    """Largest swing floor taken for a zero. Judgement: below the 27 kPa unrelieved-pressure
+    level (brief), so no tare can hide a floor that matters on its own."""
+    drift_zero_min_kpa: float = 1.0
+    """Zeros smaller than this are left at 0: ADC noise, not an offset (an unloaded FSR reads
+    zero; fault_flat_min_kpa). Judgement."""
+    drift_gain_block_s: float = 60.0
+    """Stepping time averaged per gain update (about 150 strides at 150-180 steps/min, brief);
+    the first block is the pads' reference. Judgement."""
+    drift_gain_warmup_s: float = 1800.0
+    """Stepping time in which the gain may move by drift_gain_rate_per_min: the warm-up of the
+    insole, the first half hour (temperature shifts FSR resistance by -15% to +30%, brief).
+    Judgement."""
+    drift_gain_rate_per_min: float = 0.03
+    """Fastest gain change followed during the warm-up: +30% in 10 min. Judgement."""
+    drift_gain_per_decade: float = 0.05
+    """After the warm-up the gain may move by this much per decade of time (FSR drift is
+    < 5% per decade of time under load, brief), so a real rise over a long run stays seen."""
+    drift_gain_deadband: float = 0.05
+    """The body-fixed total (below) must be off its reference by more than this share before
+    a gain moves: per-minute load varies by a few percent at steady effort, and pads repeat
+    to +-6% (brief). Judgement."""
+    drift_gain_max: float = 1.4
+    """Largest gain followed (and 1 / this the smallest). Judgement, from the brief's -15% to
+    +30% temperature effect on resistance."""
+
     def __post_init__(self) -> None:
         for item in fields(self):
             value = getattr(self, item.name)

@@ -59,6 +59,10 @@ class WindowBatch:
     t_end_s: FloatArray
     pad_ids: tuple[str, ...]
     table: PadWindows
+    # The raw samples behind the windows, (pads, m, samples per window), NaN-padded: the
+    # plausibility checks (risk/plausibility.py) read what a foot can and cannot do in them.
+    samples_kpa: FloatArray | None = None
+    sample_rate_hz: float | None = None
 
     @cached_property
     def pads(self) -> dict[str, PadWindows]:
@@ -203,7 +207,8 @@ class FootWindower:
         t_windows[:take] = t_all[:take]
         block = np.full((p_all.shape[0], padded), np.nan)
         block[:, :take] = p_all[:, :take]
-        table = pad_statistics(block.reshape(p_all.shape[0], rows, n), *self._limits)
+        samples = block.reshape(p_all.shape[0], rows, n)
+        table = pad_statistics(samples, *self._limits)
         self._t_parts = [t_all[take:]]
         self._p_parts = [p_all[:, take:]]
         self._buffered = len(t_all) - take
@@ -216,6 +221,8 @@ class FootWindower:
             t_end_s=last_s + period_s,
             pad_ids=self.pads or (),
             table=table,
+            samples_kpa=samples,
+            sample_rate_hz=self.sample_rate_hz,
         )
 
 
