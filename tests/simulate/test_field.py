@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from numbguard.analysis.suggestions import SUGGESTIONS
+from numbguard.analysis.suggestions import FAULT_ADVICE, SUGGESTIONS
 from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.pads import FOREFOOT_PADS, PAD_IDS, Foot
@@ -101,7 +101,10 @@ def test_the_field_set_has_the_labelled_conditions_and_normal_sessions() -> None
             assert 120.0 <= label.onset_s < label.end_s <= scenario.duration_s
             assert label.end_s - label.onset_s >= 300.0  # long enough to show
             # The advice is one of the product's suggestions for that kind.
-            assert label.advice in SUGGESTIONS[label.kind], (scenario.name, label.advice)
+            offered = SUGGESTIONS[label.kind]
+            if label.kind == "sensor_fault":
+                offered += tuple(a for advice in FAULT_ADVICE.values() for a in advice)
+            assert label.advice in offered, (scenario.name, label.advice)
 
 
 def test_unknown_field_scenario_is_an_input_error() -> None:

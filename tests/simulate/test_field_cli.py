@@ -23,7 +23,7 @@ def test_simulate_field_writes_every_field_session_and_evaluate_scores_them(
     sidecar = json.loads((out / "sweat_leak.labels.json").read_text())
     assert sidecar["duration_s"] == 600.0 and sidecar["seed"] == 3
     (label,) = sidecar["labels"]
-    assert label["kind"] == "sensor_fault" and label["advice"].startswith("Check the insole")
+    assert label["kind"] == "sensor_fault" and label["advice"].startswith("Dry the insole")
     assert json.loads((out / "hills.labels.json").read_text())["labels"] == []
 
     assert main(["evaluate", str(out), "--json"]) == 0

@@ -51,19 +51,18 @@ SUGGESTIONS: Final[dict[str, tuple[str, ...]]] = {
 # remedy. The brief's insole section is the source: FSRs drift, shift with temperature and need
 # per-pad calibration and re-zeroing; a pad that fails is checked, then recalibrated.
 _RECALIBRATE = "Re-zero or recalibrate the insole before relying on its alerts."
+_LOOSE_CONTACT = (
+    "Check the pad's wire and connector: the reading jumps faster than a foot can load it, "
+    "or drops to zero in mid-step, as a loose contact does."
+)
 FAULT_ADVICE: Final[dict[str, tuple[str, ...]]] = {
     "swing_load": (
         "Dry the insole and its connections: the pad reads load while the foot is in the air.",
         _RECALIBRATE,
     ),
-    "fast_rise": (
-        "Check the pad's wire and connector: the reading jumps faster than a foot can load it.",
-        _RECALIBRATE,
-    ),
-    "dropout": (
-        "Check the pad's wire and connector: the reading drops to zero in mid-step.",
-        _RECALIBRATE,
-    ),
+    # One cause, a loose contact, shows as either signature: one advice for both.
+    "fast_rise": (_LOOSE_CONTACT, _RECALIBRATE),
+    "dropout": (_LOOSE_CONTACT, _RECALIBRATE),
     "flat_zero": (
         "Check the insole: the pad stopped responding and may be disconnected.",
         "Until it reads again, what only this pad measures is not assessed.",

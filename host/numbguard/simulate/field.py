@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from numbguard.analysis.suggestions import fault_advice
 from numbguard.errors import InputError
 from numbguard.pads import Foot
 from numbguard.simulate.scenarios import Label
@@ -39,6 +40,13 @@ WIDER_TOE_BOX = (
 CHANGE_POSITION = "Change your foot position."
 EVEN_LACING = "Check that both shoes are laced with similar tension."
 CHECK_INSOLE = "Check the insole: the pad may be disconnected, shorted or out of calibration."
+# The fault signature (numbguard.analysis.risk.plausibility) each simulated fault shows, whose
+# advice fits its cause.
+FAULT_SIGNATURES: dict[ChangeKind, str] = {
+    "sweat_leak": "swing_load",
+    "loose_wire": "fast_rise",
+    "pad_flat": "flat_zero",
+}
 
 
 @dataclass(frozen=True)
@@ -235,13 +243,14 @@ def _limp() -> FieldScenario:
 def _fault(
     name: str, description: str, kind: ChangeKind, foot: Foot, pad: str, onset: float
 ) -> FieldScenario:
+    advice = fault_advice(FAULT_SIGNATURES[kind])[0]
     return _run_with(
         name,
         description,
         600.0,
         3.1,
         Change(kind, foot, onset, 600.0, pad=pad),
-        Label("sensor_fault", foot, onset, 600.0, CHECK_INSOLE),
+        Label("sensor_fault", foot, onset, 600.0, advice),
     )
 
 
