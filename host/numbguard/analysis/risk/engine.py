@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from numbguard.analysis.risk.alerting import AlertTracker
+from numbguard.analysis.risk.bouts import BoutTracker
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.forefoot_overload import ForefootOverload
 from numbguard.analysis.risk.metatarsal_hotspot import MetatarsalHotspot
@@ -12,7 +14,13 @@ from numbguard.analysis.risk.rule import Rule
 from numbguard.analysis.risk.sensor_fault import SensorFault
 from numbguard.analysis.risk.tight_lacing import TightLacing
 from numbguard.analysis.risk.unrelieved_pressure import UnrelievedPressure
-from numbguard.analysis.risk.windows import BoolArray, FootWindower, WindowBatch, cyclic_loading
+from numbguard.analysis.risk.windows import (
+    BoolArray,
+    FootWindower,
+    WindowBatch,
+    cyclic_loading,
+    stepping,
+)
 from numbguard.analysis.types import Alert, PressureChunk
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS, Foot
 
@@ -57,6 +65,7 @@ class FootRiskEngine:
             max_kpa=c.fault_max_kpa,
         )
         self._fault: SensorFault | None = None
+        self._bouts = BoutTracker(c)
         self._fault_tracker: AlertTracker | None = None
         self._rules: list[tuple[Rule, AlertTracker]] = []
         self.cannot_assess: list[str] = []
@@ -107,7 +116,13 @@ class FootRiskEngine:
             self._build(tuple(batch.pads))
         assert self._fault is not None and self._fault_tracker is not None
         masked, fault_verdict = self._fault.screen(batch)
-        active = cyclic_loading(masked, FOREFOOT_PADS, self.config.active_forefoot_range_kpa)
+        c = self.config
+        # Cyclic loading needs steps: a forefoot that cycles under a foot that never leaves its
+        # load (calf raises, weight shifts) is not an elliptical.
+        active = cyclic_loading(masked, FOREFOOT_PADS, c.active_forefoot_range_kpa) & stepping(
+            masked, c.cyclic_min_relief
+        )
+        masked = replace(masked, bouts=self._bouts.label(masked, active))
         self.active_s += float(active.sum()) * self.config.window_s
         self.assessed_s += len(batch) * self.config.window_s
         events = self._fault_tracker.update(fault_verdict)

@@ -32,7 +32,7 @@ class TightLacing(PadGroupRule):
         stance_kpa = pick(stacked(batch, self._pads, "mean_kpa"), row)
         assessable = np.isfinite(static_kpa)
         level = filled(static_kpa, 0.0)
-        baseline = self._baseline.resolve(static_kpa, active & assessable)
+        baseline = self._baseline.resolve(static_kpa, active & assessable, batch.bouts)
         rise = filled(level - baseline, 0.0)
         hold = level >= c.lace_static_off_kpa
         on = (level >= c.lace_static_on_kpa) | (hold & (rise >= c.lace_rise_over_baseline_kpa))
