@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from gait_signals import Bout, session, session_chunks
 
+from numbguard.analysis.activity import classify_activity
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import RiskConfig, is_clearing
 from numbguard.analysis.types import Alert
@@ -183,3 +184,19 @@ def test_a_slow_rise_that_holds_for_minutes_is_still_caught() -> None:
 def test_config_fields_of_the_bout_logic_are_positive() -> None:
     with pytest.raises(Exception, match="baseline_settle_s"):
         dataclasses.replace(RiskConfig(), baseline_settle_s=0.0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "activity"),
+    [
+        ("calf_raises", "standing"),
+        ("elliptical", "cyclic_unrelieved"),
+        ("stairs", "cyclic_unrelieved"),
+    ],
+)
+def test_the_session_summary_agrees_with_the_rules_on_drills_and_machines(
+    kind: str, activity: str
+) -> None:
+    t_s, pressure = session([Bout(kind, 60.0)])
+    windows = classify_activity(session_chunks(t_s, pressure, "left"))
+    assert {w.activity for w in windows} == {activity}
