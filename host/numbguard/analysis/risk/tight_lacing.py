@@ -5,7 +5,7 @@ i.e. its swing / static pressure); the higher lace pad counts. Sustained low pre
 nerves (Lundborg 1983: 10.7 kPa for 4 h; 27-53 kPa reduced conduction); no published comfort
 threshold in kPa exists for the dorsum (Hagen 2010), so the raise level is a configurable
 judgement, combined with time (`persist_s`) and dose (static pressure x time). A rise over the
-runner's own static lace pressure of the first minute counts too.
+runner's own static lace pressure (its baseline, per activity bout) counts too.
 """
 
 from __future__ import annotations
