@@ -7,12 +7,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 from gait_signals import Bout, session, session_chunks
 
 from numbguard.analysis.activity import classify_activity
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import RiskConfig, is_clearing
+from numbguard.analysis.risk.baseline import Baseline
+from numbguard.analysis.risk.bouts import BoutTracker
+from numbguard.analysis.risk.windows import Bouts, GaitWindows, WindowBatch, pad_statistics
 from numbguard.analysis.types import Alert
 from numbguard.pads import Foot
 
@@ -200,3 +204,50 @@ def test_the_session_summary_agrees_with_the_rules_on_drills_and_machines(
     t_s, pressure = session([Bout(kind, 60.0)])
     windows = classify_activity(session_chunks(t_s, pressure, "left"))
     assert {w.activity for w in windows} == {activity}
+
+
+def test_a_baseline_starts_over_per_bout_and_a_refresh_only_lowers_it() -> None:
+    baseline = Baseline(windows_needed=3, refresh_windows=4)
+    values = np.array([10.0, 10, 10, 12, 12, 12, 12, 20, 20, 20, 5, 5, 5])
+    steady = np.ones(len(values), dtype=bool)
+    one_bout = Bouts(np.full(len(values), 2, np.int8), np.ones(len(values), np.int64), steady)
+    out = baseline.resolve(values, steady, one_bout)
+    assert np.isnan(out[:3]).all() and (out[3:] == 10).all()  # 20s refresh: not taken up
+    assert baseline.value == 10.0
+    later = np.full(7, 5.0)
+    baseline.resolve(later, np.ones(7, dtype=bool), Bouts(*_one_bout(7)))
+    assert baseline.value == 5.0  # a lower steady level replaces it
+    new_bout = Bouts(np.full(2, 1, np.int8), np.full(2, 2, np.int64), np.ones(2, dtype=bool))
+    assert np.isnan(baseline.resolve(np.array([7.0, 7.0]), np.ones(2, dtype=bool), new_bout)).all()
+
+
+def _one_bout(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.full(n, 2, np.int8), np.ones(n, np.int64), np.ones(n, dtype=bool)
+
+
+def test_bouts_change_on_a_held_activity_change_or_a_long_pause_only() -> None:
+    config = RiskConfig()
+    tracker = BoutTracker(config)
+    # 60 s running, 6 s walking (a blip), 60 s running, 20 s walking, 400 s stopped, running.
+    plan = [(2, 60), (1, 6), (2, 60), (1, 20), (0, 400), (2, 40)]
+    codes = np.concatenate([np.full(round(s / config.window_s), c) for c, s in plan])
+    bouts = _label(tracker, codes, config)
+    first = bouts.bout[: (60 + 6 + 60) // 2]
+    assert len(set(first.tolist())) == 1  # the short walk did not split the run
+    assert len(set(bouts.bout.tolist())) == 3  # the 20 s walk and the long stop did
+    assert not bouts.steady[:15].any() and bouts.steady[16:30].all()  # settles after 30 s
+
+
+def _label(tracker: BoutTracker, codes: np.ndarray, config: RiskConfig) -> Bouts:
+    """Bouts of windows whose activity is `codes` (0 not stepping, 1 walking, 2 running)."""
+    n = len(codes)
+    duty = np.where(codes == 1, 0.6, 0.35)
+    batch = WindowBatch(
+        foot="left",
+        t_start_s=np.arange(n) * config.window_s,
+        t_end_s=(np.arange(n) + 1) * config.window_s,
+        pad_ids=(),
+        table=pad_statistics(np.zeros((0, n, 2)), 1000.0, -20.0, 1500.0),
+        gait=GaitWindows(relief=np.ones(n), duty=duty),
+    )
+    return tracker.label(batch, codes > 0)
