@@ -251,3 +251,13 @@ def _label(tracker: BoutTracker, codes: np.ndarray, config: RiskConfig) -> Bouts
         gait=GaitWindows(relief=np.ones(n), duty=duty),
     )
     return tracker.label(batch, codes > 0)
+
+
+def test_an_overload_of_a_runner_whose_centre_share_is_high_is_still_caught() -> None:
+    # Centre share ~0.55 from the start: between the hotspot's hold (0.52) and raise (0.58)
+    # levels and no rise, so not a hotspot; then every pad x1.7 (the centre past 600 kPa).
+    usual = {"ball_medial": 0.81, "ball_center": 1.16, "ball_lateral": 0.78}
+    before = tuple(usual.items())
+    after = tuple((pad, 1.7 * scale) for pad, scale in usual.items())
+    alerts = alerts_of([Bout("run", 120.0, 3.0, before), Bout("run", 120.0, 3.0, after)])
+    assert kinds(alerts) == [("forefoot_overload", "left"), ("forefoot_overload", "right")]

@@ -15,7 +15,8 @@ real treadmill running, see `RiskConfig`), and the rise must have held for
 catch the runner who starts overloaded. The rise is of the whole forefoot (the sum of the pad
 peaks): load moved between pads, or concentrated on one, is `metatarsal_hotspot`'s cause, so
 while its share signature holds this rule stays quiet (one alert per cause, the advice that
-fits).
+fits); a runner whose usual share is high but under the hotspot's raise level stays this
+rule's.
 Dose: the pressure-time integral of the peak pad while the condition lasts.
 """
 
@@ -26,7 +27,7 @@ import numpy as np
 from numbguard.analysis.risk.alerting import Assessment, pads_by_index
 from numbguard.analysis.risk.baseline import new_baseline
 from numbguard.analysis.risk.config import RiskConfig
-from numbguard.analysis.risk.metatarsal_hotspot import ForefootShares
+from numbguard.analysis.risk.metatarsal_hotspot import ForefootShares, ShareVerdict
 from numbguard.analysis.risk.rule import PadGroupRule
 from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled, pick, stacked, top_of
 from numbguard.pads import FOREFOOT_PADS
@@ -41,6 +42,7 @@ class ForefootOverload(PadGroupRule):
         self._duty_baseline = new_baseline(config)
         self._shares = ForefootShares(config, pads)
         self._risen_s = 0.0  # how long the rise has held (gaps under recover_s bridged)
+        self._deferring = False  # load concentrated: the hotspot's cause
         self._gap_s = 0.0
 
     def dose_alert_kpa_s_of(self, config: RiskConfig) -> float | None:
@@ -71,7 +73,7 @@ class ForefootOverload(PadGroupRule):
         ratio = filled(peak_sum_kpa / expected_kpa, 0.0)
         risen = peak >= c.forefoot_rise_min_kpa
         sustained = self._sustained(assessable, risen & (ratio >= c.forefoot_rise_ratio_off))
-        concentrated = self._shares.judge(batch, active).hold
+        concentrated = self._concentrated(self._shares.judge(batch, active))
         on = ~concentrated & (
             (peak >= c.forefoot_peak_on_kpa) | (sustained & (ratio >= c.forefoot_rise_ratio))
         )
@@ -95,6 +97,18 @@ class ForefootOverload(PadGroupRule):
                 "baseline_duty_factor": baseline_duty,
             },
         )
+
+    def _concentrated(self, shares: ShareVerdict) -> BoolArray:
+        """Windows whose load is concentrated on one pad: from a window where the hotspot's
+        share signature raises until it no longer holds (its hysteresis), so a runner whose
+        usual share sits between the two levels is still this rule's to judge."""
+        out = np.zeros(len(shares.on), dtype=bool)
+        if not self._deferring and not shares.on.any():
+            return out
+        for i in range(len(out)):
+            self._deferring = bool(shares.on[i] or (self._deferring and shares.hold[i]))
+            out[i] = self._deferring
+        return out
 
     def _sustained(self, assessable: BoolArray, rising: BoolArray) -> BoolArray:
         """Per window: has the rise held for `forefoot_rise_sustain_s`? Gaps shorter than
