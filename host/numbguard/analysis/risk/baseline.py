@@ -39,6 +39,15 @@ class Baseline:
         usable = eligible & np.isfinite(values)
         if bouts is not None:
             usable &= bouts.steady
+        same_bout = bouts is None or bool((bouts.bout == self._bout).all())
+        if self.value is not None and same_bout:
+            # The common case, a set baseline in the same bout: no per-window work unless a
+            # refresh starts inside this batch.
+            count = int(usable.sum())
+            if self._refresh is None or self._since + count <= self._refresh:
+                self._since += count
+                out[:] = self.value
+                return out
         for i in range(len(values)):
             if bouts is not None and int(bouts.bout[i]) != self._bout:
                 self._bout = int(bouts.bout[i])
