@@ -261,3 +261,10 @@ def test_an_overload_of_a_runner_whose_centre_share_is_high_is_still_caught() ->
     after = tuple((pad, 1.7 * scale) for pad, scale in usual.items())
     alerts = alerts_of([Bout("run", 120.0, 3.0, before), Bout("run", 120.0, 3.0, after)])
     assert kinds(alerts) == [("forefoot_overload", "left"), ("forefoot_overload", "right")]
+
+
+def test_a_tempo_run_after_the_warm_up_is_effort_even_past_a_baseline_refresh() -> None:
+    # 20 min at 4.5 m/s after 10 min at 2.6: the baseline is refreshed (downward) during the
+    # tempo; load and effort are refreshed together, so the tempo stays normal.
+    alerts = alerts_of([Bout("run", 600.0, 2.6), Bout("run", 1200.0, 4.5)])
+    assert alerts == []

@@ -99,11 +99,12 @@ class RiskConfig:
     """Hold level (hysteresis) of the baseline-relative rise. Judgement."""
     forefoot_effort_exponent: float = 0.7
     """The runner's own load-effort relation: a faster run shortens the contact and raises the
-    peaks, so the baseline peak is scaled by (duty / baseline duty) ** -exponent before a rise
-    is judged. 0.7: the fit of peak force on contact duty over the level treadmill runs at
-    2.5-4.17 m/s of Alcantara et al. 2022 (PeerJ 10:e12752; ../shared/realdata/running;
-    0.96 over all slopes, 1 for a sine-shaped contact of fixed impulse), the smaller, which
-    scales less. Under the 2nd metatarsal head peaks rise ~15% from 3.0 to 4.5 m/s (brief)."""
+    peaks as duty ** -exponent, so a rise is judged on peak sum x duty ** exponent (the same
+    at any effort) against its baseline. 0.7: the fit of peak force on contact duty over the
+    level treadmill runs at 2.5-4.17 m/s of Alcantara et al. 2022 (PeerJ 10:e12752;
+    ../shared/realdata/running; 0.96 over all slopes, 1 for a sine-shaped contact of fixed
+    impulse), the smaller, which scales less. Under the 2nd metatarsal head peaks rise ~15%
+    from 3.0 to 4.5 m/s (brief)."""
     forefoot_rise_sustain_s: float = 240.0
     """A rise over the baseline must have held this long (with gaps under `recover_s`) before it
     counts: a harder repetition (intervals of a few minutes) is effort, not the slow rise of

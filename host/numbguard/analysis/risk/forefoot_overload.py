@@ -8,11 +8,12 @@ upward); 600 kPa, the low end of what discrete transducers read under the 2nd me
 at 3-4.5 m/s, escalates.
 
 A rise over the runner's own baseline counts too, but effort is not a shoe problem: peaks rise
-with speed as the contact shortens, so the baseline sum of the pad peaks is scaled by the
-runner's load-effort relation, (duty / baseline duty) ** -`forefoot_effort_exponent` (fitted on
-real treadmill running, see `RiskConfig`), and the rise must have held for
-`forefoot_rise_sustain_s` (minutes, not one hard repetition). Absolute levels need neither: they
-catch the runner who starts overloaded. The rise is of the whole forefoot (the sum of the pad
+with speed as the contact shortens, following the runner's load-effort relation, peaks ~
+duty ** -`forefoot_effort_exponent` (fitted on real treadmill running, see `RiskConfig`). So
+the baseline is of the sum of the pad peaks x duty ** exponent, the same at any effort, and a
+window's expected sum is that over its own duty ** exponent. The rise must also have held for
+`forefoot_rise_sustain_s` (minutes, not one hard repetition). Absolute levels need neither:
+they catch the runner who starts overloaded. The rise is of the whole forefoot (the sum of the pad
 peaks): load moved between pads, or concentrated on one, is `metatarsal_hotspot`'s cause, so
 while its share signature holds this rule stays quiet (one alert per cause, the advice that
 fits); a runner whose usual share is high but under the hotspot's raise level stays this
@@ -25,7 +26,6 @@ from __future__ import annotations
 import numpy as np
 
 from numbguard.analysis.risk.alerting import Assessment, pads_by_index
-from numbguard.analysis.risk.baseline import new_baseline
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.metatarsal_hotspot import ForefootShares, ShareVerdict
 from numbguard.analysis.risk.rule import PadGroupRule
@@ -39,7 +39,6 @@ class ForefootOverload(PadGroupRule):
 
     def __init__(self, config: RiskConfig, pads: tuple[str, ...]) -> None:
         super().__init__(config, pads)
-        self._duty_baseline = new_baseline(config)
         self._shares = ForefootShares(config, pads)
         self._risen_s = 0.0  # how long the rise has held (gaps under recover_s bridged)
         self._deferring = False  # load concentrated: the hotspot's cause
@@ -60,16 +59,15 @@ class ForefootOverload(PadGroupRule):
         complete = np.isfinite(peaks).all(axis=0)
         peak_sum_kpa = np.where(complete, peaks.sum(axis=0), np.nan)
         duty = batch.gait.duty if batch.gait is not None else np.full(len(batch), np.nan)
-        eligible = assessable & complete & np.isfinite(duty)
-        baseline = self._baseline.resolve(peak_sum_kpa, eligible, batch.bouts)
-        baseline_duty = self._duty_baseline.resolve(duty, eligible, batch.bouts)
-        # The runner's own load-effort relation: a shorter contact (faster) raises the peaks.
-        effort = np.where(
-            np.isfinite(duty) & (filled(baseline_duty, 0.0) > 0),
-            (duty / np.where(baseline_duty > 0, baseline_duty, 1.0)) ** -c.forefoot_effort_exponent,
-            1.0,
-        )
-        expected_kpa = baseline * effort
+        # The runner's own load-effort relation: a shorter contact (faster) raises the peaks as
+        # duty ** -k, so peak sum x duty ** k is the same at any effort. Its baseline is one
+        # number, so a (downward) refresh keeps load and effort together.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            effort = np.where(duty > 0, duty, np.nan) ** c.forefoot_effort_exponent
+        normalised = peak_sum_kpa * effort
+        eligible = assessable & complete & np.isfinite(normalised)
+        baseline = self._baseline.resolve(normalised, eligible, batch.bouts)
+        expected_kpa = baseline / effort
         ratio = filled(peak_sum_kpa / expected_kpa, 0.0)
         risen = peak >= c.forefoot_rise_min_kpa
         sustained = self._sustained(assessable, risen & (ratio >= c.forefoot_rise_ratio_off))
@@ -91,10 +89,8 @@ class ForefootOverload(PadGroupRule):
             evidence={
                 "peak_kpa": peak_kpa,
                 "forefoot_peak_sum_kpa": peak_sum_kpa,
-                "baseline_peak_sum_kpa": baseline,
-                "expected_peak_sum_kpa": np.where(np.isfinite(duty), expected_kpa, np.nan),
+                "expected_peak_sum_kpa": expected_kpa,
                 "duty_factor": duty,
-                "baseline_duty_factor": baseline_duty,
             },
         )
 
