@@ -33,8 +33,33 @@ class RiskConfig:
     repeat_s: float = 300.0
     """Least time between two raises of the same kind on the same foot (no nagging). Judgement."""
     baseline_s: float = 60.0
-    """Active (loaded, moving) time that makes up the runner's own baseline: the first
-    minute of activity. Judgement."""
+    """Steady stepping time whose median makes up the runner's own baseline, per activity
+    bout (`risk/bouts.py`). Judgement."""
+    baseline_settle_s: float = 30.0
+    """Time after a bout starts before its windows may set a baseline: the first strides of a
+    run (speeding up, settling) are not its steady state. Judgement."""
+    bout_change_s: float = 10.0
+    """A different activity (walking, running, a machine) held this long starts a new bout:
+    its baseline starts over rather than being compared across activities. Judgement."""
+    bout_pause_s: float = 300.0
+    """A pause without steps this long (a stop, a drill, a rest) starts a new bout. Shorter
+    stops (a crossing) keep the bout and its baseline. Judgement."""
+    baseline_refresh_s: float = 1200.0
+    """Over a long bout, steady time after which the baseline is taken again; only a lower
+    value replaces it (a refresh must not absorb the slow rise the rules look for). Judgement."""
+    cyclic_min_relief: float = 0.35
+    """Steps: the summed plantar load drops by at least this share of its peak in each half of
+    a window (stance and swing, or pedal push and recovery, at most ~2 s per cycle). Walking
+    and running drop ~1, an elliptical ~0.5 (the other foot takes the weight), calf raises
+    and weight shifts ~0.2 (the body weight stays on the foot). Judgement."""
+    machine_max_relief: float = 0.8
+    """A stepping window whose load relief stays under this is a machine (the pedal carries
+    the foot): its own activity for the baseline. Judgement."""
+    running_max_duty: float = 0.47
+    """Contact duty (share of time the foot is loaded) under which stepping is running: each
+    foot is loaded ~60% of the time walking, ~30-40% running (the same split as
+    `analysis/activity.py`; 0.29-0.41 on the treadmill runs of Alcantara et al. 2022, PeerJ
+    10:e12752, in ../shared/realdata/running). Judgement."""
     active_forefoot_range_kpa: float = 50.0
     """A window whose busiest forefoot pad swings by this much is cyclic loading (walking,
     running, elliptical). Judgement, well below walking forefoot peaks (~150-250 kPa)."""
@@ -72,6 +97,18 @@ class RiskConfig:
     at 3-4.5 m/s (brief): escalates to `alert`."""
     forefoot_rise_ratio_off: float = 1.2
     """Hold level (hysteresis) of the baseline-relative rise. Judgement."""
+    forefoot_effort_exponent: float = 0.7
+    """The runner's own load-effort relation: a faster run shortens the contact and raises the
+    peaks as duty ** -exponent, so a rise is judged on peak sum x duty ** exponent (the same
+    at any effort) against its baseline. 0.7: the fit of peak force on contact duty over the
+    level treadmill runs at 2.5-4.17 m/s of Alcantara et al. 2022 (PeerJ 10:e12752;
+    ../shared/realdata/running; 0.96 over all slopes, 1 for a sine-shaped contact of fixed
+    impulse), the smaller, which scales less. Under the 2nd metatarsal head peaks rise ~15%
+    from 3.0 to 4.5 m/s (brief)."""
+    forefoot_rise_sustain_s: float = 240.0
+    """A rise over the baseline must have held this long (with gaps under `recover_s`) before it
+    counts: a harder repetition (intervals of a few minutes) is effort, not the slow rise of
+    a long run. The absolute levels need no such time. Judgement."""
     forefoot_dose_alert_kpa_min: float = 1000.0
     """Pressure-time integral of the overloaded pad over the condition that escalates to
     `alert`: about 15 min of overloaded running. Judgement."""
@@ -115,6 +152,10 @@ class RiskConfig:
     asymmetry_rise: float = 0.25
     """Rise of the index over the runner's own baseline that counts on its own (with at
     least `asymmetry_off`). Judgement."""
+    asymmetry_spared_drop: float = 0.2
+    """Windows where a foot peaks at the overload hold level still count for asymmetry when the
+    lighter foot carries this share less than its own baseline load: it is being spared (a
+    limp), not the heavier foot overloaded. Judgement."""
 
     # --- sensor_fault ---
     fault_flat_range_kpa: float = 0.05

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
 from numbguard.analysis.risk.alerting import AlertTracker
+from numbguard.analysis.risk.bouts import BoutTracker
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.drift import DriftTracker
 from numbguard.analysis.risk.forefoot_overload import ForefootOverload
@@ -16,7 +18,13 @@ from numbguard.analysis.risk.rule import Rule
 from numbguard.analysis.risk.sensor_fault import SensorFault
 from numbguard.analysis.risk.tight_lacing import TightLacing
 from numbguard.analysis.risk.unrelieved_pressure import UnrelievedPressure
-from numbguard.analysis.risk.windows import BoolArray, FootWindower, WindowBatch, cyclic_loading
+from numbguard.analysis.risk.windows import (
+    BoolArray,
+    FootWindower,
+    WindowBatch,
+    cyclic_loading,
+    stepping,
+)
 from numbguard.analysis.types import Alert, PressureChunk
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS, Foot
 
@@ -76,6 +84,7 @@ class FootRiskEngine:
         self._fault: SensorFault | None = None
         self._plausibility: Plausibility | None = None
         self._drift: DriftTracker | None = None
+        self._bouts = BoutTracker(c)
         self._fault_tracker: AlertTracker | None = None
         self._rules: list[tuple[Rule, AlertTracker]] = []
         self.cannot_assess: list[str] = []
@@ -155,7 +164,13 @@ class FootRiskEngine:
         masked, fault_verdict = self._fault.screen(batch, suspected, self._plausibility.evidence)
         self._note_not_assessed(batch, masked)
         masked = self._drift.correct(masked)
-        active = cyclic_loading(masked, FOREFOOT_PADS, self.config.active_forefoot_range_kpa)
+        c = self.config
+        # Cyclic loading needs steps: a forefoot that cycles under a foot that never leaves its
+        # load (calf raises, weight shifts) is not an elliptical.
+        active = cyclic_loading(masked, FOREFOOT_PADS, c.active_forefoot_range_kpa) & stepping(
+            masked, c.cyclic_min_relief
+        )
+        masked = replace(masked, bouts=self._bouts.label(masked, active))
         self.active_s += float(active.sum()) * self.config.window_s
         self.assessed_s += len(batch) * self.config.window_s
         events = self._fault_tracker.update(fault_verdict)

@@ -141,6 +141,7 @@ def _blank(table: PadWindows, unusable: BoolArray) -> PadWindows:
         max_kpa=np.where(unusable, np.nan, table.max_kpa),
         p10_kpa=np.where(unusable, np.nan, table.p10_kpa),
         half_range_kpa=np.where(unusable, np.nan, table.half_range_kpa),
+        step_peak_kpa=np.where(unusable, np.nan, table.step_peak_kpa),
         saturated_fraction=table.saturated_fraction,
         below_min_count=table.below_min_count,
         above_max_count=table.above_max_count,
