@@ -167,6 +167,19 @@ def drift_after(*effects: Effect, duration_s: float = 1500.0) -> DriftTracker:
     return tracker
 
 
+def test_a_sudden_rise_of_the_total_is_a_real_change_not_drift() -> None:
+    # The forefoot carries 1.35x from 5 min on, at once: faster than any drift followed, so
+    # the gains stay put (the rise is the forefoot rules' to judge), during the warm-up too.
+    def jump(t: FloatArray, pressure: dict[str, FloatArray]) -> None:
+        for pad in ("ball_medial", "ball_center", "ball_lateral"):
+            pressure[pad] = pressure[pad] * np.where(t >= 300.0, 1.35, 1.0)
+
+    np.testing.assert_allclose(drift_after(jump).gain, 1.0, atol=0.01)
+    # The warm-up that follows the jump is still followed.
+    tracker = drift_after(jump, warm_up(0.2), duration_s=1800.0)
+    assert all(tracker.gain > 1.1)
+
+
 def test_the_tracker_follows_a_warm_up_and_a_raised_floor() -> None:
     def heel_floor(t: FloatArray, pressure: dict[str, FloatArray]) -> None:
         pressure["heel"] = pressure["heel"] + 8.0

@@ -246,6 +246,11 @@ class RiskConfig:
     """The body-fixed total (below) must be off its reference by more than this share before
     a gain moves: per-minute load varies by a few percent at steady effort, and pads repeat
     to +-6% (brief). Judgement."""
+    drift_gain_jump: float = 0.10
+    """A body-fixed total that moves by more than this share from one block to the next has
+    changed for a reason (laces, pace, a shift onto the pads), not drifted: over three times
+    the fastest drift followed (drift_gain_rate_per_min). The new level becomes the
+    reference and no gain moves. Judgement."""
     drift_gain_max: float = 1.4
     """Largest gain followed (and 1 / this the smallest). Judgement, from the brief's -15% to
     +30% temperature effect on resistance."""

@@ -49,6 +49,8 @@ class DriftTracker:
         self.zero_kpa = np.full(n, np.inf)  # +inf: not tared yet
         self.gain = np.ones(n)
         self.reference_kpa: FloatArray | None = None  # per-pad mean load of the first block
+        self._last_block_kpa: FloatArray | None = None  # the previous block, as measured
+        self._gain_before = np.ones(n)  # the gains before the previous block's update
         self._block_sum = np.zeros(n)
         self._block_count = 0
         self._block_windows = max(1, round(config.drift_gain_block_s / config.window_s))
@@ -90,6 +92,7 @@ class DriftTracker:
             max_kpa=fix(w.max_kpa, True),
             p10_kpa=fix(w.p10_kpa, True),
             half_range_kpa=fix(w.half_range_kpa, False),
+            step_peak_kpa=fix(w.step_peak_kpa, True),  # what the forefoot rules compare
         )
         return replace(batch, table=table)
 
@@ -131,7 +134,21 @@ class DriftTracker:
         block_min = c.drift_gain_block_s / 60.0
         if self.reference_kpa is None:
             self.reference_kpa = block_kpa
+            self._last_block_kpa = block_kpa
             self._last_update_s = c.drift_gain_block_s
+            return
+        last, self._last_block_kpa = self._last_block_kpa, block_kpa
+        gain_before, self._gain_before = self._gain_before, self.gain.copy()
+        if last is not None and abs(float(block_kpa.sum() - last.sum())) > (
+            c.drift_gain_jump * float(last.sum())
+        ):
+            # Too fast for drift: a real change. The previous block may have seen its start
+            # and moved the gains: that move is undone. The new level is the reference from
+            # now on, so drift is followed from there and the change stays seen.
+            self.gain = gain_before
+            self._gain_before = gain_before.copy()
+            self.reference_kpa = block_kpa / self.gain
+            self._last_update_s += c.drift_gain_block_s
             return
         reference = self.reference_kpa
         total_off = float(block_kpa.sum() - reference.sum())
