@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from numbguard.cli.session_options import add_view_arguments, run_with_view
+from numbguard.cli.tag_options import add_tag_arguments, index_session, tags_from
 from numbguard.errors import DeviceError, InputError
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.simulate import SCENARIO_NAMES
@@ -43,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(needs a source checkout and the `micropython` unix port); --speed <= 100",
     )
     add_view_arguments(parser)
+    add_tag_arguments(parser)
     parser.set_defaults(duration_s=None)
 
 
@@ -54,10 +56,11 @@ def run(args: argparse.Namespace) -> int:
     url = f"sim://{args.scenario}?speed={speed}&seed={args.seed}&duration_s={duration_s:g}&loss={args.loss:g}"
     transport = from_url(url)
     if args.record:
-        with RecordingWriter(args.record, {"source": url}) as recorder:
+        with RecordingWriter(args.record, {"source": url}, tags=tags_from(args)) as recorder:
             run_with_view(
                 args, transport, session_start_s=0.0, channel=Channel.SIM, recorder=recorder
             )
+        index_session(args.record)
     else:
         run_with_view(args, transport, session_start_s=0.0, channel=Channel.SIM)
     return 0
@@ -96,9 +99,12 @@ def _run_lab(args: argparse.Namespace) -> int:
         source = f"lab:{args.scenario}?speed={clock_scale}&seed={args.seed}&loss={args.loss:g}"
         start_s = time.monotonic()
         if args.record:
-            with RecordingWriter(args.record, {"source": source}) as recorder:
+            tags = tags_from(args)
+            with RecordingWriter(args.record, {"source": source}, tags=tags) as recorder:
                 run_with_view(args, transport, session_start_s=start_s, channel=Channel.BLE,
                               recorder=recorder)  # fmt: skip
         else:
             run_with_view(args, transport, session_start_s=start_s, channel=Channel.BLE)
+    if args.record:
+        index_session(args.record)
     return 0

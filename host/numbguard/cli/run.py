@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from datetime import datetime
@@ -16,19 +15,12 @@ from numbguard.cli.session_options import (
     load_calibrations,
     run_with_view,
 )
+from numbguard.cli.tag_options import add_tag_arguments, index_session, tags_from
+from numbguard.history.paths import sessions_dir
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.transports import open_transport, url_forms
 
 CHANNELS = {"ble": Channel.BLE, "serial": Channel.SERIAL}
-
-
-def sessions_dir() -> Path:
-    """Where recordings go by default: $NUMBGUARD_SESSIONS_DIR, else the user's data folder."""
-    explicit = os.environ.get("NUMBGUARD_SESSIONS_DIR")
-    if explicit:
-        return Path(explicit)
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "numbguard" / "sessions"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     record.add_argument("--no-record", action="store_true", help="do not record the session")
     add_view_arguments(parser)
     add_calibration_argument(parser)
+    add_tag_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     received = False
     try:
-        with RecordingWriter(path, {"source": args.url}) as recorder:
+        with RecordingWriter(path, {"source": args.url}, tags=tags_from(args)) as recorder:
             try:
                 run_with_view(
                     args,
@@ -81,4 +74,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"recorded to {path}", file=sys.stderr)
         else:  # nothing came (no insole, no Bluetooth): no empty recording left behind
             path.unlink(missing_ok=True)
+    if received:
+        index_session(path)
     return 0

@@ -1,0 +1,34 @@
+"""Options and steps shared by the commands that tag and index sessions: run, demo, tag."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from numbguard.errors import NumbguardError
+from numbguard.history.index import SessionIndex
+from numbguard.history.paths import index_path
+
+
+def add_tag_arguments(parser: argparse.ArgumentParser, *, clearing: bool = False) -> None:
+    clear = " (an empty value clears it)" if clearing else ""
+    group = parser.add_argument_group("tags (for `numbguard history` and `compare`)")
+    group.add_argument("--shoe", metavar="NAME", help=f"the shoe worn{clear}")
+    group.add_argument("--lacing", metavar="NAME", help=f"how the shoes were laced{clear}")
+    group.add_argument("--note", metavar="TEXT", help=f"anything else worth knowing{clear}")
+
+
+def tags_from(args: argparse.Namespace) -> dict[str, str]:
+    """The tags given on the command line (options left out are not in it)."""
+    given = {"shoe": args.shoe, "lacing": args.lacing, "note": args.note}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def index_session(path: str | os.PathLike[str]) -> None:
+    """Put a session in the index; a failure is a warning, never the session's failure."""
+    try:
+        with SessionIndex(index_path()) as index:
+            index.add(path)
+    except NumbguardError as error:
+        print(f"numbguard: warning: {path} is not in the session index: {error}", file=sys.stderr)
