@@ -12,7 +12,7 @@ beyond the noise when the interval excludes 0.
 
 The block length is a configurable judgement: at least `MIN_BLOCK_STEPS`, at least the cube
 root of the step count (the usual order for the block bootstrap's variance, Hall, Horowitz
-and Jing 1995), and twice the lag at which the steps' autocorrelation falls under
+and Jing 1995), and `BLOCK_LAGS` times the lag at which the steps' autocorrelation falls under
 `BLOCK_ACF_BELOW` (a block then holds the correlated stretch whole); never more than a quarter
 of the steps.
 """
@@ -32,6 +32,7 @@ from numbguard.recording import TAG_NAMES
 
 MIN_BLOCK_STEPS: Final = 5
 BLOCK_ACF_BELOW: Final = 0.2
+BLOCK_LAGS: Final = 2  # a block spans this many times the correlated lag
 RESAMPLES: Final = 2000
 CONFIDENCE: Final = 0.95
 # Selectors filter on the tags a session is compared by; a note is free text, not a category.
@@ -75,7 +76,7 @@ def block_length(series: FloatArray) -> int:
     if variance > 0.0:
         for lag in range(1, longest + 1):
             if float(centred[:-lag] @ centred[lag:]) / variance < BLOCK_ACF_BELOW:
-                length = max(length, 2 * lag)
+                length = max(length, BLOCK_LAGS * lag)
                 break
         else:
             length = longest

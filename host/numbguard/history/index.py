@@ -23,7 +23,7 @@ from numbguard.errors import InputError, NumbguardError
 from numbguard.history.steps import FOREFOOT_PEAK_KPA, LACE_KPA, SessionSteps, read_session_steps
 from numbguard.history.tags import read_tags, sidecar_path
 from numbguard.pads import FOOT_IDS
-from numbguard.private_files import OWNER_ONLY_MODE
+from numbguard.private_files import ensure_private_file
 
 SCHEMA_VERSION: Final = 1
 RECORDING_GLOB: Final = "*.ngrec"
@@ -117,9 +117,7 @@ class SessionIndex:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Created 0600 before sqlite opens it: sqlite gives its journal the database's mode.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, OWNER_ONLY_MODE)
-        os.close(fd)
+        ensure_private_file(self.path)  # before sqlite opens it: the journal takes its mode
         self._db = sqlite3.connect(self.path)
         try:
             self._prepare()

@@ -20,6 +20,7 @@ import numpy as np
 
 from numbguard.history.compare import (
     BLOCK_ACF_BELOW,
+    BLOCK_LAGS,
     CONFIDENCE,
     MIN_BLOCK_STEPS,
     RESAMPLES,
@@ -57,7 +58,7 @@ def _kpa(value: float) -> str:
 
 
 def verdict(d: Difference, a: Side, b: Side) -> str:
-    """One sentence on one difference, as the runner reads it."""
+    """One sentence on one difference, as the runner reads it (plain text)."""
     interval = f"{CONFIDENCE:.0%} interval of B − A: {d.low:+.1f} to {d.high:+.1f} kPa"
     name = metric_name(d.metric)
     if not d.beyond_noise:
@@ -68,7 +69,7 @@ def verdict(d: Difference, a: Side, b: Side) -> str:
     direction = "higher" if d.difference > 0 else "lower"
     return (
         f"{d.foot} foot, {name}: {_kpa(abs(d.difference))} {direction} with B "
-        f"({html.escape(b.label)}) than with A ({html.escape(a.label)}): A {_kpa(d.median_a)}, "
+        f"({b.label}) than with A ({a.label}): A {_kpa(d.median_a)}, "
         f"B {_kpa(d.median_b)}; {interval}, beyond the noise."
     )
 
@@ -175,7 +176,8 @@ def _method(a: Side, b: Side) -> str:
         "interval. Consecutive steps are alike (the lacing and the pace change slowly), so the "
         "steps are resampled in blocks of consecutive steps, not one by one, which would "
         "make the interval too narrow. A block is at least "
-        f"{MIN_BLOCK_STEPS} steps, and twice the distance, in steps, at which a step no longer "
+        f"{MIN_BLOCK_STEPS} steps, and {BLOCK_LAGS} times the distance, in steps, at which a "
+        "step no longer "
         f"resembles the earlier one (autocorrelation under {BLOCK_ACF_BELOW}). "
         f"{sessions_note}</p><p>When the interval excludes 0 the difference is <b>beyond the "
         "noise</b>: it is unlikely to be chance. When it includes 0, these sessions do not "
@@ -188,7 +190,7 @@ def write_comparison(
 ) -> Path:
     """Write the comparison page of A and B (owner-only) and return its path."""
     headline = [d for d in differences if d.metric in SUMMARY_METRICS]
-    verdicts = "".join(f"<li>{verdict(d, a, b)}</li>" for d in headline) or (
+    verdicts = "".join(f"<li>{html.escape(verdict(d, a, b))}</li>" for d in headline) or (
         "<li>No steps to compare: neither side has steps on the same foot.</li>"
     )
     title = f"numbguard: {a.label} (A) vs {b.label} (B)"
