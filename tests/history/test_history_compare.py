@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from numbguard.analysis.gait import detect_steps
 from numbguard.cli import main
@@ -176,3 +178,14 @@ def test_selectors_name_one_or_two_tags() -> None:
     assert parse_selector("lacing=loose") == {"lacing": "loose"}
     assert parse_selector(" shoe = Pegasus 40 ,lacing=heel lock") == {
         "shoe": "Pegasus 40", "lacing": "heel lock"}  # fmt: skip
+
+
+@given(st.text(max_size=60))
+def test_any_selector_text_gives_tags_or_an_input_error(text: str) -> None:
+    try:
+        selector = parse_selector(text)
+    except InputError as error:
+        assert "expected TAG=VALUE" in str(error)
+        return
+    assert selector and set(selector) <= {"shoe", "lacing"}
+    assert all(value and value == value.strip() for value in selector.values())

@@ -14,9 +14,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from numbguard.cli import main
 from numbguard.cli.history import parse_date
+from numbguard.errors import InputError
 from numbguard.history.index import SCHEMA_VERSION, SessionIndex, UnusableIndexError
 from numbguard.history.paths import index_path
 from numbguard.history.tags import write_tags
@@ -149,3 +152,27 @@ def test_a_damaged_index_gives_one_line_saying_how_to_rebuild(
     (line,) = run.stderr.splitlines()
     assert line.startswith(f"numbguard history: the session index {private_session_index} ")
     assert "numbguard history DIR" in line
+
+
+@given(st.text(max_size=30))
+def test_any_date_text_gives_a_time_or_an_input_error(text: str) -> None:
+    try:
+        start, end = parse_date(text), parse_date(text, end=True)
+    except InputError as error:
+        assert "expected YYYY-MM-DD or YYYY-MM-DDTHH:MM" in str(error)
+        return
+    assert start <= end
+
+
+def test_a_run_still_ends_well_when_its_index_is_damaged(
+    private_session_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    private_session_index.write_bytes(b"garbage" * 200)
+    path = tmp_path / "run.ngrec"
+    argv = ["demo", "--scenario", "walking", "--speed", "0", "--duration-s", "30",
+            "--record", str(path), "--no-view", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    assert path.exists()
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"numbguard: warning: {path} is not in the session index: ")
+    assert "rebuild it" in line
