@@ -54,7 +54,7 @@ def test_a_recorded_demo_is_indexed_when_it_ends(
     private_session_index: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "run.ngrec"
-    argv = ["demo", "--scenario", "normal_run", "--speed", "0", "--duration-s", "60",
+    argv = ["demo", "--scenario", "tight_lacing", "--speed", "0", "--duration-s", "60",
             "--record", str(path), "--no-view", "--quiet", "--lacing", "loose"]  # fmt: skip
     assert main(argv) == 0
     with SessionIndex(private_session_index) as index:
@@ -63,9 +63,14 @@ def test_a_recorded_demo_is_indexed_when_it_ends(
     assert row.lacing == "loose" and row.shoe is None
     assert row.duration_s == pytest.approx(60.0, abs=0.5)
     assert row.cadence_spm == pytest.approx(170.0, abs=3.0)
-    assert row.alerts_per_h == 0.0
-    assert row.lace_kpa_left is not None and 3.0 < row.lace_kpa_left < 8.0
+    assert row.alerts_per_h == pytest.approx(60.0, rel=0.01)  # one alert in a minute
+    # Left laces tightened at 23 s of 60: most of its steps press; the right foot stays loose.
+    assert row.lace_kpa_left is not None and row.lace_kpa_left > 20.0
+    assert row.lace_kpa_right is not None and 3.0 < row.lace_kpa_right < 8.0
     assert row.forefoot_peak_kpa_right is not None and row.forefoot_peak_kpa_right > 100.0
+    # Made from the live run's own chunks: the same row as analysing the recording afterwards.
+    with SessionIndex(tmp_path / "again.sqlite3") as again:
+        assert again.add(path) == row
 
 
 def test_history_indexes_a_folder_and_lists_it(

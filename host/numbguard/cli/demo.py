@@ -11,6 +11,7 @@ from typing import Final
 from numbguard.cli.session_options import add_view_arguments, run_with_view
 from numbguard.cli.tag_options import add_tag_arguments, index_session, tags_from
 from numbguard.errors import DeviceError, InputError
+from numbguard.history.steps import StepCollector
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.simulate import SCENARIO_NAMES
 from numbguard.transports.sim import from_url
@@ -56,11 +57,11 @@ def run(args: argparse.Namespace) -> int:
     url = f"sim://{args.scenario}?speed={speed}&seed={args.seed}&duration_s={duration_s:g}&loss={args.loss:g}"
     transport = from_url(url)
     if args.record:
+        collector = StepCollector()  # the index's per-step numbers, without a second analysis
         with RecordingWriter(args.record, {"source": url}, tags=tags_from(args)) as recorder:
-            run_with_view(
-                args, transport, session_start_s=0.0, channel=Channel.SIM, recorder=recorder
-            )
-        index_session(args.record)
+            result = run_with_view(args, transport, session_start_s=0.0, channel=Channel.SIM,
+                                   recorder=recorder, on_chunk=collector.add)  # fmt: skip
+        index_session(args.record, collector.session_steps(args.record, result))
     else:
         run_with_view(args, transport, session_start_s=0.0, channel=Channel.SIM)
     return 0

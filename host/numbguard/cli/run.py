@@ -17,6 +17,7 @@ from numbguard.cli.session_options import (
 )
 from numbguard.cli.tag_options import add_tag_arguments, index_session, tags_from
 from numbguard.history.paths import sessions_dir
+from numbguard.history.steps import StepCollector
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.transports import open_transport, url_forms
 
@@ -56,16 +57,19 @@ def run(args: argparse.Namespace) -> int:
     path: Path = args.record or sessions_dir() / f"{datetime.now():%Y%m%d-%H%M%S}.ngrec"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     received = False
+    collector = StepCollector()  # the index's per-step numbers, without a second analysis
+    result = None
     try:
         with RecordingWriter(path, {"source": args.url}, tags=tags_from(args)) as recorder:
             try:
-                run_with_view(
+                result = run_with_view(
                     args,
                     transport,
                     session_start_s=session_start_s,
                     channel=channel,
                     recorder=recorder,
                     calibrations=calibrations,
+                    on_chunk=collector.add,
                 )
             finally:
                 received = recorder.frames_written > 0
@@ -74,6 +78,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"recorded to {path}", file=sys.stderr)
         else:  # nothing came (no insole, no Bluetooth): no empty recording left behind
             path.unlink(missing_ok=True)
-    if received:
-        index_session(path)
+    if received and result is not None:
+        index_session(path, collector.session_steps(path, result))
     return 0

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from numbguard.analysis.pipeline import SessionResult
+from numbguard.analysis.types import PressureChunk
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.store import load_calibration
 from numbguard.cli.analyze import summary
@@ -78,8 +79,10 @@ def run_with_view(
     channel: Channel,
     recorder: RecordingWriter | None = None,
     calibrations: Mapping[Foot, InsoleCalibration] | None = None,
+    on_chunk: Callable[[PressureChunk], None] | None = None,
 ) -> SessionResult:
-    """Run `transport` through a session runner with the sinks the options ask for."""
+    """Run `transport` through a session runner with the sinks the options ask for;
+    `on_chunk` sees every calibrated chunk the analysis gets."""
     json_sink = JsonEventSink(sys.stdout) if args.json else None
     show_view = not args.json and not args.no_view
     sound = AlertSound("speak" if args.speak else "off" if args.quiet or args.json else "bell")
@@ -91,6 +94,7 @@ def run_with_view(
         channel=channel,
         recorder=recorder,
         on_alert=sinks.alert,
+        on_chunk=on_chunk,
     )
     try:
         if view is not None:

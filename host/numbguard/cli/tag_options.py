@@ -7,8 +7,10 @@ import os
 import sys
 
 from numbguard.errors import NumbguardError
-from numbguard.history.index import SessionIndex
+from numbguard.history.index import SessionIndex, row_for
 from numbguard.history.paths import index_path
+from numbguard.history.steps import SessionSteps
+from numbguard.history.tags import read_tags
 
 
 def add_tag_arguments(parser: argparse.ArgumentParser, *, clearing: bool = False) -> None:
@@ -25,10 +27,14 @@ def tags_from(args: argparse.Namespace) -> dict[str, str]:
     return {name: value for name, value in given.items() if value is not None}
 
 
-def index_session(path: str | os.PathLike[str]) -> None:
-    """Put a session in the index; a failure is a warning, never the session's failure."""
+def index_session(path: str | os.PathLike[str], steps: SessionSteps | None = None) -> None:
+    """Put a session in the index, from the `steps` collected while it ran if given (else its
+    file is analysed); a failure is a warning, never the session's failure."""
     try:
         with SessionIndex(index_path()) as index:
-            index.add(path)
+            if steps is None:
+                index.add(path)
+            else:
+                index.put(row_for(steps, read_tags(path)))
     except NumbguardError as error:
         print(f"numbguard: warning: {path} is not in the session index: {error}", file=sys.stderr)

@@ -17,6 +17,7 @@ from typing import Final
 import numpy as np
 
 from numbguard.analysis.gait import GaitTracker
+from numbguard.analysis.pipeline import SessionResult
 from numbguard.analysis.types import FloatArray, PressureChunk, StepMetrics
 from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, LACE_PADS, PAD_IDS, Foot
 from numbguard.recording import RecordingReader
@@ -76,35 +77,48 @@ def _highest(values: list[float]) -> float:
     return max(finite) if finite else math.nan
 
 
+class StepCollector:
+    """The steps of a session's chunks as they go by: a live run gives its per-step numbers
+    at its end without its recording being analysed again (`on_chunk` of the runner)."""
+
+    def __init__(self) -> None:
+        self._tracker = GaitTracker()
+        self._steps: list[StepMetrics] = []
+
+    def add(self, chunk: PressureChunk) -> None:
+        self._steps += self._tracker.update(chunk)
+
+    def session_steps(
+        self, path: str | os.PathLike[str], result: SessionResult, warning: str | None = None
+    ) -> SessionSteps:
+        """The session's numbers, from its analysis `result` and the steps collected."""
+        steps = self._steps + self._tracker.finish()
+        by_foot = {
+            foot: step_values(sorted((s for s in steps if s.foot == foot), key=lambda s: s.t_on_s))
+            for foot in FOOT_IDS
+            if foot in result.feet
+        }
+        by_kind: dict[str, int] = {}
+        for alert in result.alerts:
+            if alert.severity != "info":
+                by_kind[alert.kind] = by_kind.get(alert.kind, 0) + 1
+        return SessionSteps(
+            path=Path(path),
+            start_unix_s=_start_unix_s(Path(path), result.duration_s),
+            duration_s=result.duration_s,
+            cadence_spm=result.cadence_spm,
+            alerts_raised=sum(by_kind.values()),
+            alerts_by_kind=dict(sorted(by_kind.items())),
+            values=by_foot,
+            warning=warning,
+        )
+
+
 def read_session_steps(path: str | os.PathLike[str]) -> SessionSteps:
     """Analyse a session file (recording, CSV, Moticon export) for its per-step numbers."""
-    tracker = GaitTracker()
-    steps: list[StepMetrics] = []
-
-    def keep(chunk: PressureChunk) -> None:
-        steps.extend(tracker.update(chunk))
-
-    result, warning = analyse_session(path, on_chunk=keep)
-    steps += tracker.finish()
-    by_foot = {
-        foot: step_values(sorted((s for s in steps if s.foot == foot), key=lambda s: s.t_on_s))
-        for foot in FOOT_IDS
-        if foot in result.feet
-    }
-    by_kind: dict[str, int] = {}
-    for alert in result.alerts:
-        if alert.severity != "info":
-            by_kind[alert.kind] = by_kind.get(alert.kind, 0) + 1
-    return SessionSteps(
-        path=Path(path),
-        start_unix_s=_start_unix_s(Path(path), result.duration_s),
-        duration_s=result.duration_s,
-        cadence_spm=result.cadence_spm,
-        alerts_raised=sum(by_kind.values()),
-        alerts_by_kind=dict(sorted(by_kind.items())),
-        values=by_foot,
-        warning=warning,
-    )
+    collector = StepCollector()
+    result, warning = analyse_session(path, on_chunk=collector.add)
+    return collector.session_steps(path, result, warning)
 
 
 def _start_unix_s(path: Path, duration_s: float) -> float:
