@@ -26,6 +26,7 @@ from numbguard.session.sources import analyse_session, is_recording
 LACE_KPA: Final = "lace_kpa"
 FOREFOOT_PEAK_KPA: Final = "forefoot_peak_kpa"
 SUMMARY_METRICS: Final = (LACE_KPA, FOREFOOT_PEAK_KPA)
+BATCH_S: Final = 10.0  # samples a step collector gathers before running the contact detector
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,39 @@ class StepCollector:
     def __init__(self) -> None:
         self._tracker = GaitTracker()
         self._steps: list[StepMetrics] = []
+        self._pending: dict[Foot, list[PressureChunk]] = {}
 
     def add(self, chunk: PressureChunk) -> None:
-        self._steps += self._tracker.update(chunk)
+        # A live run hands over one frame's samples at a time; the contact detector costs per
+        # call, and its steps do not depend on the chunking, so take `BATCH_S` at once.
+        pending = self._pending.setdefault(chunk.foot, [])
+        if pending and set(pending[0].pressure_kpa) != set(chunk.pressure_kpa):
+            self._flush(chunk.foot)
+            pending = self._pending[chunk.foot]
+        pending.append(chunk)
+        if sum(len(c.t_s) for c in pending) >= BATCH_S * chunk.sample_rate_hz:
+            self._flush(chunk.foot)
+
+    def _flush(self, foot: Foot) -> None:
+        pending = self._pending.get(foot)
+        if not pending:
+            return
+        self._pending[foot] = []
+        merged = PressureChunk(
+            foot,
+            np.concatenate([c.t_s for c in pending]),
+            {pad: np.concatenate([c.pressure_kpa[pad] for c in pending])
+             for pad in pending[0].pressure_kpa},
+            pending[-1].sample_rate_hz,
+        )  # fmt: skip
+        self._steps += self._tracker.update(merged)
 
     def session_steps(
         self, path: str | os.PathLike[str], result: SessionResult, warning: str | None = None
     ) -> SessionSteps:
         """The session's numbers, from its analysis `result` and the steps collected."""
+        for foot in list(self._pending):
+            self._flush(foot)
         steps = self._steps + self._tracker.finish()
         by_foot = {
             foot: step_values(sorted((s for s in steps if s.foot == foot), key=lambda s: s.t_on_s))
