@@ -121,3 +121,17 @@ def test_any_sidecar_text_gives_tags_or_an_input_error(text: str) -> None:
         return
     assert set(tags) <= {"shoe", "lacing", "note"}
     assert all(isinstance(value, str) for value in tags.values())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["demo", "--lacing", "loose"], ["run", "sim://normal_run?speed=max", "--no-record",
+                                     "--shoe", "Pegasus"]],
+)  # fmt: skip
+def test_tags_without_a_recording_are_refused(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*argv, "--no-view", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "tags need a recording (expected a recorded session" in err
+    assert "with nothing recorded)" in err

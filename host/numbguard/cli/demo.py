@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Final
 
 from numbguard.cli.session_options import add_view_arguments, run_with_view
-from numbguard.cli.tag_options import add_tag_arguments, index_session, tags_from
+from numbguard.cli.tag_options import (
+    add_tag_arguments,
+    index_session,
+    tags_for_recording,
+    tags_from,
+)
 from numbguard.errors import DeviceError, InputError
 from numbguard.history.steps import StepCollector
 from numbguard.recording import Channel, RecordingWriter
@@ -50,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    tags_for_recording(args, recording=bool(args.record))
     if args.lab:
         return _run_lab(args)
     duration_s = args.duration_s or 120.0

@@ -15,7 +15,7 @@ from numbguard.cli.session_options import (
     load_calibrations,
     run_with_view,
 )
-from numbguard.cli.tag_options import add_tag_arguments, index_session, tags_from
+from numbguard.cli.tag_options import add_tag_arguments, index_session, tags_for_recording
 from numbguard.history.paths import sessions_dir
 from numbguard.history.steps import StepCollector
 from numbguard.recording import Channel, RecordingWriter
@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    tags = tags_for_recording(args, recording=not args.no_record)
     calibrations = load_calibrations(args.calibration)
     transport = open_transport(args.url)
     channel = CHANNELS.get(urlsplit(args.url).scheme, Channel.SIM)
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     collector = StepCollector()  # the index's per-step numbers, without a second analysis
     result = None
     try:
-        with RecordingWriter(path, {"source": args.url}, tags=tags_from(args)) as recorder:
+        with RecordingWriter(path, {"source": args.url}, tags=tags) as recorder:
             try:
                 result = run_with_view(
                     args,

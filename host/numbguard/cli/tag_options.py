@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from numbguard.errors import NumbguardError
+from numbguard.errors import InputError, NumbguardError
 from numbguard.history.index import SessionIndex, row_for
 from numbguard.history.paths import index_path
 from numbguard.history.steps import SessionSteps
@@ -25,6 +25,18 @@ def tags_from(args: argparse.Namespace) -> dict[str, str]:
     """The tags given on the command line (options left out are not in it)."""
     given = {"shoe": args.shoe, "lacing": args.lacing, "note": args.note}
     return {name: value for name, value in given.items() if value is not None}
+
+
+def tags_for_recording(args: argparse.Namespace, *, recording: bool) -> dict[str, str]:
+    """The tags given, refused when there is no recording to keep them in."""
+    tags = tags_from(args)
+    if tags and not recording:
+        raise InputError(
+            "tags need a recording",
+            expected="a recorded session (without --no-record; demo: with --record PATH)",
+            got="--" + ", --".join(tags) + " with nothing recorded",
+        )
+    return tags
 
 
 def index_session(path: str | os.PathLike[str], steps: SessionSteps | None = None) -> None:
