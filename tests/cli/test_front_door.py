@@ -37,6 +37,19 @@ def test_top_level_help_imports_no_command() -> None:
     assert "numpy" not in imported
 
 
+# What a command's --help must not cost: plotting, the radio and serial stacks, the report,
+# the lab, and numpy (about 0.15 s of start-up on its own).
+HEAVY = ("matplotlib", "bleak", "serial", "esptool", "numbguard.report", "numbguard_lab", "numpy")
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_commands_help_imports_nothing_heavy(name: str) -> None:
+    imported = modules_imported_by(name, "--help")
+    assert f"numbguard.cli.{name}" in imported  # the probe did build this command's options
+    heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY or m.startswith(HEAVY))
+    assert heavy == [], f"numbguard {name} --help imported {heavy}"
+
+
 @pytest.mark.parametrize("name", ["analyze", "export", "flash"])
 def test_a_command_imports_no_other_command(name: str) -> None:
     imported = modules_imported_by(name, "--help")

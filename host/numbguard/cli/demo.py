@@ -12,7 +12,6 @@ from numbguard.cli.session_options import add_view_arguments, run_with_view
 from numbguard.errors import DeviceError, InputError
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.simulate import SCENARIO_NAMES
-from numbguard.transports.sim import from_url
 
 DEFAULT_SCENARIO = "tight_lacing"
 MAX_LAB_SPEED: Final = 100  # the firmware's simulated clock runs at most this much faster
@@ -49,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.lab:
         return _run_lab(args)
+    from numbguard.transports.sim import from_url  # the simulator: not for --help
+
     duration_s = args.duration_s or 120.0
     speed = "max" if args.speed <= 0 else f"{args.speed:g}"
     url = f"sim://{args.scenario}?speed={speed}&seed={args.seed}&duration_s={duration_s:g}&loss={args.loss:g}"

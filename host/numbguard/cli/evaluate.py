@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from numbguard.evaluate import evaluate_folder, format_table
-from numbguard.evaluate.scoring import DEFAULT_GRACE_S
+from numbguard.evaluate import DEFAULT_GRACE_S
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +28,8 @@ def _progress(done: int, total: int, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from numbguard.evaluate import evaluate_folder, format_table  # numpy: not for --help
+
     evaluation = evaluate_folder(args.folder, grace_s=args.grace_s, progress=_progress)
     if args.json:
         json.dump(evaluation.to_json(), sys.stdout, indent=2)

@@ -5,10 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from numbguard.deploy import FlashOptions, flash
-from numbguard.deploy.bundle import check_foot, load_bundle
-from numbguard.deploy.compile import stage_frozen
-
 BUILD_NEEDED = (
     "board: MicroPython 1.28 ESP32_GENERIC, SPIRAM variant (the BOM's ESP32-PICO-MINI-02-N8R2 "
     "has 2 MB PSRAM, which the firmware's heap grows into; the firmware goes on as .mpy)"
@@ -52,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: deploy pulls in pyserial and esptool, which `flash --help` does not need.
+    from numbguard.deploy import FlashOptions, flash
+    from numbguard.deploy.bundle import check_foot, load_bundle
+    from numbguard.deploy.compile import stage_frozen
+
     if args.stage_frozen is not None:
         bundle = load_bundle(args.firmware_dir)
         manifest = stage_frozen(bundle.files, args.stage_frozen)

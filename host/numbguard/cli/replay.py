@@ -9,8 +9,6 @@ import sys
 from numbguard.cli.session_options import add_view_arguments, run_with_view
 from numbguard.errors import InputError
 from numbguard.recording import Channel
-from numbguard.session.replay import recorded_calibrations
-from numbguard.transports.replay import ReplayTransport
 
 
 def _speed(text: str) -> float:
@@ -37,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from numbguard.session.replay import recorded_calibrations
+    from numbguard.transports.replay import ReplayTransport
+
     transport = ReplayTransport(f"replay://{args.recording}", args.recording, speed=args.speed)
     # The calibration the live session used, as the recording holds it.
     run_with_view(

@@ -1,4 +1,7 @@
-"""Options shared by the commands that run a session live: run, demo, replay."""
+"""Options shared by the commands that run a session live: run, demo, replay.
+
+Adding the options imports nothing heavy (`CMD --help` stays fast); running does.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,16 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from numbguard.analysis.pipeline import SessionResult
-from numbguard.calibration.insole import InsoleCalibration
-from numbguard.calibration.store import load_calibration
-from numbguard.cli.analyze import summary
 from numbguard.errors import InputError
-from numbguard.live.json_events import JsonEventSink
-from numbguard.live.sound import AlertSound
-from numbguard.live.view import LiveView
 from numbguard.pads import Foot
-from numbguard.recording import Channel, RecordingWriter
-from numbguard.session.live import SessionSinks, run_session
-from numbguard.session.runner import SessionRunner
-from numbguard.transports.base import Transport
+
+if TYPE_CHECKING:
+    from numbguard.analysis.pipeline import SessionResult
+    from numbguard.calibration.insole import InsoleCalibration
+    from numbguard.recording import Channel, RecordingWriter
+    from numbguard.transports.base import Transport
 
 
 def add_view_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +49,8 @@ def add_calibration_argument(parser: argparse.ArgumentParser) -> None:
 
 def load_calibrations(paths: list[str]) -> dict[Foot, InsoleCalibration]:
     """Each foot's calibration from the files given; two files for one foot is an error."""
+    from numbguard.calibration.store import load_calibration
+
     calibrations: dict[Foot, InsoleCalibration] = {}
     for path in paths:
         calibration = load_calibration(path)
@@ -80,6 +81,13 @@ def run_with_view(
     calibrations: Mapping[Foot, InsoleCalibration] | None = None,
 ) -> SessionResult:
     """Run `transport` through a session runner with the sinks the options ask for."""
+    from numbguard.cli.analyze import summary
+    from numbguard.live.json_events import JsonEventSink
+    from numbguard.live.sound import AlertSound
+    from numbguard.live.view import LiveView
+    from numbguard.session.live import SessionSinks, run_session
+    from numbguard.session.runner import SessionRunner
+
     json_sink = JsonEventSink(sys.stdout) if args.json else None
     show_view = not args.json and not args.no_view
     sound = AlertSound("speak" if args.speak else "off" if args.quiet or args.json else "bell")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from numbguard.errors import InputError
 from numbguard.simulate import SCENARIO_NAMES, describe_scenarios
-from numbguard.simulate.files import write_session
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise InputError("no output folder", expected="--out DIR", got="nothing")
+    from numbguard.simulate.files import write_session  # numpy: not for --help
+
     names = SCENARIO_NAMES if args.all else tuple(args.scenario)
     for index, name in enumerate(names):
         print(f"simulate: {index + 1}/{len(names)} {name}", file=sys.stderr)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from numbguard.analysis.risk import RiskConfig
 from numbguard.errors import InputError
+from numbguard.evaluate import DEFAULT_GRACE_S
 from numbguard.evaluate.inputs import analyze_file
-from numbguard.evaluate.scoring import DEFAULT_GRACE_S, Evaluation, ScoredSession, score_session
+from numbguard.evaluate.scoring import Evaluation, ScoredSession, score_session
 from numbguard.simulate.files import LABELS_SUFFIX, read_labels
 
 Progress = Callable[[int, int, str], None]

@@ -55,6 +55,7 @@ from numbguard.protocol.decoder import NotificationDecoder
 from numbguard.transports.base import InsoleIdentity, Transport
 from numbguard.transports.ble_availability import bluetooth_unavailable
 from numbguard.transports.ble_errors import NOT_BONDED_HINT, describe, insole_busy
+from numbguard.transports.ble_timing import DEFAULT_SCAN_TIMEOUT_S
 from numbguard.transports.link import DEFAULT_TIME_SYNC_PERIOD_S, InsoleLink
 from numbguard.transports.pairing import PairedInsole, PairingRegistry, default_registry_path
 
@@ -62,7 +63,6 @@ logger = logging.getLogger(__name__)
 
 # Hex digits in either case: the firmware writes lower case.
 NAME_PATTERN: Final = re.compile(r"^NG([LR])-([0-9A-Fa-f]{4})$")
-DEFAULT_SCAN_TIMEOUT_S: Final = 10.0
 DEFAULT_CONNECT_TIMEOUT_S: Final = 10.0
 DEFAULT_RECONNECT_FOR_S: Final = 60.0  # give up on a link that stays away this long
 # An insole's NimBLE answers a write with Insufficient Resources (ATT 0x11) while its buffers
