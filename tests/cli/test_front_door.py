@@ -65,3 +65,22 @@ def test_an_unknown_command_is_one_clear_error() -> None:
     assert done.returncode == 2
     assert "invalid choice: 'bogus'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["replay", "/nonexistent/session.ngrec"], "/nonexistent/session.ngrec: cannot open file"),
+        (
+            ["run", "serial:///dev/numbguard-no-such-port", "--no-record", "--no-view"],
+            "/dev/numbguard-no-such-port: not found",
+        ),
+    ],
+)
+def test_an_error_leaf_is_one_line_and_exit_code_2(argv: list[str], said: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "numbguard", *argv], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"numbguard {argv[0]}: {said}")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

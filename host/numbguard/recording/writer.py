@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from numbguard import __version__
-from numbguard.errors import InputError
+from numbguard.errors import FileExistsAlready, InputError
 from numbguard.private_files import OWNER_ONLY_MODE
 from numbguard.recording.format import (
     FORMAT_VERSION,
@@ -50,9 +50,7 @@ class RecordingWriter:
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_MODE)
         except FileExistsError:
-            raise InputError(
-                "recording file exists already", expected="a new file name", got=str(self.path)
-            ) from None
+            raise FileExistsAlready(self.path, "recording file") from None
         self._file = os.fdopen(fd, "wb")
         self._file.write(MAGIC)
         self._last_sync_s = self._clock()

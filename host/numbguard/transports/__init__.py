@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from numbguard.errors import InputError
+from numbguard.errors import BadUrl
 
 if TYPE_CHECKING:
     from numbguard.transports.base import FrameEvent, InsoleIdentity, Transport
@@ -70,10 +70,11 @@ def open_transport(url: str, **options: Any) -> Transport:
     scheme_name = urlsplit(url).scheme
     scheme = SCHEMES.get(scheme_name)
     if scheme is None or "://" not in url:
-        raise InputError(
+        raise BadUrl(
             "not a transport URL",
             expected="one of: " + "; ".join(url_forms()),
             got=repr(url),
+            url=url,
         )
     module = importlib.import_module(scheme.module)
     transport: Transport = module.from_url(url, **options)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self, cast
 
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceNotFound, DeviceTimeout
 from numbguard.pads import Foot
 from numbguard.protocol.codec import encode_frame
 from numbguard.protocol.control import make_control
@@ -166,7 +166,8 @@ class Transport(abc.ABC):
         try:
             item = await asyncio.wait_for(self._events.get(), timeout_s)
         except TimeoutError:
-            raise DeviceError(f"{self.url}: no frame for {timeout_s} s") from None
+            assert timeout_s is not None  # without a timeout, wait_for does not time out
+            raise DeviceTimeout(self.url, "frame", timeout_s) from None
         if isinstance(item, BaseException):
             raise item
         if isinstance(item, _EndOfEvents):
@@ -185,7 +186,7 @@ class Transport(abc.ABC):
             if insole.foot == foot:
                 return insole.link
         known = ", ".join(f"{i.foot} at {i.link}" for i in self.insoles) or "none"
-        raise DeviceError(f"{self.url}: no {foot} insole connected (connected: {known})")
+        raise DeviceNotFound(f"{foot} insole on {self.url}", None, f"connected: {known}")
 
     async def control(
         self,
@@ -214,9 +215,11 @@ class Transport(abc.ABC):
                     return await asyncio.wait_for(asyncio.shield(future), timeout_s)
                 except TimeoutError:
                     continue
-            raise DeviceError(
-                f"{link}: no reply to control opcode {opcode} (request {request_id}) "
-                f"after {attempts} attempts of {timeout_s} s"
+            raise DeviceTimeout(
+                link,
+                f"reply to control opcode {opcode} (request {request_id})",
+                timeout_s,
+                attempts=attempts,
             )
         finally:
             self.requests.forget(link, request_id)

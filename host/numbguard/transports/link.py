@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceError, DeviceTimeout
 from numbguard.protocol.constants import (
     OP_GET_STATUS,
     OP_RESEND,
@@ -168,7 +168,7 @@ class InsoleLink:
             if left_s <= 0:
                 # Do not keep data waiting for a page that does not come.
                 self._place(self.stream.release_waiting(), None, b"", 0.0)
-                raise DeviceError(f"{self.link}: no identity page in {timeout_s} s ({problem})")
+                raise DeviceTimeout(self.link, "identity page", timeout_s, detail=problem)
             try:
                 await self.transport.control(
                     self.link, OP_GET_STATUS, timeout_s=min(left_s, IDENTIFY_RETRY_S), attempts=1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import threading
 import time
 from typing import Any, Final
@@ -16,7 +17,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import serial
 
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import (
+    BadUrl,
+    DeviceError,
+    DeviceNotFound,
+    DeviceRefused,
+    LinkLost,
+)
 from numbguard.protocol.cobs import encode_serial
 from numbguard.protocol.decoder import SerialFrameDecoder
 from numbguard.transports.base import InsoleIdentity, Transport
@@ -56,7 +63,7 @@ class SerialTransport(Transport):
     ) -> None:
         super().__init__(url)
         if not paths:
-            raise InputError("no serial port given", expected=" or ".join(URL_FORMS), got=url)
+            raise BadUrl("no serial port given", expected=" or ".join(URL_FORMS), got=url, url=url)
         self.paths = paths
         self.baud = baud
         self.time_sync_period_s = time_sync_period_s
@@ -105,7 +112,10 @@ class SerialTransport(Transport):
         try:
             return serial.serial_for_url(path, baudrate=self.baud, timeout=READ_TIMEOUT_S)
         except (serial.SerialException, OSError, ValueError) as error:
-            raise DeviceError(f"{path}: cannot open serial port: {error}") from error
+            # pyserial keeps the OS's errno: ENOENT is a port that is not there (unplugged).
+            if getattr(error, "errno", None) == errno.ENOENT:
+                raise DeviceNotFound(path, None, f"no such serial port ({error})") from error
+            raise DeviceRefused(path, "opening the serial port", str(error)) from error
 
     async def _close(self) -> None:
         self._stopping.set()
@@ -144,21 +154,21 @@ class SerialTransport(Transport):
 
     def _on_lost(self, port: _Port, error: BaseException) -> None:
         port.decoder.flush()
-        lost = DeviceError(f"{port.path}: serial link lost ({error})")
+        lost = LinkLost(port.path, detail=f"serial: {error}")
         self.requests.fail_link(port.path, lost)
         self._fail(lost)
 
     async def _send(self, link: str, frame: bytes) -> None:
         port = self._ports.get(link)
         if port is None:
-            raise DeviceError(f"{self.url}: no serial port {link!r} open")
+            raise DeviceNotFound(link, None, f"not a serial port open on {self.url}")
         if self._failure is not None:
             raise self._failure
         async with port.write_lock:
             try:
                 await asyncio.to_thread(port.handle.write, encode_serial(frame))
             except (serial.SerialException, OSError) as error:
-                raise DeviceError(f"{link}: serial write failed: {error}") from error
+                raise DeviceRefused(link, "serial write", str(error)) from error
 
 
 def from_url(url: str, **options: Any) -> SerialTransport:
@@ -168,14 +178,14 @@ def from_url(url: str, **options: Any) -> SerialTransport:
     query = parse_qs(parts.query)
     baud_text = query.pop("baud", [str(DEFAULT_BAUD)])[-1]
     if query:
-        raise InputError("unknown serial option", expected="baud", got=", ".join(query), where=url)
+        raise BadUrl("unknown serial option", expected="baud", got=", ".join(query), url=url)
     try:
         baud = int(baud_text)
     except ValueError:
-        raise InputError("baud rate is not a number", expected="e.g. baud=115200",
-                         got=repr(baud_text), where=url) from None  # fmt: skip
+        raise BadUrl("baud rate is not a number", expected="e.g. baud=115200",
+                     got=repr(baud_text), url=url) from None  # fmt: skip
     body = (parts.netloc + parts.path) if parts.netloc else parts.path
     paths = [path for path in body.split(",") if path]
     if not paths:
-        raise InputError("no serial port given", expected=" or ".join(URL_FORMS), got=url)
+        raise BadUrl("no serial port given", expected=" or ".join(URL_FORMS), got=url, url=url)
     return SerialTransport(url, paths, baud=baud, **options)
