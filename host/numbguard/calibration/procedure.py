@@ -26,6 +26,7 @@ unloaded hold that gives the pad's zero.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -49,6 +50,8 @@ from numbguard.protocol.constants import (
 )
 from numbguard.protocol.frames import ArgValue, DataFrame, Reply, StatusClock, StatusIdentity
 from numbguard.transports.base import Transport
+
+logger = logging.getLogger(__name__)
 
 STANDARD_GRAVITY: Final = 9.80665
 # hardware/calibration.md: masses for each pad kind, lightest first (kg, without the puck)
@@ -229,6 +232,9 @@ class CalibrationRun:
                 self.identity = event.frame
             elif isinstance(event.frame, StatusClock):
                 self.oversample_before = event.frame.oversample
+        logger.info("%s: %s insole %s, pads %s, oversample %s", self.link, self.identity.foot,
+                    self.identity.insole_id, ", ".join(self.pads),
+                    self.oversample_before)  # fmt: skip
 
     async def _pad_counts(self, pad: str) -> tuple[float, np.ndarray]:
         """(arrival time, counts of `pad`) of the next data frame."""
@@ -327,6 +333,7 @@ class CalibrationRun:
             levels[pad] = counts
             await self._control(OP_TARE, pad_mask=1 << PAD_IDS.index(pad))
         self.progress(f"{pad}: {load_n:g} N -> {counts:.1f} counts")
+        logger.info("%s: %s held %g N: %.1f counts", self.link, pad, load_n, counts)
         return load_n, counts
 
     @property
@@ -347,6 +354,9 @@ class CalibrationRun:
         outcome = CalibrationOutcome(table, start)
         for pad, fit in fits.items():
             outcome.pads[pad] = judge_fit(pad, fit)
+            verdict = "accepted" if outcome.pads[pad].accepted else outcome.pads[pad].reason
+            logger.info("%s: gain %.6g, exponent %.4f, RMS log error %.3f: %s", pad, fit.gain,
+                        fit.exponent, fit.rms_log_error, verdict)  # fmt: skip
             if outcome.pads[pad].accepted:
                 outcome.calibration = outcome.calibration.with_pad(fitted.pads[pad])
         return outcome
@@ -358,6 +368,7 @@ class CalibrationRun:
                 continue
             pad_bit = PAD_IDS.index(pad)
             gain, exponent = outcome.calibration.pads[pad].device_constants()
+            logger.info("%s: SET_CAL %s gain %d exponent %d", self.link, pad, gain, exponent)
             await self._control(OP_SET_CAL, pad_bit=pad_bit, gain=gain, exponent=exponent)
             reply = await self._control(OP_GET_CAL, pad_bit=pad_bit)
             held = (reply.data.get("pad_bit"), reply.data.get("gain"), reply.data.get("exponent"))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from numbguard import __version__
+from numbguard.cli.log_options import logging_to
 from numbguard.errors import NumbguardError
 
 # Module names under numbguard.cli with their one-line help, in the order `--help` lists them.
@@ -91,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(() if command is None else (command,))
     args = parser.parse_args(words)
     try:
-        result: int = args._run(args)
+        with logging_to(args):  # --log-level / --log-file of the long-running commands
+            result: int = args._run(args)
     except NumbguardError as error:
         print(f"numbguard {args.command}: {error}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from numbguard.cli.log_options import add_log_arguments
 from numbguard.errors import InputError
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Unset means the procedure's SETTLE_S and HOLD_S (importing it here would cost numpy).
     parser.add_argument("--settle-s", type=float, help="wait after a change")
     parser.add_argument("--hold-s", type=float, help="average over this long")
+    add_log_arguments(parser)
 
 
 class PromptingOperator:

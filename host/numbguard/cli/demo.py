@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Final
 
+from numbguard.cli.log_options import add_log_arguments
 from numbguard.cli.session_options import add_view_arguments, run_with_view
 from numbguard.errors import DeviceError, InputError
 from numbguard.recording import Channel, RecordingWriter
@@ -43,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_view_arguments(parser)
     parser.set_defaults(duration_s=None)
+    add_log_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

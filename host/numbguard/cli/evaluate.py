@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from numbguard.cli.log_options import add_log_arguments
 from numbguard.evaluate import DEFAULT_GRACE_S
 
 
@@ -19,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_GRACE_S,
         help=f"an alert up to this long after a label's end still matches it ({DEFAULT_GRACE_S:g})",
     )
+    add_log_arguments(parser)
 
 
 def _progress(done: int, total: int, name: str) -> None:

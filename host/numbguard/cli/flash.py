@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from numbguard.cli.log_options import add_log_arguments
+
 BUILD_NEEDED = (
     "board: MicroPython 1.28 ESP32_GENERIC, SPIRAM variant (the BOM's ESP32-PICO-MINI-02-N8R2 "
     "has 2 MB PSRAM, which the firmware's heap grows into; the firmware goes on as .mpy)"
@@ -45,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "without PSRAM into DIR, print the build command, and stop (no board needed)",
     )  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    add_log_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

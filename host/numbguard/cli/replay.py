@@ -6,6 +6,7 @@ import argparse
 import math
 import sys
 
+from numbguard.cli.log_options import add_log_arguments
 from numbguard.cli.session_options import add_view_arguments, run_with_view
 from numbguard.errors import InputError
 from numbguard.recording import Channel
@@ -32,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="1 = as recorded, N = N times faster, max (default)",
     )
     add_view_arguments(parser)
+    add_log_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

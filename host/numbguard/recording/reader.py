@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import zlib
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from numbguard.recording.format import (
     Channel,
     RecordType,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ class RecordingReader:
                 if isinstance(record, JsonRecord) and record.type == RecordType.END:
                     self.ended_cleanly = True
                 yield record
+        if self.damage is not None:
+            logger.info("%s: %s; read up to there", self.path, self.damage)
 
     def _iter_records(self, file: BinaryIO) -> Iterator[Record]:
         while True:

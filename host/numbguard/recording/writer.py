@@ -8,6 +8,7 @@ reader as damage, never misread. The file is created readable by its owner only 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import zlib
@@ -28,6 +29,8 @@ from numbguard.recording.format import (
     Channel,
     RecordType,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class RecordingWriter:
@@ -67,6 +70,7 @@ class RecordingWriter:
             },
         )
         self.sync()
+        logger.info("%s: recording", self.path)
 
     def add_insole(self, info: dict[str, Any]) -> None:
         """Describe an insole (index, insole_id, foot, name, firmware, calibration)."""
@@ -89,6 +93,8 @@ class RecordingWriter:
         self._write_json(RecordType.END, {"reason": reason, "ended_unix_s": time.time()})
         self.sync()
         self._file.close()
+        logger.info("%s: closed (%s): %d frames, %d records", self.path, reason,
+                    self.frames_written, self.records_written)  # fmt: skip
 
     def sync(self) -> None:
         """Push everything written so far to the disk."""

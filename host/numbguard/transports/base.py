@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import itertools
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -22,6 +23,8 @@ from numbguard.pads import Foot
 from numbguard.protocol.codec import encode_frame
 from numbguard.protocol.control import make_control
 from numbguard.protocol.frames import ArgValue, Frame, Reply
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_REPLY_TIMEOUT_S: Final = 1.0
 DEFAULT_CONTROL_ATTEMPTS: Final = 3
@@ -113,7 +116,11 @@ class Transport(abc.ABC):
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
+        logger.info("%s: opening", self.url)
         await self._open()
+        for insole in self.insoles:
+            logger.info("%s: %s insole %s at %s, boot %s", self.url, insole.foot,
+                        insole.insole_id, insole.link, insole.boot_id)  # fmt: skip
         return self
 
     async def __aexit__(
@@ -129,6 +136,7 @@ class Transport(abc.ABC):
             return
         self._closed = True
         await self._close()
+        logger.info("%s: closed (%d control frames sent again)", self.url, self.control_retries)
         self._events.put_nowait(_END)
 
     @abc.abstractmethod
@@ -156,6 +164,8 @@ class Transport(abc.ABC):
     def _fail(self, error: BaseException) -> None:
         """A link failed for good: wake the consumer with the error."""
         if self._failure is None:
+            # At info: the error itself reaches the user (the CLI prints it once).
+            logger.info("%s: ends: %s", self.url, error)
             self._failure = error
             self._events.put_nowait(error)
 

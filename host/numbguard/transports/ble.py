@@ -418,6 +418,7 @@ class BleTransport(Transport):
                 raise
             raise DeviceRefused(ble.address, "connecting", describe(error)) from error
         ble.connected.set()
+        logger.info("%s: connected (%s)", ble.address, ble.candidate.name)
         try:
             await ble.link.identify()
         except DeviceError as error:
@@ -445,6 +446,7 @@ class BleTransport(Transport):
         if self._closing or not ble.connected.is_set():
             return
         ble.connected.clear()
+        logger.info("%s: link lost; reconnecting for up to %g s", ble.address, self.reconnect_for_s)
         self.requests.fail_link(ble.address, LinkLost(ble.address, detail="reconnecting"))
         ble.reconnect_task = asyncio.get_running_loop().create_task(self._reconnect(ble))
 
@@ -457,6 +459,8 @@ class BleTransport(Transport):
             try:
                 await self._connect(ble)
             except DeviceError as error:
+                logger.debug("%s: reconnect failed (%s); again in %g s", ble.address, error,
+                             backoff_s)  # fmt: skip
                 if time.monotonic() + backoff_s > deadline_s:
                     self._fail(LinkLost(ble.address, self.reconnect_for_s, str(error)))
                     return
@@ -472,6 +476,7 @@ class BleTransport(Transport):
                 ))  # fmt: skip
                 return
             ble.reconnects += 1
+            logger.info("%s: reconnected (%d so far)", ble.address, ble.reconnects)
             with contextlib.suppress(DeviceError):
                 await self.control(ble.address, OP_START)
                 await ble.link.time_sync()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import threading
 import time
 from typing import Any, Final
@@ -28,6 +29,8 @@ from numbguard.protocol.cobs import encode_serial
 from numbguard.protocol.decoder import SerialFrameDecoder
 from numbguard.transports.base import InsoleIdentity, Transport
 from numbguard.transports.link import DEFAULT_TIME_SYNC_PERIOD_S, InsoleLink
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BAUD: Final = 115200
 READ_TIMEOUT_S: Final = 0.05  # how long a reader thread blocks before checking for close
@@ -86,6 +89,7 @@ class SerialTransport(Transport):
         try:
             for path in self.paths:
                 handle = await asyncio.to_thread(self._open_port, path)
+                logger.info("%s: serial port open at %d baud", path, self.baud)
                 port = _Port(path, handle, InsoleLink(self, path))
                 self._ports[path] = port
                 port.thread = threading.Thread(
@@ -155,6 +159,7 @@ class SerialTransport(Transport):
     def _on_lost(self, port: _Port, error: BaseException) -> None:
         port.decoder.flush()
         lost = LinkLost(port.path, detail=f"serial: {error}")
+        logger.info("%s: serial link lost: %s", port.path, error)
         self.requests.fail_link(port.path, lost)
         self._fail(lost)
 
