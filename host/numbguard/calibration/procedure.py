@@ -38,7 +38,7 @@ import numpy as np
 from numbguard.calibration.fit import PowerLawFit
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.loads import LoadTable, calibrate_from_loads
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import DeviceError, DeviceRefused, InputError, LinkLost
 from numbguard.pads import LACE_PADS, PAD_IDS, pads_from_mask
 from numbguard.protocol.constants import (
     OP_GET_CAL,
@@ -217,7 +217,8 @@ class CalibrationRun:
         # Any: the transport's own keyword options (timeout_s, attempts) are not among `args`.
         reply = await self.transport.control(self.link, opcode, **cast(dict[str, Any], args))
         if reply.result != RESULT_OK:
-            raise DeviceError(f"{self.link}: {reply.describe()}: expected OK for {args or ''}")
+            raise DeviceRefused(self.link, f"control {args or ''}",
+                                f"{reply.describe()}: expected OK")  # fmt: skip
         return reply
 
     # -- data ------------------------------------------------------------------------------
@@ -227,7 +228,7 @@ class CalibrationRun:
         while self.identity is None or self.oversample_before is None:
             event = await self.transport.next_event(DATA_TIMEOUT_S)
             if event is None:
-                raise DeviceError(f"{self.link}: link closed before the status pages came")
+                raise LinkLost(self.link, detail="closed before the status pages came")
             if isinstance(event.frame, StatusIdentity):
                 self.identity = event.frame
             elif isinstance(event.frame, StatusClock):
@@ -241,7 +242,7 @@ class CalibrationRun:
         while True:
             event = await self.transport.next_event(DATA_TIMEOUT_S)
             if event is None:
-                raise DeviceError(f"{self.link}: link closed during the calibration")
+                raise LinkLost(self.link, detail="closed during the calibration")
             frame = event.frame
             if isinstance(frame, DataFrame) and frame.n_sets:
                 pads = pads_from_mask(frame.pad_mask)

@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Final
 
-from numbguard.private_files import open_private_text
-
 LEVELS: Final = ("debug", "info", "warning", "error")
 DEFAULT_LEVEL: Final = "warning"
 FILE_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -59,6 +57,8 @@ def logging_to(args: argparse.Namespace) -> Iterator[None]:
     log_file: IO[str] | None = None
     path: Path | None = getattr(args, "log_file", None)
     if path is not None:
+        from numbguard.private_files import open_private_text  # only when a file is asked for
+
         log_file = open_private_text(path)
         to_file = logging.StreamHandler(log_file)
         to_file.setLevel(level)
