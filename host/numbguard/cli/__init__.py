@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from numbguard import __version__
-from numbguard.cli.log_options import logging_to
 from numbguard.errors import NumbguardError
 
 # Module names under numbguard.cli with their one-line help, in the order `--help` lists them.
@@ -91,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = command_named(words)
     parser = build_parser(() if command is None else (command,))
     args = parser.parse_args(words)
+    from numbguard.cli.log_options import logging_to  # here: `--help` has exited already
+
     try:
         with logging_to(args):  # --log-level / --log-file of the long-running commands
             result: int = args._run(args)
