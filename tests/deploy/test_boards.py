@@ -8,7 +8,7 @@ from deploy_sims import rom_argv
 from serial.tools.list_ports_common import ListPortInfo
 
 from numbguard.deploy.boards import check_port_free, choose_port, find_boards
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceError, DeviceNotFound
 from numbguard_lab.pty_peer import PtyPeer
 
 
@@ -54,9 +54,10 @@ def test_port_option_wins_even_over_several_boards() -> None:
 
 
 def test_no_board_says_what_was_expected() -> None:
-    expected = r"no board found on USB: expected a serial port from a CP210x, CH340.*got none"
-    with pytest.raises(DeviceError, match=expected):
+    expected = r"a board on USB: not found: expected a serial port from a CP210x, CH340.*got none"
+    with pytest.raises(DeviceNotFound, match=expected) as raised:
         choose_port(None, find_boards(PORTS[:2]))
+    assert raised.value.name_or_address == "a board on USB" and raised.value.scanned_s is None
 
 
 def test_several_boards_are_listed_and_port_asked_for() -> None:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from numbguard.analysis.types import PressureChunk
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, InputError, UnreadableFile
 from numbguard.io.interchange import (
     InterchangeReader,
     InterchangeWriter,
@@ -139,9 +139,10 @@ def test_an_error_deep_in_a_large_file_names_its_line(tmp_path: Path) -> None:
     rows = [f"{i / 100:.2f},{i % 300},{i % 7}" for i in range(n)]
     rows[150_000] = rows[150_000].replace(",", ",x", 1)
     path.write_text("# sample_rate_hz=100\ntime_s,left.heel,right.heel\n" + "\n".join(rows) + "\n")
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(BadFile) as caught:
         list(read_interchange(path, chunk_s=60))
     assert caught.value.where == f"{path} line {150_000 + 3}, column 2 (left.heel)"
+    assert (caught.value.path, caught.value.line, caught.value.column) == (str(path), 150_003, 2)
     # The same file without the error streams whole, in order.
     rows[150_000] = f"{150_000 / 100:.2f},{150_000 % 300},{150_000 % 7}"
     path.write_text("# sample_rate_hz=100\ntime_s,left.heel,right.heel\n" + "\n".join(rows) + "\n")
@@ -150,10 +151,21 @@ def test_an_error_deep_in_a_large_file_names_its_line(tmp_path: Path) -> None:
     np.testing.assert_array_equal(heel, np.arange(n) % 300)
 
 
+def test_a_truncated_file_is_a_bad_file_at_its_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv"
+    whole = "time_s,left.heel,right.heel\n0.00,1,2\n0.01,3,4\n0.02,5,6\n"
+    path.write_text(whole[: whole.rindex(",")])  # cut inside the last row
+    with pytest.raises(BadFile, match="wrong number of cells") as caught:
+        list(read_interchange(path))
+    assert (caught.value.path, caught.value.line, caught.value.column) == (str(path), 4, None)
+    assert (caught.value.expected, caught.value.got) == ("3 as in the header", "2")
+
+
 def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="cannot open") as caught:
+    with pytest.raises(UnreadableFile, match="cannot open") as caught:
         read_interchange(tmp_path / "absent.csv")
     assert caught.value.where.endswith("absent.csv")
+    assert caught.value.path.endswith("absent.csv") and caught.value.reason
 
 
 def test_writer_refuses_bad_columns_and_values() -> None:

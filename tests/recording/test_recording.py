@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, FileExistsAlready, InputError, UnreadableFile
 from numbguard.recording import (
     Channel,
     FrameRecord,
@@ -61,16 +61,25 @@ def test_file_is_readable_by_owner_only(tmp_path: Path) -> None:
 def test_existing_file_is_never_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "session.ngrec"
     path.write_bytes(b"precious")
-    with pytest.raises(InputError, match="exists already"):
+    with pytest.raises(FileExistsAlready, match="exists already") as raised:
         RecordingWriter(path, {})
+    assert raised.value.path == str(path)
     assert path.read_bytes() == b"precious"
 
 
 def test_not_a_recording_says_what_it_expected(tmp_path: Path) -> None:
     path = tmp_path / "other.bin"
     path.write_bytes(b"hello world, not a recording")
-    with pytest.raises(InputError, match="magic"):
+    with pytest.raises(BadFile, match="magic") as raised:
         RecordingReader(path)
+    assert raised.value.path == str(path) and raised.value.line is None
+
+
+def test_a_missing_recording_is_one_unreadable_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "gone.ngrec"
+    with pytest.raises(UnreadableFile, match=r"gone\.ngrec") as raised:
+        RecordingReader(path)
+    assert raised.value.path == str(path) and "No such file" in raised.value.reason
 
 
 def test_truncated_recording_reads_up_to_the_cut_and_says_where(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import BadUrl, DeviceError, DeviceNotFound, LinkLost, WrongDevice
 from numbguard.protocol.constants import OP_GET_CAL, OP_IDENTIFY, OP_SET_CAL, OP_STOP, OP_TIME_SYNC
 from numbguard.protocol.frames import DataFrame, Reply
 from numbguard.transports import open_transport
@@ -265,9 +265,11 @@ async def test_an_advertiser_whose_identity_contradicts_its_name_is_refused(
     right = VirtualInsoleBle(radio, InsoleEmulator(foot="right", insole_id=RIGHT_ID))
     await right.start()
     peripherals += [liar, right]
-    with pytest.raises(DeviceError, match="reports insole 0x99990000"):
+    with pytest.raises(WrongDevice) as raised:
         async with _transport(radio, registry):
             pass
+    assert raised.value.got == "insole 0x99990000 (left)"
+    assert "left insole ...3c4d" in raised.value.expected
     assert registry.get("left") is None
 
 
@@ -326,10 +328,11 @@ async def test_an_insole_that_stays_away_ends_the_run_with_device_error(
     )  # fmt: skip
     async with transport:
         dropping = asyncio.get_running_loop().create_task(peripherals[0].drop_link(down_s=30))
-        with pytest.raises(DeviceError, match=r"not back within 0\.5 s"):
+        with pytest.raises(LinkLost, match=r"not back within 0\.5 s") as raised:
             async with asyncio.timeout(GUARD_S):
                 async for _ in transport:
                     pass
+        assert raised.value.after_s == 0.5 and raised.value.device == peripherals[0].address
         dropping.cancel()
     assert peripherals[0].connections == 1
 
@@ -344,9 +347,11 @@ async def test_no_insole_in_range_is_a_device_error_saying_what_was_heard(
         transport = open_transport(
             "ble://", backend=radio.bleak_backend(), registry=registry, scan_timeout_s=0.5
         )
-        with pytest.raises(DeviceError, match="no left insole found"):
+        with pytest.raises(DeviceNotFound, match="heard: ") as raised:
             async with transport:
                 pass
+        assert raised.value.name_or_address == "left insole on ble://"
+        assert raised.value.scanned_s == 0.5
     finally:
         await right.stop()
 
@@ -355,8 +360,9 @@ async def test_no_insole_in_range_is_a_device_error_saying_what_was_heard(
     "url", ["ble://?pair=yes", "ble://?feet=middle", "ble://not-an-address", "ble://?mode=x"]
 )
 def test_bad_ble_urls_say_what_was_expected(url: str) -> None:
-    with pytest.raises(InputError, match="expected"):
+    with pytest.raises(BadUrl, match="expected") as raised:
         open_transport(url, registry=PairingRegistry(None))
+    assert raised.value.url == url
 
 
 def test_the_host_transports_never_import_the_lab_or_bumble() -> None:

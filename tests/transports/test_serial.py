@@ -8,11 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import (
+    BadUrl,
+    DeviceError,
+    DeviceNotFound,
+    DeviceTimeout,
+    InputError,
+    LinkLost,
+)
 from numbguard.protocol.constants import OP_GET_STATUS, OP_IDENTIFY, OP_TIME_SYNC, RESULT_OK
 from numbguard.protocol.frames import DataFrame, Reply, StatusIdentity
 from numbguard.transports import open_transport
 from numbguard.transports.base import FrameEvent
+from numbguard.transports.link import IDENTIFY_TIMEOUT_S
 from numbguard.transports.serial import SerialTransport
 from numbguard_lab import MICROPYTHON_SIM_DIR
 from numbguard_lab.checks import altered, missing_or_doubled
@@ -59,7 +67,7 @@ async def test_whole_run_arrives_in_order_and_the_end_of_the_line_is_a_device_er
     assert not any(event.late for event in events)
     assert any(isinstance(event.frame, StatusIdentity) for event in events)
     assert all(event.insole.insole_id == INSOLE_ID for event in events[-3:])
-    # The transport's own periodic time sync, replies recorded as events for session.clock.
+    # The transport's own periodic time sync, replies recorded as events for protocol.time_sync.
     syncs = [e for e in events if isinstance(e.frame, Reply) and e.frame.opcode == OP_TIME_SYNC]
     assert len(syncs) >= 3
 
@@ -124,18 +132,31 @@ async def test_control_after_the_peer_is_gone_raises_device_error() -> None:
                 await transport.control(peer.path, OP_IDENTIFY, seconds=1, timeout_s=0.2)
 
 
-async def test_a_port_that_does_not_exist_is_a_device_error_naming_it() -> None:
-    with pytest.raises(DeviceError, match="/dev/numbguard-no-such-port"):
+async def test_a_port_that_does_not_exist_is_a_device_not_found_naming_it() -> None:
+    with pytest.raises(DeviceNotFound, match="/dev/numbguard-no-such-port") as raised:
         async with open_transport("serial:///dev/numbguard-no-such-port"):
             pass
+    assert raised.value.name_or_address == "/dev/numbguard-no-such-port"
+    assert raised.value.scanned_s is None  # a path, not a scan
+
+
+async def test_a_port_that_never_answers_is_a_timeout_naming_what_it_waited_for() -> None:
+    # pyserial's loop:// echoes the host's own control frames: no insole answers.
+    with pytest.raises(DeviceTimeout) as raised:
+        async with open_transport("serial://loop://"):
+            pass
+    assert raised.value.device == "loop://"
+    assert raised.value.operation == "identity page"
+    assert raised.value.timeout_s == IDENTIFY_TIMEOUT_S
 
 
 @pytest.mark.parametrize(
     "url", ["serial://", "serial:///dev/ttyUSB0?baud=fast", "serial:///dev/ttyUSB0?parity=E"]
 )
 def test_bad_serial_urls_say_what_was_expected(url: str) -> None:
-    with pytest.raises(InputError, match="expected"):
+    with pytest.raises(BadUrl, match="expected") as raised:
         open_transport(url)
+    assert raised.value.url == url
 
 
 @pytest.mark.parametrize("url", ["/dev/ttyUSB0", "usb://x", "bluetooth://", ""])
@@ -174,9 +195,10 @@ async def _stream_then_unplug(
             assert event is not None
             events.append(event)
         peer.stop()  # the board is unplugged
-        with pytest.raises(DeviceError, match="serial link lost"):
+        with pytest.raises(LinkLost, match="link lost") as raised:
             while await transport.next_event(timeout_s=5):
                 pass
+        assert raised.value.device == peer.path and raised.value.after_s is None
     return events, transport
 
 

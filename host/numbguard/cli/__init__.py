@@ -99,8 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = command_named(words)
     parser = build_parser(() if command is None else (command,))
     args = parser.parse_args(words)
+    from numbguard.cli.log_options import logging_to  # here: `--help` has exited already
+
     try:
-        result: int = args._run(args)
+        with logging_to(args):  # --log-level / --log-file of the long-running commands
+            result: int = args._run(args)
     except NumbguardError as error:
         print(f"numbguard {args.command}: {error}", file=sys.stderr)
         return 2

@@ -6,11 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from numbguard.analysis.pipeline import SessionResult
-from numbguard.analysis.risk import is_clearing
-from numbguard.cli.progress import SessionProgress
-from numbguard.session.sources import analyse_session
+if TYPE_CHECKING:
+    from numbguard.analysis.pipeline import SessionResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def summary(result: SessionResult) -> str:
     """The human-readable report."""
+    from numbguard.analysis.risk import is_clearing
+
     rate = f"{result.sample_rate_hz:g} Hz" if result.sample_rate_hz else "no samples"
     cadence = f"{result.cadence_spm:g} steps/min" if result.cadence_spm else "no cadence"
     lines = [f"{result.duration_s:.1f} s at {rate}, {cadence}"]
@@ -45,6 +46,9 @@ def summary(result: SessionResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from numbguard.cli.progress import SessionProgress
+    from numbguard.session.sources import analyse_session
+
     with SessionProgress(f"analysing {args.path.name}") as progress:
         result, warning = analyse_session(args.path, on_chunk=progress.update)
     if warning:

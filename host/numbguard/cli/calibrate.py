@@ -12,24 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from numbguard.calibration.insole import InsoleCalibration
-from numbguard.calibration.store import load_calibration, save_calibration
-from numbguard.calibration.textfile import read_text
+from numbguard.cli.log_options import add_log_arguments
 from numbguard.errors import InputError
-from numbguard.private_files import write_private_text
-from numbguard.session.calibration_procedure import (
-    HOLD_S,
-    SETTLE_S,
-    STANDARD_GRAVITY,
-    CalibrationOutcome,
-    CalibrationRun,
-    LoadStep,
-    default_schedule,
-    parse_load_schedule,
-)
-from numbguard.transports import open_transport
-from numbguard.transports.base import InsoleIdentity
+
+if TYPE_CHECKING:
+    from numbguard.calibration.insole import InsoleCalibration
+    from numbguard.session.calibration_procedure import CalibrationOutcome, CalibrationRun, LoadStep
+    from numbguard.transports.base import InsoleIdentity
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,8 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="puck and carrier in grams, added to each standard mass")  # fmt: skip
     parser.add_argument("--out", type=Path, help="calibration JSON (default FOOT-INSOLEID.json); "
                         "an existing file's other pads are kept")  # fmt: skip
-    parser.add_argument("--settle-s", type=float, default=SETTLE_S, help="wait after a change")
-    parser.add_argument("--hold-s", type=float, default=HOLD_S, help="average over this long")
+    # Unset means the procedure's SETTLE_S and HOLD_S (importing it here would cost numpy).
+    parser.add_argument("--settle-s", type=float, help="wait after a change")
+    parser.add_argument("--hold-s", type=float, help="average over this long")
+    add_log_arguments(parser)
 
 
 class PromptingOperator:
@@ -70,6 +63,8 @@ class PromptingOperator:
             ) from None
 
     async def place(self, step: LoadStep) -> float:
+        from numbguard.session.calibration_procedure import STANDARD_GRAVITY
+
         if step.load_n == 0:
             heaviest_g = self.heaviest_n.pop(step.pad, 0.0) / STANDARD_GRAVITY * 1000
             if heaviest_g:
@@ -125,6 +120,9 @@ def _pads(text: str | None, present: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _start(out: Path, run: CalibrationRun) -> InsoleCalibration:
+    from numbguard.calibration.insole import InsoleCalibration
+    from numbguard.calibration.store import load_calibration
+
     """Nominal constants for the pads present, with those of an existing file of this insole
     (its pads that are not calibrated now stay as they are)."""
     assert run.identity is not None
@@ -152,13 +150,28 @@ def _report(outcome: CalibrationOutcome) -> None:
 
 
 async def _calibrate(args: argparse.Namespace) -> int:
+    from numbguard.calibration.store import save_calibration
+    from numbguard.calibration.textfile import read_text
+    from numbguard.private_files import write_private_text
+    from numbguard.session.calibration_procedure import (
+        HOLD_S,
+        SETTLE_S,
+        CalibrationRun,
+        default_schedule,
+        parse_load_schedule,
+    )
+    from numbguard.transports import open_transport
+
     schedule = parse_load_schedule(read_text(args.loads, "load schedule", "a CSV file"),
                                    str(args.loads)) if args.loads else None  # fmt: skip
     operator = ScheduledOperator() if schedule else PromptingOperator()
     async with open_transport(args.url) as transport:
         link = transport.link_for(args.foot) if args.foot else _only_link(transport.insoles)
-        run = CalibrationRun(transport, link, operator, settle_s=args.settle_s,
-                             hold_s=args.hold_s)  # fmt: skip
+        run = CalibrationRun(
+            transport, link, operator,
+            settle_s=SETTLE_S if args.settle_s is None else args.settle_s,
+            hold_s=HOLD_S if args.hold_s is None else args.hold_s,
+        )  # fmt: skip
         await run.read_status()
         assert run.identity is not None
         out = args.out or Path(f"{run.identity.foot}-{run.identity.insole_id}.json")

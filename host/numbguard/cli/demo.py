@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Final
 
+from numbguard.cli.log_options import add_log_arguments
 from numbguard.cli.session_options import add_view_arguments, run_with_view
 from numbguard.cli.tag_options import (
     add_tag_arguments,
@@ -19,7 +20,6 @@ from numbguard.errors import DeviceError, InputError
 from numbguard.history.steps import StepCollector
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.simulate import SCENARIO_NAMES
-from numbguard.transports.sim import from_url
 
 DEFAULT_SCENARIO = "tight_lacing"
 MAX_LAB_SPEED: Final = 100  # the firmware's simulated clock runs at most this much faster
@@ -52,12 +52,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_view_arguments(parser)
     add_tag_arguments(parser)
     parser.set_defaults(duration_s=None)
+    add_log_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     tags_for_recording(args, recording=bool(args.record))
     if args.lab:
         return _run_lab(args)
+    from numbguard.transports.sim import from_url  # the simulator: not for --help
+
     duration_s = args.duration_s or 120.0
     speed = "max" if args.speed <= 0 else f"{args.speed:g}"
     url = f"sim://{args.scenario}?speed={speed}&seed={args.seed}&duration_s={duration_s:g}&loss={args.loss:g}"

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from numbguard.evaluate import evaluate_folder, format_table
-from numbguard.evaluate.scoring import DEFAULT_GRACE_S
+from numbguard.cli.log_options import add_log_arguments
+from numbguard.evaluate import DEFAULT_GRACE_S
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_GRACE_S,
         help=f"an alert up to this long after a label's end still matches it ({DEFAULT_GRACE_S:g})",
     )
+    add_log_arguments(parser)
 
 
 def _progress(done: int, total: int, name: str) -> None:
@@ -29,6 +30,8 @@ def _progress(done: int, total: int, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from numbguard.evaluate import evaluate_folder, format_table  # numpy: not for --help
+
     evaluation = evaluate_folder(args.folder, grace_s=args.grace_s, progress=_progress)
     if args.json:
         json.dump(evaluation.to_json(), sys.stdout, indent=2)

@@ -8,13 +8,13 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from numbguard.analysis.types import PressureChunk
-from numbguard.cli.progress import SessionProgress
 from numbguard.errors import InputError
-from numbguard.session.export import write_csv, write_steps
-from numbguard.session.fit_export import write_fit
-from numbguard.session.sources import session_chunks
+
+if TYPE_CHECKING:
+    from numbguard.analysis.types import PressureChunk
+    from numbguard.cli.progress import SessionProgress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--start goes with --fit", expected="--fit OUT", got="--start alone")
     if args.fit is not None:
         return _run_fit(args)
+    from numbguard.cli.progress import SessionProgress
+    from numbguard.session.export import write_csv, write_steps
+    from numbguard.session.sources import session_chunks
+
     with (
         SessionProgress(f"exporting {args.session.name}") as progress,
         session_chunks(args.session) as chunks,
@@ -85,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_fit(args: argparse.Namespace) -> int:
+    from numbguard.cli.progress import SessionProgress
+    from numbguard.session.fit_export import write_fit
+
     start_unix_s = None if args.start is None else parse_start_unix_s(args.start)
     with SessionProgress(f"exporting {args.session.name}") as progress:
         session = write_fit(

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from numbguard.deploy import FlashOptions, flash
-from numbguard.deploy.bundle import check_foot, load_bundle
-from numbguard.deploy.compile import stage_frozen
+from numbguard.cli.log_options import add_log_arguments
 
 BUILD_NEEDED = (
     "board: MicroPython 1.28 ESP32_GENERIC, SPIRAM variant (the BOM's ESP32-PICO-MINI-02-N8R2 "
@@ -49,9 +47,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "without PSRAM into DIR, print the build command, and stop (no board needed)",
     )  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    add_log_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: deploy pulls in pyserial and esptool, which `flash --help` does not need.
+    from numbguard.deploy import FlashOptions, flash
+    from numbguard.deploy.bundle import check_foot, load_bundle
+    from numbguard.deploy.compile import stage_frozen
+
     if args.stage_frozen is not None:
         bundle = load_bundle(args.firmware_dir)
         manifest = stage_frozen(bundle.files, args.stage_frozen)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from numbguard.pads import parse_feet
-from numbguard.transports.ble import DEFAULT_SCAN_TIMEOUT_S, BleTransport
-from numbguard.transports.pairing import PairingRegistry, default_registry_path
+from numbguard.transports.ble_timing import DEFAULT_SCAN_TIMEOUT_S
+
+if TYPE_CHECKING:
+    from numbguard.transports.ble import BleTransport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def ble_transport(args: argparse.Namespace, *, pair: bool) -> BleTransport:
     """The BLE transport for the chosen feet, with this computer's pairing registry."""
+    from numbguard.transports.ble import BleTransport  # bleak: not for --help
+    from numbguard.transports.pairing import PairingRegistry, default_registry_path
+
     return BleTransport(
         "ble://?pair=1" if pair else "ble://", pair=pair, feet=parse_feet(args.feet),
         scan_timeout_s=args.timeout_s, registry=PairingRegistry(default_registry_path()),

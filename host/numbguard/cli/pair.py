@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import TYPE_CHECKING
 
 from numbguard.cli import insole_choice
-from numbguard.transports.ble import BleTransport
+
+if TYPE_CHECKING:
+    from numbguard.transports.ble import BleTransport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

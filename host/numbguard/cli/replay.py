@@ -6,11 +6,10 @@ import argparse
 import math
 import sys
 
+from numbguard.cli.log_options import add_log_arguments
 from numbguard.cli.session_options import add_view_arguments, run_with_view
 from numbguard.errors import InputError
 from numbguard.recording import Channel
-from numbguard.session.replay import recorded_calibrations
-from numbguard.transports.replay import ReplayTransport
 
 
 def _speed(text: str) -> float:
@@ -34,9 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="1 = as recorded, N = N times faster, max (default)",
     )
     add_view_arguments(parser)
+    add_log_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from numbguard.session.replay import recorded_calibrations
+    from numbguard.transports.replay import ReplayTransport
+
     transport = ReplayTransport(f"replay://{args.recording}", args.recording, speed=args.speed)
     # The calibration the live session used, as the recording holds it.
     run_with_view(

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from numbguard.analysis.types import PressureChunk
-from numbguard.cli.progress import SessionProgress
-from numbguard.report import SessionSeries, write_report
-from numbguard.session.sources import analyse_session
+if TYPE_CHECKING:
+    from numbguard.analysis.types import PressureChunk
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the report pulls in matplotlib, which `report --help` does not need.
+    from numbguard.cli.progress import SessionProgress
+    from numbguard.report import SessionSeries, write_report
+    from numbguard.session.sources import analyse_session
+
     series = SessionSeries()
     with SessionProgress(f"analysing {args.session.name}") as progress:
 

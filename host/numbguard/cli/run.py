@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from numbguard.cli.log_options import add_log_arguments
 from numbguard.cli.session_options import (
     add_calibration_argument,
     add_view_arguments,
@@ -37,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_view_arguments(parser)
     add_calibration_argument(parser)
     add_tag_arguments(parser)
+    add_log_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

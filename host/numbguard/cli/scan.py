@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from numbguard.transports.pairing import PairingRegistry, default_registry_path
-from numbguard.transports.scan import scan_insoles
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -16,6 +13,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from numbguard.transports.pairing import PairingRegistry, default_registry_path
+    from numbguard.transports.scan import scan_insoles  # bleak: not for --help
+
     registry = PairingRegistry(default_registry_path())
     found = asyncio.run(scan_insoles(args.timeout_s, registry=registry))
     if not found:

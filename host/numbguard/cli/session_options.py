@@ -1,4 +1,7 @@
-"""Options shared by the commands that run a session live: run, demo, replay."""
+"""Options shared by the commands that run a session live: run, demo, replay.
+
+Adding the options imports nothing heavy (`CMD --help` stays fast); running does.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +12,17 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from numbguard.analysis.pipeline import SessionResult
-from numbguard.analysis.types import PressureChunk
-from numbguard.calibration.insole import InsoleCalibration
-from numbguard.calibration.store import load_calibration
-from numbguard.cli.analyze import summary
 from numbguard.errors import InputError
-from numbguard.live.json_events import EventFanout, EventSink, JsonEventSink
-from numbguard.live.sound import AlertSound
-from numbguard.live.view import LiveView
 from numbguard.pads import Foot
-from numbguard.recording import Channel, RecordingWriter
-from numbguard.session.live import SessionSinks, run_session
-from numbguard.session.runner import SessionRunner
-from numbguard.transports.base import Transport
 from numbguard.web.address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 
 if TYPE_CHECKING:
+    from numbguard.analysis.pipeline import SessionResult
+    from numbguard.analysis.types import PressureChunk
+    from numbguard.calibration.insole import InsoleCalibration
+    from numbguard.live.json_events import EventSink
+    from numbguard.recording import Channel, RecordingWriter
+    from numbguard.transports.base import Transport
     from numbguard.web.server import WebServer
 
 
@@ -76,6 +73,8 @@ def add_calibration_argument(parser: argparse.ArgumentParser) -> None:
 
 def load_calibrations(paths: list[str]) -> dict[Foot, InsoleCalibration]:
     """Each foot's calibration from the files given; two files for one foot is an error."""
+    from numbguard.calibration.store import load_calibration
+
     calibrations: dict[Foot, InsoleCalibration] = {}
     for path in paths:
         calibration = load_calibration(path)
@@ -108,6 +107,13 @@ def run_with_view(
 ) -> SessionResult:
     """Run `transport` through a session runner with the sinks the options ask for;
     `on_chunk` sees every calibrated chunk the analysis gets."""
+    from numbguard.cli.analyze import summary
+    from numbguard.live.json_events import EventFanout, JsonEventSink
+    from numbguard.live.sound import AlertSound
+    from numbguard.live.view import LiveView
+    from numbguard.session.live import SessionSinks, run_session
+    from numbguard.session.runner import SessionRunner
+
     json_sink = JsonEventSink(sys.stdout) if args.json else None
     web = web_server(args)
     streams: list[EventSink] = [sink for sink in (json_sink, web) if sink is not None]

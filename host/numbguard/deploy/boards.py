@@ -18,7 +18,7 @@ import serial
 from serial.tools import list_ports
 from serial.tools.list_ports_common import ListPortInfo
 
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceError, DeviceNotFound
 
 # (vendor id, product id or None for any product of the vendor) -> bridge name
 USB_BRIDGES: Final[dict[tuple[int, int | None], str]] = {
@@ -75,11 +75,11 @@ def choose_port(port: str | None, boards: list[DetectedBoard]) -> str:
     if port:
         return port
     if not boards:
-        raise DeviceError(
-            f"no board found on USB: expected a serial port from a {BRIDGE_NAMES} bridge; "
-            "got none (is the cable a data cable, the board powered, the driver loaded?), "
-            "or name the port with --port"
-        )
+        raise DeviceNotFound(
+            "a board on USB", None,
+            f"expected a serial port from a {BRIDGE_NAMES} bridge; got none (is the cable a "
+            "data cable, the board powered, the driver loaded?), or name the port with --port",
+        )  # fmt: skip
     if len(boards) > 1:
         found = ", ".join(board.describe() for board in boards)
         raise DeviceError(

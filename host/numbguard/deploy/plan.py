@@ -13,6 +13,7 @@ the action. The stages run in order and stop at the first error; each reports on
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from numbguard.deploy.repl import wake_repl
 from numbguard.deploy.tools import run_tool, shown
 from numbguard.errors import DeviceError
 from numbguard.pads import Foot
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 SPIRAM_BOARD_MARK = b"with SPIRAM"  # MICROPY_HW_BOARD_NAME of ESP32_GENERIC's SPIRAM variant
@@ -212,5 +215,8 @@ def flash(
         result, stages = plan_stages(options, Path(work_dir), boards)
         for number, stage in enumerate(stages, start=1):
             head = f"[{number}/{len(stages)}] {stage.title}:"
-            progress(f"{head} {stage.detail if dry_run else stage.action()}")
+            logger.info("%s %s%s", head, stage.detail, " (dry run)" if dry_run else "")
+            outcome = stage.detail if dry_run else stage.action()
+            logger.info("%s done: %s", head, outcome)
+            progress(f"{head} {outcome}")
     return result

@@ -13,7 +13,7 @@ from pathlib import Path
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
 from numbguard.analysis.risk import RiskConfig
 from numbguard.analysis.types import PressureChunk
-from numbguard.errors import InputError
+from numbguard.errors import UnreadableFile
 from numbguard.io.interchange import InterchangeReader
 from numbguard.io.moticon import read_moticon
 
@@ -25,9 +25,7 @@ def _first_line(path: Path) -> str:
         with path.open("rb") as file:
             return file.readline(4096).decode("utf-8", "replace")
     except OSError as error:
-        raise InputError(
-            "cannot open file", expected="a readable session file", got=str(error), where=str(path)
-        ) from None
+        raise UnreadableFile(path, str(error), expected="a readable session file") from None
 
 
 @contextmanager

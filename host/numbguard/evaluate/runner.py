@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from numbguard.analysis.risk import RiskConfig
 from numbguard.errors import InputError
+from numbguard.evaluate import DEFAULT_GRACE_S
 from numbguard.evaluate.inputs import analyze_file
-from numbguard.evaluate.scoring import DEFAULT_GRACE_S, Evaluation, ScoredSession, score_session
+from numbguard.evaluate.scoring import Evaluation, ScoredSession, score_session
 from numbguard.simulate.files import LABELS_SUFFIX, read_labels
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 
@@ -50,6 +54,8 @@ def evaluate_folder(
         result = analyze_file(csv, config)
         session = ScoredSession(csv.stem, result.duration_s, labels, result.alerts)
         score_session(session, evaluation, grace_s)
+        logger.info("%s: %.0f s, %d labels, %d alerts", csv.name, result.duration_s,
+                    len(labels), len(result.alerts))  # fmt: skip
     if progress is not None:
         progress(len(pairs), len(pairs), "")
     return evaluation

@@ -25,9 +25,8 @@ import numpy as np
 
 from numbguard.analysis.risk import is_clearing
 from numbguard.analysis.types import Alert
+from numbguard.evaluate import DEFAULT_GRACE_S
 from numbguard.simulate.scenarios import Label
-
-DEFAULT_GRACE_S = 30.0
 
 
 @dataclass(frozen=True)

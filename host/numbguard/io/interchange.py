@@ -30,7 +30,7 @@ from typing import IO, Final
 import numpy as np
 
 from numbguard.analysis.types import FloatArray, PressureChunk
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, InputError, UnreadableFile
 from numbguard.io.chunks import chunk_samples, rate_from_times
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
 from numbguard.private_files import open_private_text
@@ -80,11 +80,8 @@ class InterchangeReader:
             try:
                 self._owned = open(source, "rb")  # noqa: SIM115 - closed by close()
             except OSError as error:
-                raise InputError(
-                    "cannot open file",
-                    expected="a readable CSV file",
-                    got=error.strerror or str(error),
-                    where=self.name,
+                raise UnreadableFile(
+                    self.name, error.strerror or str(error), expected="a readable CSV file"
                 ) from None
             self._file: IO[bytes] | IO[str] = self._owned
         else:
@@ -143,21 +140,15 @@ class InterchangeReader:
 
     # ---- preamble ---------------------------------------------------------------------
 
-    def _where(self, line: int, column: int | None = None) -> str:
-        place = f"{self.name} line {line}"
-        if column is not None:
-            place += f", column {column + 1} ({self.columns[column]})"
-        return place
-
     def _read_preamble(self) -> None:
         while True:
             raw = self._next_line()
             if raw is None:
-                raise InputError(
+                raise BadFile(
                     "no header",
                     expected=f"a header line '{TIME_COLUMN},<foot>.<pad>,...'",
                     got="end of file",
-                    where=self.name,
+                    path=self.name,
                 )
             text = self._decode(raw, self._line).strip().lstrip("\ufeff")  # BOM of some editors
             if not text:
@@ -170,13 +161,15 @@ class InterchangeReader:
             break
         names = tuple(cell.strip() for cell in text.split(","))
         self.columns: tuple[str, ...] = names
-        where = self._where(self._line)
+        where = f"{self.name} line {self._line}"  # for the column parser's errors
         if names[0] != TIME_COLUMN:
-            raise InputError(
+            raise BadFile(
                 "bad header",
                 expected=f"first column {TIME_COLUMN!r}",
                 got=repr(names[0]),
-                where=f"{where}, column 1",
+                path=self.name,
+                line=self._line,
+                column=1,
             )
         self.pads: dict[Foot, tuple[str, ...]] = {}
         positions: dict[tuple[Foot, str], int] = {}
@@ -184,16 +177,22 @@ class InterchangeReader:
             place = f"{where}, column {index + 1}"
             foot, pad = _parse_column(name, place)
             if (foot, pad) in positions:
-                raise InputError(
-                    "duplicate column", expected="each column once", got=repr(name), where=place
+                raise BadFile(
+                    "duplicate column",
+                    expected="each column once",
+                    got=repr(name),
+                    path=self.name,
+                    line=self._line,
+                    column=index + 1,
                 )
             positions[(foot, pad)] = index
         if not positions:
-            raise InputError(
+            raise BadFile(
                 "no pad columns",
                 expected="at least one <foot>.<pad> column",
                 got=repr(text),
-                where=where,
+                path=self.name,
+                line=self._line,
             )
         self._foot_columns: dict[Foot, list[int]] = {}
         for foot in FOOT_IDS:
@@ -223,11 +222,11 @@ class InterchangeReader:
             return float("nan")
         times = np.concatenate(self._rows)[:_RATE_PROBE_ROWS, 0]
         if len(times) < 2:
-            raise InputError(
+            raise BadFile(
                 "cannot infer the sample rate from one row",
                 expected=f"'# {RATE_KEY}=<Hz>' or two rows or more",
                 got="one row",
-                where=self.name,
+                path=self.name,
             )
         return rate_from_times(np.asarray(times, dtype=np.float64), self.name)
 
@@ -259,11 +258,12 @@ class InterchangeReader:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise InputError(
+            raise BadFile(
                 "not UTF-8 text",
                 expected="a UTF-8 CSV file",
                 got=repr(raw[:40]),
-                where=self._where(line),
+                path=self.name,
+                line=line,
             ) from None
 
     def _read_rows(self) -> bool:
@@ -318,11 +318,14 @@ class InterchangeReader:
         if len(bad):
             i = int(bad[0])
             before = float(rows[i - 1, 0]) if i else self._last_t_s
-            raise InputError(
+            raise BadFile(
                 "time does not increase",
                 expected=f"a time after {before!r} s",
                 got=repr(float(rows[i, 0])),
-                where=self._where(first_line + i, 0),
+                path=self.name,
+                line=first_line + i,
+                column=1,
+                column_name=self.columns[0],
             )
 
     def _parse_lines(self, block: bytes, first_line: int) -> FloatArray:
@@ -335,11 +338,12 @@ class InterchangeReader:
                 continue
             cells = text.split(",")
             if len(cells) != width:
-                raise InputError(
+                raise BadFile(
                     "wrong number of cells",
                     expected=f"{width} as in the header",
                     got=str(len(cells)),
-                    where=self._where(number),
+                    path=self.name,
+                    line=number,
                 )
             row: list[float] = []
             for column, cell in enumerate(cells):
@@ -352,19 +356,25 @@ class InterchangeReader:
                     expected = (
                         "a time in seconds" if column == 0 else "a pressure in kPa or an empty cell"
                     )
-                    raise InputError(
+                    raise BadFile(
                         "not a number",
                         expected=expected,
                         got=repr(cell),
-                        where=self._where(number, column),
+                        path=self.name,
+                        line=number,
+                        column=column + 1,
+                        column_name=self.columns[column],
                     )
                 row.append(value)
             if row[0] <= last_t_s:
-                raise InputError(
+                raise BadFile(
                     "time does not increase",
                     expected=f"a time after {last_t_s!r} s",
                     got=repr(row[0]),
-                    where=self._where(number, 0),
+                    path=self.name,
+                    line=number,
+                    column=1,
+                    column_name=self.columns[0],
                 )
             last_t_s = row[0]
             rows.append(row)

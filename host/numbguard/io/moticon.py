@@ -32,7 +32,7 @@ from typing import IO, Final
 import numpy as np
 
 from numbguard.analysis.types import FloatArray, PressureChunk
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, UnreadableFile
 from numbguard.io.chunks import chunk_samples, rate_from_times
 from numbguard.pads import FOOT_IDS, Foot
 
@@ -69,11 +69,8 @@ class MoticonReader:
         try:
             self._file: IO[str] = open(source, encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as error:
-            raise InputError(
-                "cannot open file",
-                expected="a Moticon text export",
-                got=error.strerror or str(error),
-                where=self.name,
+            raise UnreadableFile(
+                self.name, error.strerror or str(error), expected="a Moticon text export"
             ) from None
         self.metadata: dict[str, str] = {}
         self._line = 0
@@ -91,11 +88,12 @@ class MoticonReader:
         try:
             line = self._file.readline()
         except UnicodeDecodeError:
-            raise InputError(
+            raise BadFile(
                 "not UTF-8 text",
                 expected="a UTF-8 text export",
                 got="undecodable bytes",
-                where=f"{self.name} line {self._line + 1}",
+                path=self.name,
+                line=self._line + 1,
             ) from None
         if not line:
             return None
@@ -107,11 +105,12 @@ class MoticonReader:
         while names is None:
             line = self._next_line()
             if line is None or not line.startswith("#"):
-                raise InputError(
+                raise BadFile(
                     "no column line",
                     expected="a '# time<TAB>...' line before the data",
                     got=repr(line[:40]) if line else "end of file",
-                    where=f"{self.name} line {self._line}",
+                    path=self.name,
+                    line=self._line,
                 )
             text = line[1:].strip()
             if text.startswith("time\t"):
@@ -126,11 +125,13 @@ class MoticonReader:
             match = _CELL_COLUMN.fullmatch(name)
             if match:
                 if match.group(3) != "N/cm²":
-                    raise InputError(
+                    raise BadFile(
                         "unexpected unit",
                         expected="N/cm²",
                         got=repr(match.group(3)),
-                        where=f"{self.name} line {self._line}, column {index + 1}",
+                        path=self.name,
+                        line=self._line,
+                        column=index + 1,
                     )
                 cells[match.group(1)][int(match.group(2))] = index  # type: ignore[index]
             steps = _STEPS_COLUMN.fullmatch(name)
@@ -148,21 +149,23 @@ class MoticonReader:
                 n for cell_list in MOTICON_CELLS.values() for n in cell_list if n not in cells[foot]
             ]
             if absent:
-                raise InputError(
+                raise BadFile(
                     "pressure cell missing",
                     expected="cells 1-16 of each insole",
                     got=f"no {foot} pressure {absent[0]}",
-                    where=f"{self.name} line {self._line}",
+                    path=self.name,
+                    line=self._line,
                 )
             self._pad_columns[foot] = {
                 pad: [cells[foot][n] for n in numbers] for pad, numbers in MOTICON_CELLS.items()
             }
         if not self._pad_columns:
-            raise InputError(
+            raise BadFile(
                 "no pressure columns",
                 expected="'left pressure 1[N/cm²]' ...",
                 got=", ".join(names[:4]),
-                where=f"{self.name} line {self._line}",
+                path=self.name,
+                line=self._line,
             )
         self.pads: dict[Foot, tuple[str, ...]] = {
             foot: tuple(MOTICON_CELLS) for foot in self._pad_columns
@@ -190,11 +193,14 @@ class MoticonReader:
         except ValueError:
             value = float("nan")
         if not np.isfinite(value):
-            raise InputError(
+            raise BadFile(
                 "not a number",
                 expected="a time in seconds",
                 got=repr(cell),
-                where=f"{self.name} line {number}, column 1 (time)",
+                path=self.name,
+                line=number,
+                column=1,
+                column_name="time",
             )
         return value
 
@@ -210,19 +216,23 @@ class MoticonReader:
             number = first_line + row
             cells = line.split("\t")
             if len(cells) != width:
-                raise InputError(
+                raise BadFile(
                     "wrong number of cells",
                     expected=f"{width} as in the column line",
                     got=str(len(cells)),
-                    where=f"{self.name} line {number}",
+                    path=self.name,
+                    line=number,
                 )
             t_s[row] = self._parse_time(line, number)
             if t_s[row] <= (t_s[row - 1] if row else self._last_t_s):
-                raise InputError(
+                raise BadFile(
                     "time does not increase",
                     expected="increasing times",
                     got=repr(float(t_s[row])),
-                    where=f"{self.name} line {number}, column 1 (time)",
+                    path=self.name,
+                    line=number,
+                    column=1,
+                    column_name="time",
                 )
             for column in wanted:
                 cell = cells[column].strip()
@@ -235,12 +245,14 @@ class MoticonReader:
                 if np.isfinite(value):
                     table[row, column] = value
                 else:  # also 'nan' and 'inf' spelled out: only an empty cell is missing
-                    raise InputError(
+                    raise BadFile(
                         "not a number",
                         expected="a pressure in N/cm² or an empty cell",
                         got=repr(cell),
-                        where=f"{self.name} line {number}, column {column + 1} "
-                        f"({self.columns[column]})",
+                        path=self.name,
+                        line=number,
+                        column=column + 1,
+                        column_name=self.columns[column],
                     )
         return t_s, table
 
@@ -300,11 +312,13 @@ class MoticonReader:
                     try:
                         value = float(code)
                     except ValueError:
-                        raise InputError(
+                        raise BadFile(
                             "bad step event",
                             expected="a numeric event code",
                             got=repr(code),
-                            where=f"{self.name} line {number}, column {column + 1}",
+                            path=self.name,
+                            line=number,
+                            column=column + 1,
                         ) from None
                     t_s = self._parse_time(line, number)
                     if value == strike_code:

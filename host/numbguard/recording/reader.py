@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import zlib
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, UnreadableFile
 from numbguard.recording.format import (
     FORMAT_VERSION,
     FRAME_PREFIX,
@@ -22,6 +23,8 @@ from numbguard.recording.format import (
     RecordType,
     session_tags,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,38 +58,43 @@ class Damage:
 class RecordingReader:
     """Iterate the records of a recording file.
 
-    Opening checks the magic and reads the SESSION record (an `InputError` if either is
-    wrong: that is not a recording). `records()` yields everything that follows; if it meets
-    damage it stops and leaves it in `damage`. `ended_cleanly` says whether an END record came.
+    Opening checks the magic and reads the SESSION record (a `BadFile` if either is wrong:
+    that is not a recording; `UnreadableFile` if it cannot be opened). `records()` yields
+    everything that follows; if it meets damage it stops and leaves it in `damage`.
+    `ended_cleanly` says whether an END record came.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.damage: Damage | None = None
         self.ended_cleanly = False
-        with self.path.open("rb") as file:
+        try:
+            file = self.path.open("rb")
+        except OSError as error:
+            raise UnreadableFile(self.path, str(error), expected="a readable recording") from None
+        with file:
             magic = file.read(len(MAGIC))
             if magic != MAGIC:
-                raise InputError(
+                raise BadFile(
                     "not a numbguard recording",
-                    where=str(self.path),
+                    path=self.path,
                     expected=f"the magic bytes {MAGIC!r}",
                     got=repr(magic),
                 )
             first = next(self._iter_records(file), None)
         if not isinstance(first, JsonRecord) or first.type != RecordType.SESSION:
-            raise InputError(
+            raise BadFile(
                 "recording has no session record",
-                where=str(self.path),
+                path=self.path,
                 expected="a SESSION record first",
                 got=str(self.damage) if self.damage else repr(first),
             )
         self.session: dict[str, Any] = first.value
         version = self.session.get("format")
         if version != FORMAT_VERSION:
-            raise InputError(
+            raise BadFile(
                 "unsupported recording format",
-                where=str(self.path),
+                path=self.path,
                 expected=f"format {FORMAT_VERSION}",
                 got=f"format {version!r}",
             )
@@ -108,6 +116,8 @@ class RecordingReader:
                 if isinstance(record, JsonRecord) and record.type == RecordType.END:
                     self.ended_cleanly = True
                 yield record
+        if self.damage is not None:
+            logger.info("%s: %s; read up to there", self.path, self.damage)
 
     def _iter_records(self, file: BinaryIO) -> Iterator[Record]:
         while True:

@@ -8,6 +8,7 @@ reader as damage, never misread. The file is created readable by its owner only 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import zlib
@@ -17,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from numbguard import __version__
-from numbguard.errors import InputError
+from numbguard.errors import FileExistsAlready, InputError
 from numbguard.private_files import OWNER_ONLY_MODE
 from numbguard.recording.format import (
     FORMAT_VERSION,
@@ -30,6 +31,8 @@ from numbguard.recording.format import (
     RecordType,
     checked_tags,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class RecordingWriter:
@@ -55,9 +58,7 @@ class RecordingWriter:
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_MODE)
         except FileExistsError:
-            raise InputError(
-                "recording file exists already", expected="a new file name", got=str(self.path)
-            ) from None
+            raise FileExistsAlready(self.path, "recording file") from None
         self._file = os.fdopen(fd, "wb")
         self._file.write(MAGIC)
         self._last_sync_s = self._clock()
@@ -75,6 +76,7 @@ class RecordingWriter:
             },
         )
         self.sync()
+        logger.info("%s: recording", self.path)
 
     def add_insole(self, info: dict[str, Any]) -> None:
         """Describe an insole (index, insole_id, foot, name, firmware, calibration)."""
@@ -97,6 +99,8 @@ class RecordingWriter:
         self._write_json(RecordType.END, {"reason": reason, "ended_unix_s": time.time()})
         self.sync()
         self._file.close()
+        logger.info("%s: closed (%s): %d frames, %d records", self.path, reason,
+                    self.frames_written, self.records_written)  # fmt: skip
 
     def sync(self) -> None:
         """Push everything written so far to the disk."""

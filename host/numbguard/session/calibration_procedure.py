@@ -26,6 +26,7 @@ unloaded hold that gives the pad's zero.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -37,7 +38,7 @@ import numpy as np
 from numbguard.calibration.fit import PowerLawFit
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.loads import LoadTable, calibrate_from_loads
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import DeviceError, DeviceRefused, InputError, LinkLost
 from numbguard.pads import LACE_PADS, PAD_IDS, pads_from_mask
 from numbguard.protocol.constants import (
     OP_GET_CAL,
@@ -49,6 +50,8 @@ from numbguard.protocol.constants import (
 )
 from numbguard.protocol.frames import ArgValue, DataFrame, Reply, StatusClock, StatusIdentity
 from numbguard.transports.base import Transport
+
+logger = logging.getLogger(__name__)
 
 STANDARD_GRAVITY: Final = 9.80665
 # hardware/calibration.md: masses for each pad kind, lightest first (kg, without the puck)
@@ -214,7 +217,8 @@ class CalibrationRun:
         # Any: the transport's own keyword options (timeout_s, attempts) are not among `args`.
         reply = await self.transport.control(self.link, opcode, **cast(dict[str, Any], args))
         if reply.result != RESULT_OK:
-            raise DeviceError(f"{self.link}: {reply.describe()}: expected OK for {args or ''}")
+            raise DeviceRefused(self.link, f"control {args or ''}",
+                                f"{reply.describe()}: expected OK")  # fmt: skip
         return reply
 
     # -- data ------------------------------------------------------------------------------
@@ -224,18 +228,21 @@ class CalibrationRun:
         while self.identity is None or self.oversample_before is None:
             event = await self.transport.next_event(DATA_TIMEOUT_S)
             if event is None:
-                raise DeviceError(f"{self.link}: link closed before the status pages came")
+                raise LinkLost(self.link, detail="closed before the status pages came")
             if isinstance(event.frame, StatusIdentity):
                 self.identity = event.frame
             elif isinstance(event.frame, StatusClock):
                 self.oversample_before = event.frame.oversample
+        logger.info("%s: %s insole %s, pads %s, oversample %s", self.link, self.identity.foot,
+                    self.identity.insole_id, ", ".join(self.pads),
+                    self.oversample_before)  # fmt: skip
 
     async def _pad_counts(self, pad: str) -> tuple[float, np.ndarray]:
         """(arrival time, counts of `pad`) of the next data frame."""
         while True:
             event = await self.transport.next_event(DATA_TIMEOUT_S)
             if event is None:
-                raise DeviceError(f"{self.link}: link closed during the calibration")
+                raise LinkLost(self.link, detail="closed during the calibration")
             frame = event.frame
             if isinstance(frame, DataFrame) and frame.n_sets:
                 pads = pads_from_mask(frame.pad_mask)
@@ -327,6 +334,7 @@ class CalibrationRun:
             levels[pad] = counts
             await self._control(OP_TARE, pad_mask=1 << PAD_IDS.index(pad))
         self.progress(f"{pad}: {load_n:g} N -> {counts:.1f} counts")
+        logger.info("%s: %s held %g N: %.1f counts", self.link, pad, load_n, counts)
         return load_n, counts
 
     @property
@@ -347,6 +355,9 @@ class CalibrationRun:
         outcome = CalibrationOutcome(table, start)
         for pad, fit in fits.items():
             outcome.pads[pad] = judge_fit(pad, fit)
+            verdict = "accepted" if outcome.pads[pad].accepted else outcome.pads[pad].reason
+            logger.info("%s: gain %.6g, exponent %.4f, RMS log error %.3f: %s", pad, fit.gain,
+                        fit.exponent, fit.rms_log_error, verdict)  # fmt: skip
             if outcome.pads[pad].accepted:
                 outcome.calibration = outcome.calibration.with_pad(fitted.pads[pad])
         return outcome
@@ -358,6 +369,7 @@ class CalibrationRun:
                 continue
             pad_bit = PAD_IDS.index(pad)
             gain, exponent = outcome.calibration.pads[pad].device_constants()
+            logger.info("%s: SET_CAL %s gain %d exponent %d", self.link, pad, gain, exponent)
             await self._control(OP_SET_CAL, pad_bit=pad_bit, gain=gain, exponent=exponent)
             reply = await self._control(OP_GET_CAL, pad_bit=pad_bit)
             held = (reply.data.get("pad_bit"), reply.data.get("gain"), reply.data.get("exponent"))

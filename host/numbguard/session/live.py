@@ -3,6 +3,7 @@ event stream (`--json`, the web page)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Final
 
@@ -13,6 +14,8 @@ from numbguard.live.sound import AlertSound
 from numbguard.live.view import LiveView
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import Transport
+
+logger = logging.getLogger(__name__)
 
 VIEW_PERIOD_S: Final = 0.25  # wall time between redraws of the live view
 STATE_EVENT_PERIOD_S: Final = 1.0  # session time between `state` events
@@ -52,6 +55,7 @@ async def run_session(
     be `sinks.alert`."""
     last_view_s = 0.0
     next_state_s = 0.0
+    logger.info("session from %s starts (session time limit: %s s)", transport.url, duration_s)
     async with transport:
         while (event := await transport.next_event()) is not None:
             runner.on_event(event)
@@ -66,6 +70,9 @@ async def run_session(
             if duration_s is not None and session_s >= duration_s:
                 break
     result = runner.finish()
+    logger.info("session from %s stops after %.1f s: %d steps, %d alerts", transport.url,
+                result.duration_s, sum(foot.to_json()["steps"] for foot in result.feet.values()),
+                len(result.alerts))  # fmt: skip
     if sinks.view is not None:
         sinks.view.update(runner.state)
     if sinks.events is not None:

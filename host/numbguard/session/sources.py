@@ -9,7 +9,7 @@ from pathlib import Path
 
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
 from numbguard.analysis.types import PressureChunk
-from numbguard.errors import InputError
+from numbguard.errors import UnreadableFile
 from numbguard.evaluate.inputs import open_session
 from numbguard.recording.format import MAGIC
 from numbguard.session.replay import recording_chunks, replay_recording
@@ -20,9 +20,7 @@ def is_recording(path: str | os.PathLike[str]) -> bool:
         with open(path, "rb") as file:
             return file.read(len(MAGIC)) == MAGIC
     except OSError as error:
-        raise InputError(
-            "cannot open file", expected="a readable session file", got=str(error), where=str(path)
-        ) from None
+        raise UnreadableFile(path, str(error), expected="a readable session file") from None
 
 
 @contextmanager

@@ -3,18 +3,21 @@
 Every transport is an async context manager that yields `FrameEvent`s (see `base`). To add one,
 write a module with ``from_url(url, **options) -> Transport`` and add its scheme to `SCHEMES`
 with the URL forms it accepts; the module is imported only when its scheme is used, so the
-serial path never imports bleak and the host never imports the lab.
+serial path never imports bleak and the host never imports the lab. The base types are
+re-exported lazily too: `url_forms()` (a help text) costs no protocol or numpy import.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from numbguard.errors import InputError
-from numbguard.transports.base import FrameEvent, InsoleIdentity, Transport
+from numbguard.errors import BadUrl
+
+if TYPE_CHECKING:
+    from numbguard.transports.base import FrameEvent, InsoleIdentity, Transport
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,21 @@ def open_transport(url: str, **options: Any) -> Transport:
     scheme_name = urlsplit(url).scheme
     scheme = SCHEMES.get(scheme_name)
     if scheme is None or "://" not in url:
-        raise InputError(
+        raise BadUrl(
             "not a transport URL",
             expected="one of: " + "; ".join(url_forms()),
             got=repr(url),
+            url=url,
         )
     module = importlib.import_module(scheme.module)
     transport: Transport = module.from_url(url, **options)
     return transport
+
+
+def __getattr__(name: str) -> object:
+    if name in ("FrameEvent", "InsoleIdentity", "Transport"):
+        return getattr(importlib.import_module("numbguard.transports.base"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["SCHEMES", "FrameEvent", "InsoleIdentity", "Scheme", "Transport", "open_transport"]

@@ -12,16 +12,19 @@ from __future__ import annotations
 import abc
 import asyncio
 import itertools
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self, cast
 
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceNotFound, DeviceTimeout
 from numbguard.pads import Foot
 from numbguard.protocol.codec import encode_frame
 from numbguard.protocol.control import make_control
 from numbguard.protocol.frames import ArgValue, Frame, Reply
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_REPLY_TIMEOUT_S: Final = 1.0
 DEFAULT_CONTROL_ATTEMPTS: Final = 3
@@ -113,7 +116,11 @@ class Transport(abc.ABC):
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
+        logger.info("%s: opening", self.url)
         await self._open()
+        for insole in self.insoles:
+            logger.info("%s: %s insole %s at %s, boot %s", self.url, insole.foot,
+                        insole.insole_id, insole.link, insole.boot_id)  # fmt: skip
         return self
 
     async def __aexit__(
@@ -129,6 +136,7 @@ class Transport(abc.ABC):
             return
         self._closed = True
         await self._close()
+        logger.info("%s: closed (%d control frames sent again)", self.url, self.control_retries)
         self._events.put_nowait(_END)
 
     @abc.abstractmethod
@@ -156,6 +164,8 @@ class Transport(abc.ABC):
     def _fail(self, error: BaseException) -> None:
         """A link failed for good: wake the consumer with the error."""
         if self._failure is None:
+            # At info: the error itself reaches the user (the CLI prints it once).
+            logger.info("%s: ends: %s", self.url, error)
             self._failure = error
             self._events.put_nowait(error)
 
@@ -166,7 +176,8 @@ class Transport(abc.ABC):
         try:
             item = await asyncio.wait_for(self._events.get(), timeout_s)
         except TimeoutError:
-            raise DeviceError(f"{self.url}: no frame for {timeout_s} s") from None
+            assert timeout_s is not None  # without a timeout, wait_for does not time out
+            raise DeviceTimeout(self.url, "frame", timeout_s) from None
         if isinstance(item, BaseException):
             raise item
         if isinstance(item, _EndOfEvents):
@@ -185,7 +196,7 @@ class Transport(abc.ABC):
             if insole.foot == foot:
                 return insole.link
         known = ", ".join(f"{i.foot} at {i.link}" for i in self.insoles) or "none"
-        raise DeviceError(f"{self.url}: no {foot} insole connected (connected: {known})")
+        raise DeviceNotFound(f"{foot} insole on {self.url}", None, f"connected: {known}")
 
     async def control(
         self,
@@ -214,9 +225,11 @@ class Transport(abc.ABC):
                     return await asyncio.wait_for(asyncio.shield(future), timeout_s)
                 except TimeoutError:
                     continue
-            raise DeviceError(
-                f"{link}: no reply to control opcode {opcode} (request {request_id}) "
-                f"after {attempts} attempts of {timeout_s} s"
+            raise DeviceTimeout(
+                link,
+                f"reply to control opcode {opcode} (request {request_id})",
+                timeout_s,
+                attempts=attempts,
             )
         finally:
             self.requests.forget(link, request_id)

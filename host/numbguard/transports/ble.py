@@ -39,7 +39,15 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.exc import BleakError
 
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import (
+    BadUrl,
+    DeviceError,
+    DeviceNotFound,
+    DeviceRefused,
+    InputError,
+    LinkLost,
+    WrongDevice,
+)
 from numbguard.pads import FOOT_IDS, Foot, parse_feet
 from numbguard.protocol.constants import (
     CONTROL_UUID,
@@ -55,6 +63,7 @@ from numbguard.protocol.decoder import NotificationDecoder
 from numbguard.transports.base import InsoleIdentity, Transport
 from numbguard.transports.ble_availability import bluetooth_unavailable
 from numbguard.transports.ble_errors import NOT_BONDED_HINT, describe, insole_busy
+from numbguard.transports.ble_timing import DEFAULT_SCAN_TIMEOUT_S
 from numbguard.transports.link import DEFAULT_TIME_SYNC_PERIOD_S, InsoleLink
 from numbguard.transports.pairing import PairedInsole, PairingRegistry, default_registry_path
 
@@ -62,7 +71,6 @@ logger = logging.getLogger(__name__)
 
 # Hex digits in either case: the firmware writes lower case.
 NAME_PATTERN: Final = re.compile(r"^NG([LR])-([0-9A-Fa-f]{4})$")
-DEFAULT_SCAN_TIMEOUT_S: Final = 10.0
 DEFAULT_CONNECT_TIMEOUT_S: Final = 10.0
 DEFAULT_RECONNECT_FOR_S: Final = 60.0  # give up on a link that stays away this long
 # An insole's NimBLE answers a write with Insufficient Resources (ATT 0x11) while its buffers
@@ -109,7 +117,7 @@ def _scan_error(url: str, error: BaseException) -> DeviceError:
     unavailable = bluetooth_unavailable(error)
     if unavailable is not None:
         return unavailable
-    return DeviceError(f"{url}: cannot scan for insoles: {error}")
+    return DeviceRefused(url, "scanning for insoles", str(error))
 
 
 async def acquire_mtu(client: BleakClient) -> None:
@@ -291,10 +299,10 @@ class BleTransport(Transport):
         missing = [foot for foot in self.feet if foot not in found]
         if missing:
             heard = "; ".join(f"{a}: {why}" for a, why in self.ignored.items()) or "nothing"
-            raise DeviceError(
-                f"{self.url}: no {' or '.join(missing)} insole found in {self.scan_timeout_s} s "
-                f"(heard: {heard})"
-            )
+            raise DeviceNotFound(
+                f"{' or '.join(missing)} insole on {self.url}", self.scan_timeout_s,
+                f"heard: {heard}",
+            )  # fmt: skip
         return [found[foot] for foot in self.feet]
 
     async def _connect_new(self, candidate: Candidate) -> None:
@@ -305,16 +313,17 @@ class BleTransport(Transport):
         identity = link.identity
         assert identity is not None and identity.insole_id is not None
         paired = self.registry.get(candidate.foot)
-        problem = ""
+        expected = ""
         if identity.foot != candidate.foot or identity.insole_id & 0xFFFF != candidate.id_low16:
-            problem = f"reports insole {identity.insole_id:#010x} ({identity.foot})"
+            expected = f"the {candidate.foot} insole ...{candidate.id_low16:04x} its name says"
         elif paired is not None and not self.addresses and paired.insole_id != identity.insole_id:
-            problem = (
-                f"is insole {identity.insole_id:#010x}, not the paired {paired.insole_id:#010x}"
-            )
-        if problem:
+            expected = f"the paired insole {paired.insole_id:#010x}"
+        if expected:
             await self._disconnect(ble)
-            raise DeviceError(f"{candidate.name} at {ble.address} {problem}: not used")
+            raise WrongDevice(
+                f"{candidate.name} at {ble.address} (not used)", expected=expected,
+                got=f"insole {identity.insole_id:#010x} ({identity.foot})",
+            )  # fmt: skip
         if paired is None:
             self.registry.remember(
                 PairedInsole(candidate.foot, identity.insole_id, ble.address, candidate.name)
@@ -371,10 +380,11 @@ class BleTransport(Transport):
         except (BleakError, OSError) as error:
             raise _scan_error(self.url, error) from error
         if device is None:
-            raise DeviceError(
-                f"{ble.address}: not heard again in {self.scan_timeout_s} s after removing "
-                "this host's stale bond; keep the insole close, then run `numbguard pair`"
-            )
+            raise DeviceNotFound(
+                ble.address, self.scan_timeout_s,
+                "not heard again after removing this host's stale bond; keep the insole close, "
+                "then run `numbguard pair`",
+            )  # fmt: skip
         ble.candidate = replace(ble.candidate, device=device)
         ble.client = self._client_for(ble)
 
@@ -394,7 +404,8 @@ class BleTransport(Transport):
             ble.link.att_mtu = client.mtu_size
             control = client.services.get_characteristic(CONTROL_UUID)
             if control is None:
-                raise DeviceError(f"{ble.address}: no numbguard control characteristic")
+                raise WrongDevice(ble.address, expected="the numbguard control characteristic",
+                                  got="a device without it")  # fmt: skip
             ble.control_char = control
             # Read after the MTU is known: before it, BlueZ sizes writes for MTU 23.
             ble.max_write_bytes = control.max_write_without_response_size
@@ -405,8 +416,9 @@ class BleTransport(Transport):
                 await client.disconnect()
             if isinstance(error, DeviceError):
                 raise
-            raise DeviceError(f"{ble.address}: cannot connect: {describe(error)}") from error
+            raise DeviceRefused(ble.address, "connecting", describe(error)) from error
         ble.connected.set()
+        logger.info("%s: connected (%s)", ble.address, ble.candidate.name)
         try:
             await ble.link.identify()
         except DeviceError as error:
@@ -415,9 +427,7 @@ class BleTransport(Transport):
             with contextlib.suppress(Exception):
                 await client.disconnect()
             if dropped:
-                raise DeviceError(
-                    f"{ble.address}: the insole dropped the link: {NOT_BONDED_HINT}"
-                ) from error
+                raise LinkLost(ble.address, detail=NOT_BONDED_HINT) from error
             raise
 
     def _notify_handler(
@@ -436,7 +446,8 @@ class BleTransport(Transport):
         if self._closing or not ble.connected.is_set():
             return
         ble.connected.clear()
-        self.requests.fail_link(ble.address, DeviceError(f"{ble.address}: link lost"))
+        logger.info("%s: link lost; reconnecting for up to %g s", ble.address, self.reconnect_for_s)
+        self.requests.fail_link(ble.address, LinkLost(ble.address, detail="reconnecting"))
         ble.reconnect_task = asyncio.get_running_loop().create_task(self._reconnect(ble))
 
     async def _reconnect(self, ble: _BleLink) -> None:
@@ -448,11 +459,10 @@ class BleTransport(Transport):
             try:
                 await self._connect(ble)
             except DeviceError as error:
+                logger.debug("%s: reconnect failed (%s); again in %g s", ble.address, error,
+                             backoff_s)  # fmt: skip
                 if time.monotonic() + backoff_s > deadline_s:
-                    self._fail(DeviceError(
-                        f"{ble.address}: link lost and not back within {self.reconnect_for_s} s "
-                        f"({error})"
-                    ))  # fmt: skip
+                    self._fail(LinkLost(ble.address, self.reconnect_for_s, str(error)))
                     return
                 await asyncio.sleep(backoff_s)
                 backoff_s = min(MAX_BACKOFF_S, backoff_s * 2)
@@ -460,12 +470,13 @@ class BleTransport(Transport):
             after = ble.link.identity
             if before is not None and after is not None and after.insole_id != before.insole_id:
                 await self._disconnect(ble)
-                self._fail(DeviceError(
-                    f"{ble.address}: came back as insole {after.insole_id}, "
-                    f"not {before.insole_id}"
+                self._fail(WrongDevice(
+                    f"{ble.address} (reconnected)", expected=f"insole {before.insole_id}",
+                    got=f"insole {after.insole_id}",
                 ))  # fmt: skip
                 return
             ble.reconnects += 1
+            logger.info("%s: reconnected (%d so far)", ble.address, ble.reconnects)
             with contextlib.suppress(DeviceError):
                 await self.control(ble.address, OP_START)
                 await ble.link.time_sync()
@@ -484,11 +495,11 @@ class BleTransport(Transport):
     async def _send(self, link: str, frame: bytes) -> None:
         ble = self._links.get(link)
         if ble is None:
-            raise DeviceError(f"{self.url}: no insole at {link!r}")
+            raise DeviceNotFound(link, None, f"no insole of {self.url} there")
         while ble.connecting and not ble.connected.is_set():
             await asyncio.sleep(CONNECTING_POLL_S)
         if not ble.connected.is_set() or ble.client is None or ble.control_char is None:
-            raise DeviceError(f"{link}: link down")
+            raise LinkLost(link, detail="down")
         # With response, so a refused write (security, a dropped link) is an error, not
         # silence; TIME_SYNC without, to keep its round trip short.
         response = frame[HEADER_BYTES] != OP_TIME_SYNC or len(frame) > ble.max_write_bytes
@@ -503,9 +514,7 @@ class BleTransport(Transport):
                     await asyncio.sleep(backoff_s)  # NimBLE out of buffers under a burst
                     backoff_s = min(MAX_BACKOFF_S, backoff_s * 2)
                     continue
-                raise DeviceError(
-                    f"{link}: control write failed: {describe(error)}"
-                ) from error
+                raise DeviceRefused(link, "control write", describe(error)) from error
 
     async def _disconnect(self, ble: _BleLink) -> None:
         ble.connected.clear()
@@ -558,17 +567,20 @@ def from_url(url: str, **options: Any) -> BleTransport:
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     unknown = set(query) - {"pair", "feet"}
     if unknown:
-        raise InputError("unknown ble option", expected="pair, feet", got=", ".join(unknown),
-                         where=url)  # fmt: skip
-    feet = parse_feet(query.get("feet", "left,right"), where=url)
+        raise BadUrl("unknown ble option", expected="pair, feet", got=", ".join(unknown),
+                     url=url)  # fmt: skip
+    try:
+        feet = parse_feet(query.get("feet", "left,right"), where=url)
+    except InputError as error:
+        raise BadUrl(error.message, url=url, expected=error.expected, got=error.got) from None
     pair = query.get("pair", "0")
     if pair not in ("0", "1"):
-        raise InputError("bad pair option", expected="pair=0 or pair=1", got=pair, where=url)
+        raise BadUrl("bad pair option", expected="pair=0 or pair=1", got=pair, url=url)
     addresses = [a for a in (parts.netloc + parts.path).split(",") if a]
     for address in addresses:
         if not re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f-]{36}", address):
-            raise InputError("not a BLE address", expected=" or ".join(URL_FORMS),
-                             got=repr(address), where=url)  # fmt: skip
+            raise BadUrl("not a BLE address", expected=" or ".join(URL_FORMS),
+                         got=repr(address), url=url)  # fmt: skip
     return BleTransport(
         url,
         addresses=addresses,

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceError, DeviceTimeout
 from numbguard.protocol.constants import (
     OP_GET_STATUS,
     OP_RESEND,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from numbguard.transports.base import Transport
 
 IDENTIFY_TIMEOUT_S: Final = 3.0
-# TIME_SYNC round trips this often keep the drift estimate of session.clock fed.
+# TIME_SYNC round trips this often keep the drift estimate of protocol.time_sync fed.
 DEFAULT_TIME_SYNC_PERIOD_S: Final = 10.0
 IDENTIFY_RETRY_S: Final = 0.3
 # Resend requests are batched: a burst of lost notifications becomes one RESEND.
@@ -168,7 +168,7 @@ class InsoleLink:
             if left_s <= 0:
                 # Do not keep data waiting for a page that does not come.
                 self._place(self.stream.release_waiting(), None, b"", 0.0)
-                raise DeviceError(f"{self.link}: no identity page in {timeout_s} s ({problem})")
+                raise DeviceTimeout(self.link, "identity page", timeout_s, detail=problem)
             try:
                 await self.transport.control(
                     self.link, OP_GET_STATUS, timeout_s=min(left_s, IDENTIFY_RETRY_S), attempts=1
@@ -183,7 +183,7 @@ class InsoleLink:
         return self.identity
 
     async def time_sync(self) -> Reply:
-        """One TIME_SYNC round trip; the token is the host send time (see session.clock)."""
+        """One TIME_SYNC round trip; the token is the host send time (see protocol.time_sync)."""
         return await self.transport.control(
             self.link, OP_TIME_SYNC, host_token=token_from_host_time(time.monotonic())
         )

@@ -13,7 +13,7 @@ import math
 import time
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import BadUrl, DeviceRefused
 from numbguard.recording import RecordingReader
 from numbguard.session.replay import ReplayStats, replay_events
 from numbguard.transports.base import InsoleIdentity, Transport
@@ -41,7 +41,7 @@ class ReplayTransport(Transport):
             self._task.cancel()
 
     async def _send(self, link: str, frame: bytes) -> None:
-        raise DeviceError(f"{self.url}: a replay cannot take control frames (sent to {link})")
+        raise DeviceRefused(link, "control", f"{self.url} is a replay: it takes no control frames")
 
     async def _run(self) -> None:
         start_wall_s = time.monotonic()
@@ -61,8 +61,8 @@ def from_url(url: str, *, speed: float | None = None) -> ReplayTransport:
     parts = urlsplit(url)
     path = unquote(parts.netloc + parts.path)
     if not path:
-        raise InputError(
-            "replay needs a file", expected="replay://PATH[?speed=N|max]", got=repr(url)
+        raise BadUrl(
+            "replay needs a file", expected="replay://PATH[?speed=N|max]", got=repr(url), url=url
         )
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     if speed is None:
@@ -70,9 +70,9 @@ def from_url(url: str, *, speed: float | None = None) -> ReplayTransport:
         try:
             speed = math.inf if text == "max" else float(text)
         except ValueError:
-            raise InputError(
-                "bad replay speed", expected="a number > 0 or 'max'", got=repr(text)
+            raise BadUrl(
+                "bad replay speed", expected="a number > 0 or 'max'", got=repr(text), url=url
             ) from None
     if not speed > 0:
-        raise InputError("bad replay speed", expected="a number > 0 or 'max'", got=str(speed))
+        raise BadUrl("bad replay speed", expected="a number > 0 or 'max'", got=str(speed), url=url)
     return ReplayTransport(url, path, speed=speed)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import logging
 import threading
 import time
 from typing import Any, Final
@@ -16,11 +18,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import serial
 
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import (
+    BadUrl,
+    DeviceError,
+    DeviceNotFound,
+    DeviceRefused,
+    LinkLost,
+)
 from numbguard.protocol.cobs import encode_serial
 from numbguard.protocol.decoder import SerialFrameDecoder
 from numbguard.transports.base import InsoleIdentity, Transport
 from numbguard.transports.link import DEFAULT_TIME_SYNC_PERIOD_S, InsoleLink
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BAUD: Final = 115200
 READ_TIMEOUT_S: Final = 0.05  # how long a reader thread blocks before checking for close
@@ -56,7 +66,7 @@ class SerialTransport(Transport):
     ) -> None:
         super().__init__(url)
         if not paths:
-            raise InputError("no serial port given", expected=" or ".join(URL_FORMS), got=url)
+            raise BadUrl("no serial port given", expected=" or ".join(URL_FORMS), got=url, url=url)
         self.paths = paths
         self.baud = baud
         self.time_sync_period_s = time_sync_period_s
@@ -79,6 +89,7 @@ class SerialTransport(Transport):
         try:
             for path in self.paths:
                 handle = await asyncio.to_thread(self._open_port, path)
+                logger.info("%s: serial port open at %d baud", path, self.baud)
                 port = _Port(path, handle, InsoleLink(self, path))
                 self._ports[path] = port
                 port.thread = threading.Thread(
@@ -105,7 +116,10 @@ class SerialTransport(Transport):
         try:
             return serial.serial_for_url(path, baudrate=self.baud, timeout=READ_TIMEOUT_S)
         except (serial.SerialException, OSError, ValueError) as error:
-            raise DeviceError(f"{path}: cannot open serial port: {error}") from error
+            # pyserial keeps the OS's errno: ENOENT is a port that is not there (unplugged).
+            if getattr(error, "errno", None) == errno.ENOENT:
+                raise DeviceNotFound(path, None, f"no such serial port ({error})") from error
+            raise DeviceRefused(path, "opening the serial port", str(error)) from error
 
     async def _close(self) -> None:
         self._stopping.set()
@@ -144,21 +158,22 @@ class SerialTransport(Transport):
 
     def _on_lost(self, port: _Port, error: BaseException) -> None:
         port.decoder.flush()
-        lost = DeviceError(f"{port.path}: serial link lost ({error})")
+        lost = LinkLost(port.path, detail=f"serial: {error}")
+        logger.info("%s: serial link lost: %s", port.path, error)
         self.requests.fail_link(port.path, lost)
         self._fail(lost)
 
     async def _send(self, link: str, frame: bytes) -> None:
         port = self._ports.get(link)
         if port is None:
-            raise DeviceError(f"{self.url}: no serial port {link!r} open")
+            raise DeviceNotFound(link, None, f"not a serial port open on {self.url}")
         if self._failure is not None:
             raise self._failure
         async with port.write_lock:
             try:
                 await asyncio.to_thread(port.handle.write, encode_serial(frame))
             except (serial.SerialException, OSError) as error:
-                raise DeviceError(f"{link}: serial write failed: {error}") from error
+                raise DeviceRefused(link, "serial write", str(error)) from error
 
 
 def from_url(url: str, **options: Any) -> SerialTransport:
@@ -168,14 +183,14 @@ def from_url(url: str, **options: Any) -> SerialTransport:
     query = parse_qs(parts.query)
     baud_text = query.pop("baud", [str(DEFAULT_BAUD)])[-1]
     if query:
-        raise InputError("unknown serial option", expected="baud", got=", ".join(query), where=url)
+        raise BadUrl("unknown serial option", expected="baud", got=", ".join(query), url=url)
     try:
         baud = int(baud_text)
     except ValueError:
-        raise InputError("baud rate is not a number", expected="e.g. baud=115200",
-                         got=repr(baud_text), where=url) from None  # fmt: skip
+        raise BadUrl("baud rate is not a number", expected="e.g. baud=115200",
+                     got=repr(baud_text), url=url) from None  # fmt: skip
     body = (parts.netloc + parts.path) if parts.netloc else parts.path
     paths = [path for path in body.split(",") if path]
     if not paths:
-        raise InputError("no serial port given", expected=" or ".join(URL_FORMS), got=url)
+        raise BadUrl("no serial port given", expected=" or ".join(URL_FORMS), got=url, url=url)
     return SerialTransport(url, paths, baud=baud, **options)

@@ -26,7 +26,7 @@ import numpy as np
 
 from numbguard.analysis.types import PressureChunk
 from numbguard.calibration.insole import InsoleCalibration
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import BadUrl, DeviceNotFound
 from numbguard.pads import FOOT_IDS, Foot, mask_from_pads, pads_from_mask
 from numbguard.protocol.codec import decode_frame
 from numbguard.protocol.decoder import Decoded
@@ -126,7 +126,7 @@ class SimTransport(Transport):
     async def _send(self, link: str, frame: bytes) -> None:
         emulator = self._emulators.get(link)
         if emulator is None:
-            raise DeviceError(f"{self.url}: no simulated insole at {link}")
+            raise DeviceNotFound(link, None, f"no simulated insole of {self.url} there")
         for out in emulator.handle_control(frame, self.now_s):
             self._deliver(link, out.frame, self.now_s + LINK_LATENCY_S)
 
@@ -153,8 +153,9 @@ def from_url(url: str) -> SimTransport:
     parts = urlsplit(url)
     scenario = parts.netloc or parts.path.lstrip("/") or "normal_run"
     if scenario not in SCENARIO_NAMES:
-        raise InputError(
+        raise BadUrl(
             "unknown simulated scenario",
+            url=url,
             expected="sim://NAME with NAME one of " + ", ".join(SCENARIO_NAMES),
             got=repr(scenario),
         )
@@ -162,8 +163,9 @@ def from_url(url: str) -> SimTransport:
     known = {"speed", "seed", "duration_s", "loss"}
     unknown = set(query) - known
     if unknown:
-        raise InputError(
+        raise BadUrl(
             "unknown sim:// option",
+            url=url,
             expected=", ".join(sorted(known)),
             got=", ".join(sorted(unknown)),
         )
@@ -173,12 +175,16 @@ def from_url(url: str) -> SimTransport:
         duration_s = float(query.get("duration_s", 120.0))
         loss = float(query.get("loss", 0.0))
     except ValueError as error:
-        raise InputError(
-            "bad sim:// option value", expected="numbers (speed may be 'max')", got=str(error)
+        raise BadUrl(
+            "bad sim:// option value",
+            url=url,
+            expected="numbers (speed may be 'max')",
+            got=str(error),
         ) from None
     if not (speed > 0 and duration_s > 0 and 0.0 <= loss < 1.0):
-        raise InputError(
+        raise BadUrl(
             "sim:// option out of range",
+            url=url,
             expected="speed > 0, duration_s > 0, 0 <= loss < 1",
             got=f"speed={speed}, duration_s={duration_s}, loss={loss}",
         )
