@@ -6,10 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from numbguard.history.index import SessionIndex
 from numbguard.history.paths import index_path, sessions_dir
-from numbguard.history.sides import is_selector, metric_differences, select_side
-from numbguard.history.steps import SUMMARY_METRICS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # numpy and the bootstrap: imported to run, not for --help.
+    from numbguard.history.index import SessionIndex
+
     # matplotlib is loaded by the page only: `numbguard history` never needs it.
     from numbguard.history.page import verdict, write_comparison
+    from numbguard.history.sides import is_selector, metric_differences, select_side
+    from numbguard.history.steps import SUMMARY_METRICS
 
     index = None
     if is_selector(args.a) or is_selector(args.b):

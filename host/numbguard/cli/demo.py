@@ -17,7 +17,6 @@ from numbguard.cli.tag_options import (
     tags_from,
 )
 from numbguard.errors import DeviceError, InputError
-from numbguard.history.steps import StepCollector
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.simulate import SCENARIO_NAMES
 
@@ -66,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     url = f"sim://{args.scenario}?speed={speed}&seed={args.seed}&duration_s={duration_s:g}&loss={args.loss:g}"
     transport = from_url(url)
     if args.record:
+        from numbguard.history.steps import StepCollector
+
         collector = StepCollector()  # the index's per-step numbers, without a second analysis
         with RecordingWriter(args.record, {"source": url}, tags=tags_from(args)) as recorder:
             result = run_with_view(args, transport, session_start_s=0.0, channel=Channel.SIM,

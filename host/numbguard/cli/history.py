@@ -7,10 +7,13 @@ import json
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from numbguard.errors import InputError
-from numbguard.history.index import IndexedSession, SessionIndex
 from numbguard.history.paths import index_path, sessions_dir
+
+if TYPE_CHECKING:
+    from numbguard.history.index import IndexedSession
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +77,8 @@ def table(rows: list[IndexedSession]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from numbguard.history.index import SessionIndex  # numpy: not for --help
+
     folders = list(args.folders) or [p for p in (sessions_dir(),) if p.is_dir()]
     since = parse_date(args.since) if args.since else None
     until = parse_date(args.until, end=True) if args.until else None

@@ -18,7 +18,6 @@ from numbguard.cli.session_options import (
 )
 from numbguard.cli.tag_options import add_tag_arguments, index_session, tags_for_recording
 from numbguard.history.paths import sessions_dir
-from numbguard.history.steps import StepCollector
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.transports import open_transport, url_forms
 
@@ -60,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     path: Path = args.record or sessions_dir() / f"{datetime.now():%Y%m%d-%H%M%S}.ngrec"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     received = False
+    from numbguard.history.steps import StepCollector
+
     collector = StepCollector()  # the index's per-step numbers, without a second analysis
     result = None
     try:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from numbguard.errors import InputError
 from numbguard.simulate import SCENARIO_NAMES, describe_scenarios
-from numbguard.simulate.field import FIELD_NAMES, FIELD_SCENARIOS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _write(name: str, out: Path, args: argparse.Namespace) -> Path:
     """Simulate `name` into `out`; the session CSV's path."""
+    from numbguard.simulate.field import FIELD_SCENARIOS
     from numbguard.simulate.files import write_field_session, write_session  # numpy: not --help
 
     if name in FIELD_SCENARIOS:
@@ -52,6 +52,8 @@ def _write(name: str, out: Path, args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from numbguard.simulate.field import FIELD_NAMES, FIELD_SCENARIOS  # numpy: not for --help
+
     if args.list:
         for name, description in describe_scenarios().items():
             print(f"{name:<28}{description}")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from numbguard.errors import InputError, NumbguardError
-from numbguard.history.index import SessionIndex, row_for
 from numbguard.history.paths import index_path
-from numbguard.history.steps import SessionSteps
-from numbguard.history.tags import read_tags
+
+if TYPE_CHECKING:
+    from numbguard.history.steps import SessionSteps
 
 
 def add_tag_arguments(parser: argparse.ArgumentParser, *, clearing: bool = False) -> None:
@@ -42,6 +43,9 @@ def tags_for_recording(args: argparse.Namespace, *, recording: bool) -> dict[str
 def index_session(path: str | os.PathLike[str], steps: SessionSteps | None = None) -> None:
     """Put a session in the index, from the `steps` collected while it ran if given (else its
     file is analysed); a failure is a warning, never the session's failure."""
+    from numbguard.history.index import SessionIndex, row_for  # numpy: not for --help
+    from numbguard.history.tags import read_tags
+
     try:
         with SessionIndex(index_path()) as index:
             if steps is None:
