@@ -12,7 +12,7 @@ from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
 from numbguard.evaluate.inputs import open_session
 from numbguard.recording.format import MAGIC
-from numbguard.session.replay import recording_chunks, replay_recording
+from numbguard.session.bulk_replay import bulk_chunks, bulk_replay
 
 
 def is_recording(path: str | os.PathLike[str]) -> bool:
@@ -31,7 +31,7 @@ def session_chunks(
 ) -> Iterator[Iterator[PressureChunk]]:
     """Chunks of both feet from a recording, an interchange CSV or a Moticon text export."""
     if is_recording(path):
-        chunks = recording_chunks(path)
+        chunks = bulk_chunks(path)
         try:
             yield chunks
         finally:
@@ -46,11 +46,12 @@ def analyse_session(
 ) -> tuple[SessionResult, str | None]:
     """The analysis of any session file, and a warning if the file is damaged.
 
-    A recording goes through the live session's runner, so it gives the alerts the live
-    session gave; a damaged one is analysed up to the damage, and the warning says where.
+    A recording gives the alerts the live session gave (`bulk_replay`: in bulk, with the
+    live session's runner where the recording is irregular); a damaged one is analysed up
+    to the damage, and the warning says where.
     """
     if is_recording(path):
-        result, reader, stats = replay_recording(path, on_chunk=on_chunk)
+        result, reader, stats = bulk_replay(path, on_chunk=on_chunk)
         warning = None
         if reader.damage is not None:
             warning = f"{path}: {reader.damage}; analysed what came before it"
