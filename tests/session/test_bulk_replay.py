@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from numbguard.analysis.gait import detect_steps
 from numbguard.analysis.types import PressureChunk
 from numbguard.protocol.bulk import decode_data_frames
 from numbguard.protocol.codec import decode_frame
@@ -99,9 +100,16 @@ def _assert_same_as_live(path: Path) -> None:
     live_chunks: list[PressureChunk] = []
     live, live_reader, live_stats = replay_recording(path, on_chunk=live_chunks.append)
     bulk_seen: list[PressureChunk] = []
-    bulk, bulk_reader, bulk_stats = bulk_replay(path, on_chunk=bulk_seen.append)
-    assert bulk.to_json() == live.to_json()  # alerts, steps, per-foot metrics
+    bulk, bulk_reader, bulk_stats = bulk_replay(path, on_chunk=bulk_seen.append, keep_steps=True)
+    assert bulk.to_json() == live.to_json()  # alerts, contacts, per-foot metrics
     assert bulk.alerts == live.alerts
+    # Every step with all its metrics, as the contact detector finds them in the live chunks.
+    live_steps = {
+        foot: detect_steps([c for c in live_chunks if c.foot == foot])
+        for foot in ("left", "right")
+        if any(c.foot == foot for c in live_chunks)
+    }
+    assert bulk.steps == live_steps
     assert (bulk_stats.frames, bulk_stats.undecodable) == (
         live_stats.frames,
         live_stats.undecodable,

@@ -81,8 +81,10 @@ def bulk_replay(
     *,
     on_chunk: ChunkCallback | None = None,
     chunk_s: float = BULK_CHUNK_S,
+    keep_steps: bool = False,
 ) -> tuple[SessionResult, RecordingReader, ReplayStats]:
-    """What `replay.replay_recording` gives for `path`, computed in bulk where it can be."""
+    """What `replay.replay_recording` gives for `path`, computed in bulk where it can be
+    (`keep_steps`: with every step in the result, see `SessionAnalyzer`)."""
     reader = RecordingReader(path)
     scan = reader.scan()
     calibrations = recorded_calibrations(path)
@@ -92,7 +94,7 @@ def bulk_replay(
         undecodable=decoded.undecodable,
         recorded_alerts=[r.value for _, r in scan.json if r.type == RecordType.ALERT],
     )
-    analyzer = SessionAnalyzer()
+    analyzer = SessionAnalyzer(keep_steps=keep_steps)
     runner = SessionRunner(
         calibrations=calibrations, analyzer=analyzer, on_chunk=on_chunk, min_chunk_s=chunk_s
     )

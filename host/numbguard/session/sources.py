@@ -42,16 +42,20 @@ def session_chunks(
 
 
 def analyse_session(
-    path: str | os.PathLike[str], *, on_chunk: Callable[[PressureChunk], None] | None = None
+    path: str | os.PathLike[str],
+    *,
+    on_chunk: Callable[[PressureChunk], None] | None = None,
+    keep_steps: bool = False,
 ) -> tuple[SessionResult, str | None]:
     """The analysis of any session file, and a warning if the file is damaged.
 
     A recording gives the alerts the live session gave (`bulk_replay`: in bulk, with the
     live session's runner where the recording is irregular); a damaged one is analysed up
-    to the damage, and the warning says where.
+    to the damage, and the warning says where. `keep_steps` keeps every step in the
+    result's `steps` (for a report or an export).
     """
     if is_recording(path):
-        result, reader, stats = bulk_replay(path, on_chunk=on_chunk)
+        result, reader, stats = bulk_replay(path, on_chunk=on_chunk, keep_steps=keep_steps)
         warning = None
         if reader.damage is not None:
             warning = f"{path}: {reader.damage}; analysed what came before it"
@@ -61,7 +65,7 @@ def analyse_session(
             note = f"{stats.undecodable} recorded frame(s) did not decode and were skipped"
             warning = f"{warning}; {note}" if warning else f"{path}: {note}"
         return result, warning
-    analyzer = SessionAnalyzer()
+    analyzer = SessionAnalyzer(keep_steps=keep_steps)
     with open_session(Path(path), 60.0) as chunks:
         for chunk in chunks:
             if on_chunk is not None:
