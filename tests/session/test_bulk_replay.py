@@ -16,9 +16,10 @@ import pytest
 
 from numbguard.analysis.gait import detect_steps
 from numbguard.analysis.types import PressureChunk
-from numbguard.protocol.bulk import decode_data_frames
+from numbguard.errors import InputError
+from numbguard.protocol.bulk import decodable_status_page, decode_data_frames
 from numbguard.protocol.codec import decode_frame
-from numbguard.protocol.frames import DataFrame
+from numbguard.protocol.frames import DataFrame, StatusFrame
 from numbguard.recording import (
     Channel,
     FrameRecord,
@@ -196,9 +197,16 @@ def test_bulk_decoding_matches_decode_frame_frame_by_frame(lossy: Path, tmp_path
             np.testing.assert_array_equal(frame.samples, group.samples[i])
             seen.add(int(position))
     assert seen == set(range(len(frames)))
+    pages = 0
     for position in bulk.others:  # every frame left out is not a good DATA frame
+        page = decodable_status_page(frames[position])
         try:
             frame = decode_frame(frames[position])
-        except Exception:
+        except InputError:
+            assert page is None
             continue
         assert not isinstance(frame, DataFrame)
+        # A status page the bulk path counts without decoding is one decode_frame decodes.
+        assert page == (frame.page if isinstance(frame, StatusFrame) else None)
+        pages += page is not None
+    assert pages > 100

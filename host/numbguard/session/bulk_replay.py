@@ -36,9 +36,15 @@ from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.errors import InputError
 from numbguard.pads import FOOT_IDS, Foot, pads_from_mask
-from numbguard.protocol.bulk import DataFrames, decode_data_frames
+from numbguard.protocol.bulk import DataFrames, decodable_status_page, decode_data_frames
 from numbguard.protocol.codec import decode_frame
-from numbguard.protocol.constants import SEQ_MODULO, T_FIRST_MODULO
+from numbguard.protocol.constants import (
+    PAGE_COUNTERS,
+    PAGE_TARE,
+    PAGE_TIMING,
+    SEQ_MODULO,
+    T_FIRST_MODULO,
+)
 from numbguard.protocol.frames import DataFrame, Frame, StatusClock, StatusIdentity
 from numbguard.protocol.stream import TIME_SLACK_US
 from numbguard.recording import RecordingReader, RecordType
@@ -56,6 +62,9 @@ _WAIT_MARGIN_S: Final = 0.01
 
 IntArray = npt.NDArray[np.int64]
 
+# Status pages that change nothing in the runner's stream, clock or grid (only the live view).
+_UNREAD_PAGES: Final = frozenset((PAGE_COUNTERS, PAGE_TIMING, PAGE_TARE))
+
 
 @dataclass(frozen=True)
 class _Decoded:
@@ -65,6 +74,9 @@ class _Decoded:
     others: dict[int, Frame]  # position -> decoded frame (not in bulk groups)
     groups: list[DataFrames]
     undecodable: int
+    # Status pages that decode but that the bulk path does not read (counters, timing,
+    # tare): decoded only if the recording is replayed through the runner.
+    unread: list[int]
 
 
 @dataclass(frozen=True)
@@ -164,42 +176,48 @@ def _bulk_chunks(
 
 
 def _frame_feet(scan: RecordScan) -> list[Foot]:
-    """Per FRAME record, the foot its INSOLE record gave (before it), else its header's."""
-    known: dict[int, Foot] = {}
-    insole_records = [
-        (order, record.value) for order, record in scan.json if record.type == RecordType.INSOLE
-    ]
-    feet: list[Foot] = []
-    next_record = 0
-    for position, (index, frame) in enumerate(zip(scan.insole_index, scan.frames, strict=True)):
-        while next_record < len(insole_records) and insole_records[next_record][0] <= position:
-            value = insole_records[next_record][1]
-            known[int(value.get("index", len(known)))] = (
-                "right" if value.get("foot") == "right" else "left"
-            )
-            next_record += 1
-        foot = known.get(index)
-        if foot is None:
-            foot = FOOT_IDS[frame[2] >> 7] if len(frame) > 2 else "left"
-        feet.append(foot)
-    return feet
+    """Per FRAME record, the foot of its insole's latest INSOLE record before it, else its
+    header's (as `replay_events` tells them)."""
+    n = len(scan.frames)
+    header_right = np.fromiter(
+        (len(frame) > 2 and frame[2] >> 7 == 1 for frame in scan.frames), dtype=bool, count=n
+    )
+    right = header_right.copy()
+    index = np.asarray(scan.insole_index, dtype=np.int64)
+    positions = np.arange(n)
+    known: set[int] = set()
+    for order, record in scan.json:
+        if record.type != RecordType.INSOLE:
+            continue
+        insole = int(record.value.get("index", len(known)))
+        known.add(insole)
+        # From this record on, this insole's frames are of the foot it names.
+        later = (index == insole) & (positions >= order)
+        right[later] = record.value.get("foot") == "right"
+    return ["right" if r else "left" for r in right.tolist()]
 
 
 def _decode(scan: RecordScan) -> _Decoded:
     bulk = decode_data_frames(scan.frames)
     others: dict[int, Frame] = {}
+    unread: list[int] = []
     undecodable = 0
     for position in bulk.others:
+        if decodable_status_page(scan.frames[position]) in _UNREAD_PAGES:
+            unread.append(position)
+            continue
         try:
             others[position] = decode_frame(scan.frames[position])
         except InputError:
             undecodable += 1
-    return _Decoded(_frame_feet(scan), others, bulk.groups, undecodable)
+    return _Decoded(_frame_feet(scan), others, bulk.groups, undecodable, unread)
 
 
 def _events(scan: RecordScan, decoded: _Decoded) -> Iterator[FrameEvent]:
     """The recording's frames as the runner's events, in file order (as `replay_events`)."""
     frames: dict[int, Frame] = dict(decoded.others)
+    for position in decoded.unread:
+        frames[position] = decode_frame(scan.frames[position])
     for group in decoded.groups:
         for i, position in enumerate(group.positions):
             frames[int(position)] = DataFrame(

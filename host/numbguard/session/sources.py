@@ -27,9 +27,10 @@ def is_recording(path: str | os.PathLike[str]) -> bool:
 
 @contextmanager
 def session_chunks(
-    path: str | os.PathLike[str], chunk_s: float = 10.0
+    path: str | os.PathLike[str], chunk_s: float = 60.0
 ) -> Iterator[Iterator[PressureChunk]]:
-    """Chunks of both feet from a recording, an interchange CSV or a Moticon text export."""
+    """Chunks of both feet from a recording, an interchange CSV or a Moticon text export
+    (`chunk_s` long for a file; a recording's are `bulk_replay.BULK_CHUNK_S`)."""
     if is_recording(path):
         chunks = bulk_chunks(path)
         try:
