@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from numbguard.calibration.procedure import CalibrationRun, LoadStep
 from numbguard.deploy import FlashOptions, flash
+from numbguard.session.calibration_procedure import CalibrationRun, LoadStep
 from numbguard.transports import open_transport
 from numbguard_lab.pty_peer import PtyPeer
 

@@ -19,6 +19,7 @@ from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.store import save_calibration
 from numbguard.private_files import open_private_text, write_private_text
 from numbguard.transports.pairing import PairedInsole, PairingRegistry
+from numbguard.web.token import web_token
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +73,12 @@ def test_the_pairing_store_is_owner_only(tmp_path: Path) -> None:
     path.write_text("{}")
     registry = PairingRegistry(path)
     registry.remember(PairedInsole("left", 7, "AA:BB:CC:DD:EE:FF", "numbguard-L"))
+    assert mode_of(path) == 0o600
+
+
+def test_the_web_token_is_owner_only(tmp_path: Path) -> None:
+    path = world_readable(tmp_path / "web-token")
+    web_token(path=path)  # "old" is too short to be a token: replaced
     assert mode_of(path) == 0o600
 
 

@@ -25,7 +25,7 @@ from numbguard.errors import DeviceError
 from numbguard.pads import Foot
 from numbguard.protocol.constants import OP_STOP, OP_TIME_SYNC
 from numbguard.protocol.frames import DataFrame, Reply, StatusClock
-from numbguard.session.clock import token_from_host_time
+from numbguard.protocol.time_sync import token_from_host_time
 from numbguard.session.runner import SessionRunner
 from numbguard.transports import open_transport
 from numbguard.transports.base import FrameEvent

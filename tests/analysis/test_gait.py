@@ -30,9 +30,10 @@ def test_heel_and_forefoot_contacts_match_the_truth() -> None:
     onsets = np.array([s.t_on_s for s in steps])
     offs = np.array([s.t_off_s for s in steps])
     true = np.array(w.contacts)
-    # The onset is backdated to the first touch: within 2 samples of the true start.
+    # The onset is backdated to the first touch and the end carried to the last: within one
+    # sample of the true start and end.
     assert np.max(np.abs(onsets - true[:, 0])) <= 0.02
-    assert np.max(np.abs(offs - true[:, 1])) <= 0.03
+    assert np.max(np.abs(offs - true[:, 1])) <= 0.01
     strides = [s.stride_s for s in steps[1:]]
     assert steps[0].stride_s is None
     assert all(stride is not None and abs(stride - 1.1) < 0.01 for stride in strides)
@@ -62,7 +63,22 @@ def test_running_contacts_are_found(stride_s: float, contact_s: float) -> None:
         assert np.allclose(strides, stride_s, atol=0.011)
     steps = run(w)
     contacts = np.array([s.contact_s for s in steps])
-    assert np.all(np.abs(contacts - contact_s) <= 0.03)
+    assert np.all(np.abs(contacts - contact_s) <= 0.01)
+
+
+def test_a_sensor_slow_to_recover_after_toe_off_does_not_stretch_the_contact() -> None:
+    # After each toe-off the forefoot reads 50 kPa for 0.3 s (8% of the 600 kPa peak, under
+    # the off level), as a force-sensitive resistor creeping back: the contact ends at
+    # toe-off, not when the reading gets back to zero.
+    w = walk(40.0)
+    center = w.pressure_kpa["ball_center"].copy()
+    for _, off in w.contacts:
+        center[(w.t_s > off) & (w.t_s <= off + 0.3)] += 50.0
+    crept = Walk(w.t_s, {**w.pressure_kpa, "ball_center": center}, w.contacts, w.sample_rate_hz)
+    steps = run(crept)
+    assert len(steps) == len(w.contacts)
+    offs = np.array([s.t_off_s for s in steps])
+    assert np.max(np.abs(offs - np.array(w.contacts)[:, 1])) <= 0.02
 
 
 @pytest.mark.parametrize("sizes", [1, 7, 100, 3000, [1, 250, 13, 64]])

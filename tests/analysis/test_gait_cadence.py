@@ -9,8 +9,8 @@ from numbguard.analysis.cadence import CadenceTracker, cadence_from_strides, ses
 from numbguard.analysis.gait import GaitTracker, detect_steps
 from numbguard.analysis.types import StepMetrics
 from numbguard.errors import InputError
-from numbguard.io.physionet import read_gaitndd, read_gaitndd_events
 from numbguard.pads import Foot
+from numbguard_lab.validation.physionet import read_gaitndd, read_gaitndd_events
 from tests.realdata import REALDATA as SHARED_REALDATA
 
 REALDATA = SHARED_REALDATA

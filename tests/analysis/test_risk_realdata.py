@@ -15,7 +15,7 @@ import pytest
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
 from numbguard.analysis.types import PressureChunk
 from numbguard.evaluate.inputs import analyze_file
-from numbguard.io.physionet import read_gaitndd, read_gaitpdb
+from numbguard_lab.validation.physionet import read_gaitndd, read_gaitpdb
 from tests.realdata import need, record_id, records
 
 

@@ -26,18 +26,18 @@ from numbguard.calibration import (
 from numbguard.calibration.fit import PowerLawFit
 from numbguard.calibration.model import ADC_FLOOR_COUNTS
 from numbguard.calibration.parts import default_pad_calibration
-from numbguard.calibration.procedure import (
+from numbguard.cli import main
+from numbguard.errors import InputError
+from numbguard.pads import PAD_IDS
+from numbguard.protocol.constants import OP_GET_CAL, OP_GET_STATUS
+from numbguard.protocol.frames import StatusClock
+from numbguard.session.calibration_procedure import (
     CalibrationRun,
     LoadStep,
     default_schedule,
     judge_fit,
     parse_load_schedule,
 )
-from numbguard.cli import main
-from numbguard.errors import InputError
-from numbguard.pads import PAD_IDS
-from numbguard.protocol.constants import OP_GET_CAL, OP_GET_STATUS
-from numbguard.protocol.frames import StatusClock
 from numbguard.transports import open_transport
 from numbguard_lab.pty_peer import PtyPeer
 from tests.required_tools import require_tool

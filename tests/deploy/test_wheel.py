@@ -1,4 +1,5 @@
-"""The built wheel is the product only, and carries the firmware `numbguard flash` puts on.
+"""The built wheel is the product only, and carries the firmware `numbguard flash` puts on
+(and the live page `--web` serves).
 
 Builds the wheel the way `pip install numbguard` would (pip, isolated build, setup.py's
 build step), unpacks it into a folder of its own, and runs `numbguard flash --stage-frozen`
@@ -44,6 +45,7 @@ def test_the_wheel_holds_the_firmware_and_no_test_code(wheel: Path) -> None:
     assert shipped == {path.name for path in (ROOT / "firmware").glob("*.py")}
     assert not [name for name in names if name.startswith(("tests/", "numbguard/lab/"))]
     assert not [name for name in names if name.endswith((".mpy", ".pyc"))]
+    assert "numbguard/web/page.html" in names  # --web serves it from the package
 
 
 def test_flash_from_an_installed_wheel_finds_its_firmware(wheel: Path, tmp_path: Path) -> None:

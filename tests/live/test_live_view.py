@@ -11,7 +11,7 @@ from rich.console import Console
 
 from numbguard.analysis.types import Alert
 from numbguard.errors import InputError
-from numbguard.live.json_events import JsonEventSink
+from numbguard.live.json_events import EventFanout, JsonEventSink, emit_alert
 from numbguard.live.sound import AlertSound
 from numbguard.live.state import LiveState
 from numbguard.live.view import render
@@ -94,3 +94,20 @@ def test_json_events_are_one_object_per_line_without_nan() -> None:
     }
     assert lines[1]["event"] == "alert" and lines[1]["kind"] == "tight_lacing"
     assert lines[1]["suggestions"][0].startswith("Loosen")
+
+
+def test_the_fanout_gives_every_sink_the_same_clean_events() -> None:
+    streams = io.StringIO(), io.StringIO()
+    seen: list[tuple[str, float, dict[str, object]]] = []
+
+    class Collector:
+        def emit(self, event: str, t_s: float, **fields: object) -> None:
+            seen.append((event, t_s, fields))
+
+    fanout = EventFanout(JsonEventSink(streams[0]), Collector(), JsonEventSink(streams[1]))
+    fanout.emit("state", 2.0, cadence_spm=float("nan"), feet={"left": {"heel": float("inf")}})
+    emit_alert(fanout, LACING)
+    assert streams[0].getvalue() == streams[1].getvalue()
+    assert seen[0] == ("state", 2.0, {"cadence_spm": None, "feet": {"left": {"heel": None}}})
+    assert seen[1][0] == "alert" and seen[1][1] == 75.2
+    assert seen[1][2]["suggestions"] == list(LACING.suggestions)

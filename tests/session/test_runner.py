@@ -20,9 +20,9 @@ from numbguard.protocol.constants import (
 )
 from numbguard.protocol.control import make_control
 from numbguard.protocol.frames import StatusTiming
+from numbguard.protocol.time_sync import token_from_host_time
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.recording.reader import JsonRecord, RecordingReader
-from numbguard.session.clock import token_from_host_time
 from numbguard.session.replay import recording_chunks, replay_recording
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent, InsoleIdentity

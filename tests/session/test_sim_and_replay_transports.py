@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +64,69 @@ def test_bad_urls_say_what_was_expected(url: str, message: str) -> None:
     with pytest.raises(InputError, match=message) as raised:
         open_transport(url)
     assert "expected" in str(raised.value)
+
+
+def test_state_events_carry_what_a_live_display_shows() -> None:
+    events: list[tuple[str, float, dict[str, Any]]] = []
+
+    class Collector:
+        def emit(self, event: str, t_s: float, **fields: Any) -> None:
+            events.append((event, t_s, fields))
+
+    sinks = SessionSinks(events=Collector())
+    runner = SessionRunner(channel=Channel.SIM, on_alert=sinks.alert)
+    url = "sim://tight_lacing?speed=max&duration_s=80"
+    asyncio.run(run_session(open_transport(url), runner, sinks))
+    states = [fields for event, _, fields in events if event == "state"]
+    last = states[-1]
+    assert last["cadence_spm"] > 120
+    for foot in ("left", "right"):
+        shown = last["feet"][foot]
+        assert shown["connected"] and shown["link"] == f"sim:{foot}"
+        assert shown["battery_pct"] is not None and 0.1 < shown["contact_s"] < 0.5
+        assert set(shown["pressure_kpa"]) == set(shown["pads"]) and shown["faults"] == []
+    lacing = [a for a in last["alerts"] if a["kind"] == "tight_lacing"]
+    assert lacing and lacing[0]["foot"] == "left" and lacing[0]["suggestion"].startswith("Loosen")
+    raised = [fields for event, _, fields in events if event == "alert"]
+    assert any(a["kind"] == "tight_lacing" for a in raised)
+    assert events[-1][0] == "summary"
+
+
+def test_a_foot_whose_frames_stop_is_shown_as_not_connected(tmp_path: Path) -> None:
+    """The right insole goes silent at 30 s while the left streams on: the state events show
+    it connected, then not connected from about 2 s after its last frame."""
+    from numbguard.recording import RecordingReader, RecordType
+    from numbguard.recording.reader import FrameRecord, JsonRecord
+
+    full = tmp_path / "both.ngrec"
+    with RecordingWriter(full, {"source": "sim"}) as recorder:
+        _run("sim://normal_run?speed=max&duration_s=45", recorder)
+    cut = tmp_path / "right_stops.ngrec"
+    right_index = None
+    with RecordingWriter(cut, {"source": "sim"}) as writer:
+        for record in RecordingReader(full).records():
+            if isinstance(record, JsonRecord) and record.type == RecordType.INSOLE:
+                writer.add_insole(record.value)
+                if record.value.get("foot") == "right":
+                    right_index = int(record.value["index"])
+            elif isinstance(record, FrameRecord):
+                if record.insole_index == right_index and record.t_rx_s > 30.0:
+                    continue
+                writer.write_frame(record.insole_index, record.channel, record.t_rx_s, record.data)
+    assert right_index is not None
+
+    events: list[tuple[float, dict[str, Any]]] = []
+
+    class Collector:
+        def emit(self, event: str, t_s: float, **fields: Any) -> None:
+            if event == "state":
+                events.append((t_s, fields))
+
+    sinks = SessionSinks(events=Collector())
+    asyncio.run(run_session(open_transport(f"replay://{cut}?speed=max"), SessionRunner(), sinks))
+    # A foot is listed from its first frame on (the first state event may come before it).
+    right = [(t_s, fields["feet"]["right"]["connected"]) for t_s, fields in events if t_s > 1]
+    assert len(right) > 40
+    assert all(connected for t_s, connected in right if t_s < 30.0)
+    assert all(not connected for t_s, connected in right if t_s > 32.5)
+    assert all(fields["feet"]["left"]["connected"] for t_s, fields in events if t_s > 1)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from numbguard.analysis.gait_validation import (
+from numbguard_lab.validation.walking import (
     FOREFOOT_ONLY,
     ValidationRow,
     gaitndd_rows,

@@ -13,7 +13,11 @@ into one load signal and runs a hysteresis state machine on it:
   ``floor + peak_fraction * range`` (a foot strike, not a twitch). The onset is backdated
   to where the load last left its own swing floor (the lowest load since the last contact,
   within 0.8 s) by ``onset_fraction * range``, interpolated between samples: the first
-  touch, even when the unloaded reading drifts above the stream's floor.
+  touch, even when the unloaded reading drifts above the stream's floor. The end is carried
+  forward the same way, to where the load comes down to the floor it ends on (the lowest
+  load in the 0.1 s after the off level, before the next onset) + ``onset_fraction * range``:
+  the off level alone cuts the push-off short (real treadmill running: contact times 6-10%
+  short), and a sensor that recovers slowly after toe-off does not stretch the contact.
 - **Durations.** A dip shorter than `min_swing_s` (from the end to the next onset) does not
   split a contact; contacts shorter than `min_contact_s` are noise; contacts longer than
   `max_contact_s` are standing, not steps. A stride longer than `max_stride_s` is a pause:
@@ -47,6 +51,10 @@ _History = tuple[FloatArray, FloatArray, FloatArray]  # t_s, pad values (pads x 
 _LOW_PERCENTILE = 0.02
 _HIGH_PERCENTILE = 0.98
 _SWING_FLOOR_S = 0.8  # look-back for the swing floor under an onset
+# Look-ahead for the floor a contact ends on: the shortest swing. Further on, a sensor that
+# recovers slowly (an FSR reads a plateau of 5-10% of the peak for 0.2-0.4 s after toe-off,
+# gaitndd) has crept lower than the foot's toe-off.
+_END_FLOOR_S = 0.1
 
 
 def contact_of(step: StepMetrics) -> Contact:
@@ -61,7 +69,9 @@ class _Open:
     t_on_s: float
     valid: bool
     peak_level_kpa: float  # the load must reach this for the contact to count
-    t_off_s: float = float("nan")
+    rise_kpa: float  # how far above its swing floor the load counts as touching
+    t_off_s: float = float("nan")  # where the load fell to the off level
+    end_by_s: float = float("inf")  # the next onset: the end lies before it
 
 
 @dataclass
@@ -71,6 +81,7 @@ class _Event:
     t_s: float = float("nan")
     onset_index: int = -1  # rise: global index of the last sample at the off level before it
     peak_level_kpa: float = float("nan")
+    rise_kpa: float = float("nan")
 
 
 class ContactDetector:
@@ -337,13 +348,15 @@ class ContactDetector:
                 rises[known], onset_index[known], falls, (thr_on, thr_off), history, base
             )
         )
+        rise_kpa = self._rise_kpa(thr_on, thr_off)
         for i, k, is_known in zip(
             rises.tolist(), onset_index.tolist(), known.tolist(), strict=True
         ):
             if is_known:
-                queue.append(_Event(base + i, "rise", next(onsets_s), k, thr_peak[i]))
+                event = _Event(base + i, "rise", next(onsets_s), k, thr_peak[i], rise_kpa[i])
             else:
-                queue.append(_Event(base + i, "rise", float(t_s[i]), -1, thr_peak[i]))
+                event = _Event(base + i, "rise", float(t_s[i]), -1, thr_peak[i], rise_kpa[i])
+            queue.append(event)
         if len(falls):
             before_fall = base + falls - offset - 1  # the sample before each fall, in all_*
             levels = all_off[np.minimum(before_fall + 1, len(all_off) - 1)]
@@ -389,11 +402,7 @@ class ContactDetector:
         all_t, _, all_load = history
         thr_on, thr_off = levels
         offset = base - (len(all_t) - len(thr_on))  # global index of all_t[0]
-        rise_kpa = (
-            self.onset_fraction
-            * (thr_on[rises] - thr_off[rises])
-            / (self.on_fraction - self.off_fraction)
-        )
+        rise_kpa = self._rise_kpa(thr_on[rises], thr_off[rises])
         stops = base + rises - offset
         # The swing floor: after the last fall, at most a swing's length back.
         fall_before = np.concatenate(([self._last_fall], base + falls))
@@ -403,6 +412,10 @@ class ContactDetector:
             np.minimum(onset_index - offset, stops - self._floor_n),
         )
         return _onsets(all_t, all_load, starts, stops, rise_kpa)
+
+    def _rise_kpa(self, thr_on: FloatArray, thr_off: FloatArray) -> FloatArray:
+        """`onset_fraction` of the range, from the on and off levels."""
+        return self.onset_fraction * (thr_on - thr_off) / (self.on_fraction - self.off_fraction)
 
     def _thresholds(self, load: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Per-sample on, off and peak levels from the floor and range of the recent blocks."""
@@ -484,12 +497,16 @@ class ContactDetector:
             valid = event.onset_index >= max(0, self._last_gap_end)
             if candidate is not None and event.t_s - candidate.t_off_s < self.min_swing_s:
                 self._open = _Open(
-                    candidate.t_on_s, candidate.valid and valid, candidate.peak_level_kpa
+                    candidate.t_on_s,
+                    candidate.valid and valid,
+                    candidate.peak_level_kpa,
+                    candidate.rise_kpa,
                 )  # a dip, not a swing
             else:
                 if candidate is not None:
+                    candidate.end_by_s = event.t_s
                     self._closed.append(candidate)
-                self._open = _Open(event.t_s, valid, event.peak_level_kpa)
+                self._open = _Open(event.t_s, valid, event.peak_level_kpa, event.rise_kpa)
             self._candidate = None
         elif event.kind == "fall":
             if self._open is not None:
@@ -497,6 +514,7 @@ class ContactDetector:
                 self._candidate, self._open = self._open, None
         elif event.kind == "gap":
             if candidate is not None:
+                candidate.end_by_s = candidate.t_off_s  # what follows is held, not measured
                 self._closed.append(candidate)
             self._closed.append(None)
             self._candidate = self._open = None
@@ -510,18 +528,20 @@ class ContactDetector:
         closed = [contact for contact in self._closed if contact is not None]
         t_all, _, load = history
         on_s = np.array([contact.t_on_s for contact in closed])
-        off_s = np.array([contact.t_off_s for contact in closed])
+        ends_s = self._ends(closed, t_all, load)
         # The load must reach the contact's peak level between onset and end.
-        peaks_kpa = _range_max(load[None, :], *np.searchsorted(t_all, (on_s, off_s)))[0].tolist()
+        peaks_kpa = _range_max(load[None, :], *np.searchsorted(t_all, (on_s, ends_s)))[0]
+        peaks = peaks_kpa.tolist()
+        ends = ends_s.tolist()
         steps: list[_Step] = []
         position = 0
         for contact in self._closed:
             if contact is None:  # a long gap
                 self._prev = None
                 continue
-            peak_kpa = peaks_kpa[position]
+            peak_kpa, off = peaks[position], ends[position]
             position += 1
-            on, off = contact.t_on_s, contact.t_off_s
+            on = contact.t_on_s
             if not contact.valid or off - on > self.max_contact_s:
                 self._prev = None
                 continue
@@ -535,6 +555,26 @@ class ContactDetector:
         self._closed = []
         self.n_steps_ += len(steps)
         return self._metrics(steps, history) if steps else []
+
+    def _ends(self, closed: list[_Open], t_all: FloatArray, load: FloatArray) -> FloatArray:
+        """Where each contact's load came down to the floor it ends on + `rise_kpa`, as the
+        onset left its swing floor: the first crossing after the off level, the floor being
+        the lowest load from there to `_END_FLOOR_S` later (or the next onset). The off level
+        alone ends a contact while the foot still pushes off (real running: 15-25 ms early)."""
+        off_s = np.array([contact.t_off_s for contact in closed])
+        by_s = np.minimum([contact.end_by_s for contact in closed], off_s + _END_FLOOR_S)
+        rise_kpa = np.array([contact.rise_kpa for contact in closed])
+        starts = np.searchsorted(t_all, off_s)
+        stops = np.maximum(np.searchsorted(t_all, by_s, side="right"), starts)
+        ends = off_s.copy()
+        for which, index in _length_groups(starts, stops):
+            segment = load[index]
+            level = segment.min(axis=1) + rise_kpa[which]
+            first = index[:, 0] + np.argmax(segment <= level[:, None], axis=1)
+            for k, i, at in zip(which.tolist(), first.tolist(), level.tolist(), strict=True):
+                if np.isfinite(at) and i > 0:
+                    ends[k] = max(off_s[k], _interpolate(t_all, load, i - 1, at))
+        return ends
 
     def _metrics(self, steps: list[_Step], history: _History) -> list[StepMetrics]:
         """Per-step metrics of every step at once: per-step numpy calls would dominate."""

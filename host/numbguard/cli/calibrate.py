@@ -14,7 +14,11 @@ import asyncio
 from pathlib import Path
 
 from numbguard.calibration.insole import InsoleCalibration
-from numbguard.calibration.procedure import (
+from numbguard.calibration.store import load_calibration, save_calibration
+from numbguard.calibration.textfile import read_text
+from numbguard.errors import InputError
+from numbguard.private_files import write_private_text
+from numbguard.session.calibration_procedure import (
     HOLD_S,
     SETTLE_S,
     STANDARD_GRAVITY,
@@ -24,10 +28,6 @@ from numbguard.calibration.procedure import (
     default_schedule,
     parse_load_schedule,
 )
-from numbguard.calibration.store import load_calibration, save_calibration
-from numbguard.calibration.textfile import read_text
-from numbguard.errors import InputError
-from numbguard.private_files import write_private_text
 from numbguard.transports import open_transport
 from numbguard.transports.base import InsoleIdentity
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.store import load_calibration
 from numbguard.cli.analyze import summary
 from numbguard.errors import InputError
-from numbguard.live.json_events import JsonEventSink
+from numbguard.live.json_events import EventFanout, EventSink, JsonEventSink
 from numbguard.live.sound import AlertSound
 from numbguard.live.view import LiveView
 from numbguard.pads import Foot
@@ -20,6 +22,10 @@ from numbguard.recording import Channel, RecordingWriter
 from numbguard.session.live import SessionSinks, run_session
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import Transport
+from numbguard.web.address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
+
+if TYPE_CHECKING:
+    from numbguard.web.server import WebServer
 
 
 def add_view_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +41,25 @@ def add_view_arguments(parser: argparse.ArgumentParser) -> None:
         "--quiet", action="store_true", help="no alert sound (default: terminal bell)"
     )
     parser.add_argument("--duration-s", type=float, help="stop after this much session time")
+    web = parser.add_argument_group("live page in a browser (docs/web.md)")
+    web.add_argument(
+        "--web", action="store_true", help=f"serve the live page (default http://{DEFAULT_HOST}:"
+        f"{DEFAULT_PORT}/, this computer only)"
+    )  # fmt: skip
+    web.add_argument(
+        "--web-host",
+        metavar="ADDRESS",
+        help="serve on this address (implies --web); 0.0.0.0 = the local network, with a token "
+        "in the address, printed with a QR code",
+    )
+    web.add_argument(
+        "--web-port", type=int, metavar="PORT", help=f"port (implies --web; default {DEFAULT_PORT})"
+    )
+    web.add_argument(
+        "--web-new-token",
+        action="store_true",
+        help="replace the stored token (every address given out before stops working)",
+    )
 
 
 def add_calibration_argument(parser: argparse.ArgumentParser) -> None:
@@ -81,10 +106,12 @@ def run_with_view(
 ) -> SessionResult:
     """Run `transport` through a session runner with the sinks the options ask for."""
     json_sink = JsonEventSink(sys.stdout) if args.json else None
+    web = web_server(args)
+    streams: list[EventSink] = [sink for sink in (json_sink, web) if sink is not None]
     show_view = not args.json and not args.no_view
     sound = AlertSound("speak" if args.speak else "off" if args.quiet or args.json else "bell")
     view = LiveView() if show_view else None
-    sinks = SessionSinks(view=view, sound=sound, json_sink=json_sink)
+    sinks = SessionSinks(view=view, sound=sound, events=EventFanout(*streams) if streams else None)
     runner = SessionRunner(
         calibrations=calibrations,
         session_start_s=session_start_s,
@@ -92,16 +119,38 @@ def run_with_view(
         recorder=recorder,
         on_alert=sinks.alert,
     )
+
+    async def session() -> SessionResult:
+        async with contextlib.AsyncExitStack() as stack:
+            if web is not None:  # before the view, so the address stays above it
+                from numbguard.web.announce import announce
+
+                await stack.enter_async_context(web)
+                announce(web, sys.stderr)
+            if view is not None:
+                stack.enter_context(view)
+            return await run_session(transport, runner, sinks, duration_s=args.duration_s)
+
     try:
-        if view is not None:
-            with view:
-                result = asyncio.run(
-                    run_session(transport, runner, sinks, duration_s=args.duration_s)
-                )
-        else:
-            result = asyncio.run(run_session(transport, runner, sinks, duration_s=args.duration_s))
+        result = asyncio.run(session())
     finally:
         sound.close()
     if json_sink is None:
         print(summary(result))
     return result
+
+
+def web_server(args: argparse.Namespace) -> WebServer | None:
+    """The live page's server the options ask for (not started), or None."""
+    if not (args.web or args.web_host is not None or args.web_port is not None):
+        return None
+    # Imported only when asked for: the web stack costs a quarter second to load.
+    from numbguard.web.server import WebServer
+    from numbguard.web.token import web_token
+
+    host = DEFAULT_HOST if args.web_host is None else args.web_host
+    port = DEFAULT_PORT if args.web_port is None else args.web_port
+    if not 0 <= port <= 65535:
+        raise InputError("web port", expected="--web-port from 0 to 65535", got=str(port))
+    token = None if is_loopback(host) else web_token(new=args.web_new_token)
+    return WebServer(host, port, token=token)

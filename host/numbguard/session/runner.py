@@ -42,9 +42,9 @@ from numbguard.protocol.frames import (
     StatusTiming,
 )
 from numbguard.protocol.stream import InsoleStream, StreamFrame
+from numbguard.protocol.time_sync import ClockAligner, host_time_from_token
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.session.assembler import SampleAssembler, SampleBlock
-from numbguard.session.clock import ClockAligner, host_time_from_token
 from numbguard.transports.base import FrameEvent
 
 PEAK_HOLD_S = 1.0
@@ -117,6 +117,7 @@ class SessionRunner:
             self.recorder.write_frame(track.index, self.channel, t_s, event.raw)
         foot_state = self.state.feet[event.foot]
         foot_state.connected = True
+        foot_state.last_frame_s = t_s
         foot_state.link = foot_state.link or event.insole.link
         foot_state.frames_received += 1
         self.state.t_s = max(self.state.t_s, t_s)

@@ -33,7 +33,7 @@ from numbguard.protocol.stream import (
     InsoleStream,
     StreamFrame,
 )
-from numbguard.session.clock import token_from_host_time
+from numbguard.protocol.time_sync import token_from_host_time
 from numbguard.transports.base import FrameEvent, InsoleIdentity
 
 if TYPE_CHECKING:

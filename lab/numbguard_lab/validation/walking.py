@@ -20,10 +20,10 @@ from typing import Final
 import numpy as np
 
 from numbguard.analysis.gait import detect_steps
-from numbguard.analysis.gait_scoring import ContactScore, score_contacts
 from numbguard.analysis.types import FloatArray, PressureChunk, StepMetrics
 from numbguard.io.moticon import read_moticon, read_moticon_events
-from numbguard.io.physionet import (
+from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, Foot
+from numbguard_lab.validation.physionet import (
     GAITPDB_PADS,
     gaitpdb_reference_contacts,
     gaitpdb_total_force,
@@ -31,7 +31,7 @@ from numbguard.io.physionet import (
     read_gaitndd_events,
     read_gaitpdb,
 )
-from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, Foot
+from numbguard_lab.validation.scoring import ContactScore, score_contacts
 
 HEEL_AND_FOREFOOT: Final = "heel + forefoot"
 FOREFOOT_ONLY: Final = "forefoot only"

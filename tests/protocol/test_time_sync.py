@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numbguard.session.clock import ClockAligner, host_time_from_token, token_from_host_time
+from numbguard.protocol.time_sync import ClockAligner, host_time_from_token, token_from_host_time
 
 
 def test_token_round_trips_across_the_32_bit_wrap() -> None:

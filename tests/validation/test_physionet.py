@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from numbguard.errors import InputError
-from numbguard.io.physionet import (
+from numbguard_lab.validation.physionet import (
     GAITNDD_KPA_PER_UNIT,
     GAITPDB_SENSOR_AREA_CM2,
     gaitpdb_reference_contacts,
