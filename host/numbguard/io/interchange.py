@@ -22,7 +22,6 @@ other).
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -43,6 +42,7 @@ TIME_COLUMN: Final = "time_s"
 RATE_KEY: Final = "sample_rate_hz"
 _BLOCK_BYTES: Final = 1 << 20  # 1 MiB (~14,000 rows of 13 columns): ~10 MB peak to parse
 _RATE_PROBE_ROWS: Final = 200
+_WRITE_ROWS: Final = 4096  # rows formatted per call when writing
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 # Bytes a block may hold for the fast path (digits, signs, point, exponent, separators).
 _NUMERIC_BYTES: Final = b"0123456789+-.eE, \n"
@@ -463,9 +463,12 @@ class InterchangeWriter:
                 expected="finite times and pressures (NaN = missing)",
                 got="an infinite value or a missing time",
             )
-        buffer = io.StringIO()
-        np.savetxt(buffer, table, fmt=self._row_format, delimiter=",")
-        self._file.write(buffer.getvalue().replace("nan", ""))
+        # What np.savetxt writes (the row format per row), formatted many rows per call.
+        line = self._row_format + "\n"
+        for start in range(0, len(table), _WRITE_ROWS):
+            part = table[start : start + _WRITE_ROWS]
+            text = (line * len(part)) % tuple(part.ravel().tolist())
+            self._file.write(text.replace("nan", ""))
 
     def write_chunks(self, chunks: Iterable[PressureChunk]) -> None:
         """Write chunks of the feet in `columns` that cover the same samples (same `t_s`)."""
