@@ -8,6 +8,7 @@ regular ones take the bulk path, the others the runner; both must equal the live
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,10 +30,11 @@ from numbguard.recording import (
     RecordType,
 )
 from numbguard.session.bulk_replay import bulk_chunks, bulk_replay, takes_bulk_path
+from numbguard.session.export import write_csv
 from numbguard.session.live import SessionSinks, run_session
 from numbguard.session.replay import recording_chunks, replay_recording
 from numbguard.session.runner import SessionRunner
-from numbguard.session.sources import analyse_session
+from numbguard.session.sources import analyse_session, session_chunks
 from numbguard.transports import open_transport
 
 
@@ -143,6 +145,17 @@ def test_a_lossy_recording_takes_the_bulk_path_and_equals_the_live_replay(lossy:
 def test_a_clean_recording_takes_the_bulk_path_and_equals_the_live_replay(clean: Path) -> None:
     assert takes_bulk_path(clean)
     _assert_same_as_live(clean)
+
+
+def test_the_csv_export_of_a_recording_is_the_live_replays(lossy: Path) -> None:
+    """Both feet's columns, every row as the live replay's chunks give it."""
+    live, bulk = io.StringIO(), io.StringIO()
+    write_csv(live, recording_chunks(lossy))
+    with session_chunks(lossy) as chunks:
+        write_csv(bulk, chunks)
+    assert bulk.getvalue() == live.getvalue()
+    header = next(line for line in live.getvalue().splitlines() if not line.startswith("#"))
+    assert "left.heel" in header and "right.heel" in header
 
 
 def test_a_frame_that_never_came_is_replayed_by_the_runner_alike(

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Final
 
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
 from numbguard.analysis.types import PressureChunk
@@ -13,6 +14,11 @@ from numbguard.errors import InputError
 from numbguard.evaluate.inputs import open_session
 from numbguard.recording.format import MAGIC
 from numbguard.session.bulk_replay import bulk_chunks, bulk_replay
+from numbguard.session.export import MAX_FOOT_LAG_S
+
+# A recording's feet come as separate chunks: the CSV export's shared grid writes a foot
+# that lags the other by more than its `MAX_FOOT_LAG_S` as missing, so they stay well within.
+RECORDING_EXPORT_CHUNK_S: Final = MAX_FOOT_LAG_S / 2
 
 
 def is_recording(path: str | os.PathLike[str]) -> bool:
@@ -29,10 +35,10 @@ def is_recording(path: str | os.PathLike[str]) -> bool:
 def session_chunks(
     path: str | os.PathLike[str], chunk_s: float = 60.0
 ) -> Iterator[Iterator[PressureChunk]]:
-    """Chunks of both feet from a recording, an interchange CSV or a Moticon text export
-    (`chunk_s` long for a file; a recording's are `bulk_replay.BULK_CHUNK_S`)."""
+    """Chunks of both feet from a recording, an interchange CSV or a Moticon text export,
+    `chunk_s` long; a recording's at most `RECORDING_EXPORT_CHUNK_S`."""
     if is_recording(path):
-        chunks = bulk_chunks(path)
+        chunks = bulk_chunks(path, min(chunk_s, RECORDING_EXPORT_CHUNK_S))
         try:
             yield chunks
         finally:
