@@ -30,7 +30,7 @@ from numbguard.recording import (
     RecordType,
 )
 from numbguard.session.bulk_replay import bulk_chunks, bulk_replay, takes_bulk_path
-from numbguard.session.export import write_csv
+from numbguard.session.export import CSV_EXPORT_CHUNK_S, write_csv
 from numbguard.session.live import SessionSinks, run_session
 from numbguard.session.replay import recording_chunks, replay_recording
 from numbguard.session.runner import SessionRunner
@@ -151,7 +151,7 @@ def test_the_csv_export_of_a_recording_is_the_live_replays(lossy: Path) -> None:
     """Both feet's columns, every row as the live replay's chunks give it."""
     live, bulk = io.StringIO(), io.StringIO()
     write_csv(live, recording_chunks(lossy))
-    with session_chunks(lossy) as chunks:
+    with session_chunks(lossy, CSV_EXPORT_CHUNK_S) as chunks:  # as `export --csv` reads
         write_csv(bulk, chunks)
     assert bulk.getvalue() == live.getvalue()
     header = next(line for line in live.getvalue().splitlines() if not line.startswith("#"))

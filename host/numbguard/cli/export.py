@@ -12,7 +12,7 @@ from pathlib import Path
 from numbguard.analysis.types import PressureChunk
 from numbguard.cli.progress import SessionProgress
 from numbguard.errors import InputError
-from numbguard.session.export import write_csv, write_steps
+from numbguard.session.export import CSV_EXPORT_CHUNK_S, write_csv, write_steps
 from numbguard.session.fit_export import write_fit
 from numbguard.session.sources import session_chunks
 
@@ -73,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
         return _run_fit(args)
     with (
         SessionProgress(f"exporting {args.session.name}") as progress,
-        session_chunks(args.session) as chunks,
+        session_chunks(
+            args.session, CSV_EXPORT_CHUNK_S if args.csv is not None else None
+        ) as chunks,
     ):
         if args.csv is not None:
             rows = write_csv(args.csv, _with_progress(chunks, progress), source=args.session.name)

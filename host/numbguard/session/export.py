@@ -27,6 +27,9 @@ from numbguard.private_files import open_private_text
 # A foot that falls this far behind the other (link down and not refilled) is written as
 # missing rather than holding the other foot's rows in memory.
 MAX_FOOT_LAG_S: Final = 30.0
+# Chunks to read for the CSV export: a recording's feet come as separate chunks, so one foot
+# leads the other by up to a chunk; well within the lag, neither is written as missing.
+CSV_EXPORT_CHUNK_S: Final = MAX_FOOT_LAG_S / 2
 
 
 class _FootGrid:

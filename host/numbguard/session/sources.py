@@ -13,12 +13,10 @@ from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
 from numbguard.evaluate.inputs import open_session
 from numbguard.recording.format import MAGIC
-from numbguard.session.bulk_replay import bulk_chunks, bulk_replay
-from numbguard.session.export import MAX_FOOT_LAG_S
+from numbguard.session.bulk_replay import BULK_CHUNK_S, bulk_chunks, bulk_replay
 
-# A recording's feet come as separate chunks: the CSV export's shared grid writes a foot
-# that lags the other by more than its `MAX_FOOT_LAG_S` as missing, so they stay well within.
-RECORDING_EXPORT_CHUNK_S: Final = MAX_FOOT_LAG_S / 2
+# Chunks of a file read for an export or analysis: large, so each numpy call does much.
+FILE_CHUNK_S: Final = 60.0
 
 
 def is_recording(path: str | os.PathLike[str]) -> bool:
@@ -33,18 +31,20 @@ def is_recording(path: str | os.PathLike[str]) -> bool:
 
 @contextmanager
 def session_chunks(
-    path: str | os.PathLike[str], chunk_s: float = 60.0
+    path: str | os.PathLike[str], chunk_s: float | None = None
 ) -> Iterator[Iterator[PressureChunk]]:
     """Chunks of both feet from a recording, an interchange CSV or a Moticon text export,
-    `chunk_s` long; a recording's at most `RECORDING_EXPORT_CHUNK_S`."""
+    `chunk_s` long (default: `bulk_replay.BULK_CHUNK_S` for a recording, `FILE_CHUNK_S`
+    for a file). A recording's feet come as separate chunks, one foot ahead of the other
+    by up to a chunk."""
     if is_recording(path):
-        chunks = bulk_chunks(path, min(chunk_s, RECORDING_EXPORT_CHUNK_S))
+        chunks = bulk_chunks(path, BULK_CHUNK_S if chunk_s is None else chunk_s)
         try:
             yield chunks
         finally:
             chunks.close()  # type: ignore[attr-defined]  # a generator
         return
-    with open_session(Path(path), chunk_s) as chunks:
+    with open_session(Path(path), FILE_CHUNK_S if chunk_s is None else chunk_s) as chunks:
         yield chunks
 
 
@@ -73,7 +73,7 @@ def analyse_session(
             warning = f"{warning}; {note}" if warning else f"{path}: {note}"
         return result, warning
     analyzer = SessionAnalyzer(keep_steps=keep_steps)
-    with open_session(Path(path), 60.0) as chunks:
+    with open_session(Path(path), FILE_CHUNK_S) as chunks:
         for chunk in chunks:
             if on_chunk is not None:
                 on_chunk(chunk)
