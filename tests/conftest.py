@@ -3,6 +3,7 @@ BLE stack that the firmware and lab tests run."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,17 @@ from numbguard_lab.firmware_runner import find_micropython_nimble
 from tests.realdata import realdata_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def private_session_index(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Every test (and every command it starts) indexes sessions into a file of its own, never
+    into the user's index: `numbguard run` and `demo --record` index what they record."""
+    path = tmp_path_factory.mktemp("index") / "index.sqlite3"
+    monkeypatch.setenv("NUMBGUARD_INDEX", str(path))
+    yield path
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("simulate", "live", "report", "evaluate", "web"),
     ("transports",),
     ("session",),
-    ("deploy",),
+    ("deploy", "history"),
     ("cli",),
     ("__main__", "__init__"),
 )

@@ -17,7 +17,10 @@ import pytest
 
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.store import save_calibration
-from numbguard.private_files import open_private_text, write_private_text
+from numbguard.history.index import SessionIndex
+from numbguard.history.tags import sidecar_path, write_tags
+from numbguard.private_files import ensure_private_file, open_private_text, write_private_text
+from numbguard.recording import RecordingWriter
 from numbguard.transports.pairing import PairedInsole, PairingRegistry
 from numbguard.web.token import web_token
 
@@ -113,3 +116,24 @@ def test_reports_and_exports_are_owner_only(
         numbguard(*command, out, session_csv)
     assert out.stat().st_size > 3
     assert mode_of(out) == 0o600
+
+
+def test_ensure_private_file_restricts_an_existing_file(tmp_path: Path) -> None:
+    path = ensure_private_file(world_readable(tmp_path / "d.db"))
+    assert path.read_text() == "old\n"  # kept, only its mode changes
+    assert mode_of(path) == 0o600
+    assert mode_of(ensure_private_file(tmp_path / "new.db")) == 0o600
+
+
+def test_the_session_index_and_a_tags_sidecar_are_owner_only(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    index.touch(mode=0o644)
+    index.chmod(0o644)
+    with SessionIndex(index):
+        pass
+    assert mode_of(index) == 0o600
+    session = tmp_path / "s.ngrec"
+    RecordingWriter(session, {}).close()
+    world_readable(sidecar_path(session)).write_text('{"format": 1, "tags": {}}')
+    write_tags(session, {"shoe": "Pegasus"})
+    assert mode_of(sidecar_path(session)) == 0o600

@@ -37,3 +37,15 @@ def write_private_text(path: str | os.PathLike[str], text: str) -> Path:
             os.unlink(part)
         raise
     return target
+
+
+def ensure_private_file(path: str | os.PathLike[str]) -> Path:
+    """Create `path` empty if it is missing, and make it owner-only either way: for a file
+    another library then opens itself (the sqlite session index; sqlite gives its journal the
+    database file's mode)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, OWNER_ONLY_MODE)
+    try:
+        os.fchmod(fd, OWNER_ONLY_MODE)
+    finally:
+        os.close(fd)
+    return Path(path)

@@ -76,8 +76,9 @@ def test_controls_get_one_reply_each_with_the_request_id() -> None:
     assert isinstance(refused, Reply) and refused.result == RESULT_OUT_OF_RANGE
     status = _control(emulator, 2.5, make_control(OP_GET_STATUS, 12))
     assert isinstance(status[0], Reply) and len(status) == 6
-    (stopped,) = _control(emulator, 2.5, make_control(OP_STOP, 13))
+    stopped, *flushed = _control(emulator, 2.5, make_control(OP_STOP, 13))
     assert stopped.seq == 13 and not emulator.streaming
+    assert all(isinstance(frame, DataFrame) for frame in flushed)  # the frame being built
     assert [o for o in emulator.poll(3.0) if o.channel == "data"] == []
 
 

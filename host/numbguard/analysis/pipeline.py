@@ -262,7 +262,9 @@ class SessionAnalyzer:
                 if self._steps is not None:
                     self._steps.setdefault(foot, []).extend(last_steps)
                 self._summary[foot].add_activity(self._activity[foot].finish())
-                self._summary[foot].cannot_assess = engine.cannot_assess
+                self._summary[foot].cannot_assess = (
+                    engine.cannot_assess + engine.not_assessed_lines()
+                )
                 self._summary[foot].active_s = engine.active_s
         rate = self._sample_rate_hz
         duration_s = 0.0

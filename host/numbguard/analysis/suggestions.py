@@ -47,6 +47,34 @@ SUGGESTIONS: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
+# Advice per fault signature (risk/sensor_fault.py, risk/plausibility.py): insole care, not a
+# remedy. The brief's insole section is the source: FSRs drift, shift with temperature and need
+# per-pad calibration and re-zeroing; a pad that fails is checked, then recalibrated.
+_RECALIBRATE = "Re-zero or recalibrate the insole before relying on its alerts."
+_LOOSE_CONTACT = (
+    "Check the pad's wire and connector: the reading jumps faster than a foot can load it, "
+    "or drops to zero in mid-step, as a loose contact does."
+)
+FAULT_ADVICE: Final[dict[str, tuple[str, ...]]] = {
+    "swing_load": (
+        "Dry the insole and its connections: the pad reads load while the foot is in the air.",
+        _RECALIBRATE,
+    ),
+    # One cause, a loose contact, shows as either signature: one advice for both.
+    "fast_rise": (_LOOSE_CONTACT, _RECALIBRATE),
+    "dropout": (_LOOSE_CONTACT, _RECALIBRATE),
+    "flat_zero": (
+        "Check the insole: the pad stopped responding and may be disconnected.",
+        "Until it reads again, what only this pad measures is not assessed.",
+    ),
+}
+
+
+def fault_advice(fault: str) -> tuple[str, ...]:
+    """Advice for a sensor fault of signature `fault` (the generic advice if none is specific)."""
+    return FAULT_ADVICE.get(fault, SUGGESTIONS["sensor_fault"])
+
+
 _WHAT: Final[dict[str, str]] = {
     "tight_lacing": "sustained lace pressure on the top of the foot",
     "forefoot_overload": "high load under the ball of the foot for a long time",

@@ -42,6 +42,15 @@ COMMANDS: dict[str, str] = {
         "export a session (recording, CSV or Moticon export) as interchange CSV, a per-step"
         " table or a FIT activity file"
     ),
+    "tag": "add or change a session's tags (shoe, lacing, note) after the run, in a sidecar",
+    "history": (
+        "list the indexed sessions (tags, cadence, lace and forefoot pressure, alerts/h);"
+        " filter by shoe, lacing, date"
+    ),
+    "compare": (
+        "compare two sessions or two tags (e.g. lacing=loose lacing=tight): per-step"
+        " distributions, alert rates, and whether the difference is beyond the noise"
+    ),
     "simulate": "write labelled simulated sessions (running, walking, risk patterns, faults)",
     "evaluate": "score alerts on labelled sessions: detections, misses, false alerts/h, delays",
     "flash": (

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Final
 
 from numbguard.cli.session_options import add_view_arguments, run_with_view
+from numbguard.cli.tag_options import (
+    add_tag_arguments,
+    index_session,
+    tags_for_recording,
+    tags_from,
+)
 from numbguard.errors import DeviceError, InputError
+from numbguard.history.steps import StepCollector
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.simulate import SCENARIO_NAMES
 from numbguard.transports.sim import from_url
@@ -43,10 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(needs a source checkout and the `micropython` unix port); --speed <= 100",
     )
     add_view_arguments(parser)
+    add_tag_arguments(parser)
     parser.set_defaults(duration_s=None)
 
 
 def run(args: argparse.Namespace) -> int:
+    tags_for_recording(args, recording=bool(args.record))
     if args.lab:
         return _run_lab(args)
     duration_s = args.duration_s or 120.0
@@ -54,10 +63,11 @@ def run(args: argparse.Namespace) -> int:
     url = f"sim://{args.scenario}?speed={speed}&seed={args.seed}&duration_s={duration_s:g}&loss={args.loss:g}"
     transport = from_url(url)
     if args.record:
-        with RecordingWriter(args.record, {"source": url}) as recorder:
-            run_with_view(
-                args, transport, session_start_s=0.0, channel=Channel.SIM, recorder=recorder
-            )
+        collector = StepCollector()  # the index's per-step numbers, without a second analysis
+        with RecordingWriter(args.record, {"source": url}, tags=tags_from(args)) as recorder:
+            result = run_with_view(args, transport, session_start_s=0.0, channel=Channel.SIM,
+                                   recorder=recorder, on_chunk=collector.add)  # fmt: skip
+        index_session(args.record, collector.session_steps(args.record, result))
     else:
         run_with_view(args, transport, session_start_s=0.0, channel=Channel.SIM)
     return 0
@@ -96,9 +106,12 @@ def _run_lab(args: argparse.Namespace) -> int:
         source = f"lab:{args.scenario}?speed={clock_scale}&seed={args.seed}&loss={args.loss:g}"
         start_s = time.monotonic()
         if args.record:
-            with RecordingWriter(args.record, {"source": source}) as recorder:
+            tags = tags_from(args)
+            with RecordingWriter(args.record, {"source": source}, tags=tags) as recorder:
                 run_with_view(args, transport, session_start_s=start_s, channel=Channel.BLE,
                               recorder=recorder)  # fmt: skip
         else:
             run_with_view(args, transport, session_start_s=start_s, channel=Channel.BLE)
+    if args.record:
+        index_session(args.record)
     return 0

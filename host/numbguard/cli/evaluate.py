@@ -43,5 +43,9 @@ def run(args: argparse.Namespace) -> int:
         json.dump(evaluation.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
+        from numbguard.evaluate.scoring import format_headline
+
         print(format_table(evaluation))
+        print()
+        print(format_headline(evaluation))
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from datetime import datetime
@@ -16,19 +15,13 @@ from numbguard.cli.session_options import (
     load_calibrations,
     run_with_view,
 )
+from numbguard.cli.tag_options import add_tag_arguments, index_session, tags_for_recording
+from numbguard.history.paths import sessions_dir
+from numbguard.history.steps import StepCollector
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.transports import open_transport, url_forms
 
 CHANNELS = {"ble": Channel.BLE, "serial": Channel.SERIAL}
-
-
-def sessions_dir() -> Path:
-    """Where recordings go by default: $NUMBGUARD_SESSIONS_DIR, else the user's data folder."""
-    explicit = os.environ.get("NUMBGUARD_SESSIONS_DIR")
-    if explicit:
-        return Path(explicit)
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "numbguard" / "sessions"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,9 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     record.add_argument("--no-record", action="store_true", help="do not record the session")
     add_view_arguments(parser)
     add_calibration_argument(parser)
+    add_tag_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    tags = tags_for_recording(args, recording=not args.no_record)
     calibrations = load_calibrations(args.calibration)
     transport = open_transport(args.url)
     channel = CHANNELS.get(urlsplit(args.url).scheme, Channel.SIM)
@@ -63,16 +58,19 @@ def run(args: argparse.Namespace) -> int:
     path: Path = args.record or sessions_dir() / f"{datetime.now():%Y%m%d-%H%M%S}.ngrec"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     received = False
+    collector = StepCollector()  # the index's per-step numbers, without a second analysis
+    result = None
     try:
-        with RecordingWriter(path, {"source": args.url}) as recorder:
+        with RecordingWriter(path, {"source": args.url}, tags=tags) as recorder:
             try:
-                run_with_view(
+                result = run_with_view(
                     args,
                     transport,
                     session_start_s=session_start_s,
                     channel=channel,
                     recorder=recorder,
                     calibrations=calibrations,
+                    on_chunk=collector.add,
                 )
             finally:
                 received = recorder.frames_written > 0
@@ -81,4 +79,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"recorded to {path}", file=sys.stderr)
         else:  # nothing came (no insole, no Bluetooth): no empty recording left behind
             path.unlink(missing_ok=True)
+    if received and result is not None:
+        index_session(path, collector.session_steps(path, result))
     return 0

@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from numbguard.analysis.pipeline import SessionResult
+from numbguard.analysis.types import PressureChunk
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.store import load_calibration
 from numbguard.cli.analyze import summary
@@ -103,8 +104,10 @@ def run_with_view(
     channel: Channel,
     recorder: RecordingWriter | None = None,
     calibrations: Mapping[Foot, InsoleCalibration] | None = None,
+    on_chunk: Callable[[PressureChunk], None] | None = None,
 ) -> SessionResult:
-    """Run `transport` through a session runner with the sinks the options ask for."""
+    """Run `transport` through a session runner with the sinks the options ask for;
+    `on_chunk` sees every calibrated chunk the analysis gets."""
     json_sink = JsonEventSink(sys.stdout) if args.json else None
     web = web_server(args)
     streams: list[EventSink] = [sink for sink in (json_sink, web) if sink is not None]
@@ -118,6 +121,7 @@ def run_with_view(
         channel=channel,
         recorder=recorder,
         on_alert=sinks.alert,
+        on_chunk=on_chunk,
     )
 
     async def session() -> SessionResult:

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import enum
 import struct
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
+
+from numbguard.errors import InputError
 
 MAGIC: Final = b"NGREC\x01\r\n"
 FORMAT_VERSION: Final = 1
@@ -28,7 +31,7 @@ MAX_PAYLOAD_BYTES: Final = 1 << 20
 
 
 class RecordType(enum.IntEnum):
-    SESSION = 1  # JSON: format, numbguard version, created time, source
+    SESSION = 1  # JSON: format, numbguard version, created time, source, tags (optional)
     INSOLE = 2  # JSON: index, insole id, foot, name, firmware version, calibration
     FRAME = 3  # u8 insole index, u8 channel, f64 receive time (s since session start), bytes
     ALERT = 4  # JSON: one alert as in `numbguard analyze --json`
@@ -43,3 +46,44 @@ class Channel(enum.IntEnum):
     BLE = 0
     SERIAL = 1
     SIM = 2  # a simulated insole, no link
+
+
+# What a runner may tag a session with (`numbguard run --shoe ... --lacing ... --note ...`).
+# Kept in the SESSION record under "tags"; a recording without them (older versions) has none.
+TAG_NAMES: Final = ("shoe", "lacing", "note")
+# A tag is a short label or note, not a document: longer values are refused.
+MAX_TAG_CHARS: Final = 500
+
+
+def checked_tags(tags: Mapping[str, Any], *, where: str = "") -> dict[str, str]:
+    """`tags` as a session's tag dict: only `TAG_NAMES`, string values, empty ones dropped.
+
+    An unknown name, a value that is not a string or one over `MAX_TAG_CHARS` raises
+    `InputError`.
+    """
+    checked: dict[str, str] = {}
+    for name, value in tags.items():
+        if name not in TAG_NAMES:
+            raise InputError("unknown session tag", expected="one of " + ", ".join(TAG_NAMES),
+                             got=repr(name), where=where)  # fmt: skip
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > MAX_TAG_CHARS:
+            raise InputError(
+                f"bad {name} tag",
+                expected=f"text of at most {MAX_TAG_CHARS} characters",
+                got=repr(value)[:80],
+                where=where,
+            )
+        if value.strip():
+            checked[name] = value.strip()
+    return checked
+
+
+def session_tags(session: Mapping[str, Any], *, where: str = "") -> dict[str, str]:
+    """The tags of a SESSION record's JSON object; none in a recording made without them."""
+    tags = session.get("tags", {})
+    if not isinstance(tags, Mapping):
+        raise InputError("bad tags in the session record", expected="a JSON object",
+                         got=repr(tags)[:80], where=where)  # fmt: skip
+    return checked_tags(tags, where=where)

@@ -20,6 +20,7 @@ from numbguard.recording.format import (
     RECORD_HEADER,
     Channel,
     RecordType,
+    session_tags,
 )
 
 
@@ -101,6 +102,11 @@ class RecordingReader:
                 expected=f"format {FORMAT_VERSION}",
                 got=f"format {version!r}",
             )
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The session's tags as recorded (shoe, lacing, note); {} in an untagged recording."""
+        return session_tags(self.session, where=str(self.path))
 
     def records(self) -> Iterator[Record]:
         """Every record after the SESSION record, in file order, up to the end or damage."""

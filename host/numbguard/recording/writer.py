@@ -11,6 +11,7 @@ import json
 import os
 import time
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,13 +28,15 @@ from numbguard.recording.format import (
     RECORD_HEADER,
     Channel,
     RecordType,
+    checked_tags,
 )
 
 
 class RecordingWriter:
     """Append records to a new recording file.
 
-    `clock` gives monotonic seconds and decides when to sync; tests pass their own.
+    `clock` gives monotonic seconds and decides when to sync; tests pass their own. `tags`
+    (shoe, lacing, note) go into the SESSION record; empty ones are left out.
     """
 
     def __init__(
@@ -43,8 +46,10 @@ class RecordingWriter:
         *,
         sync_interval_s: float = 1.0,
         clock: Any = time.monotonic,
+        tags: Mapping[str, str | None] | None = None,
     ) -> None:
         self.path = Path(path)
+        tags_json = checked_tags(tags or {})
         self.sync_interval_s = sync_interval_s
         self._clock = clock
         try:
@@ -66,6 +71,7 @@ class RecordingWriter:
                 "numbguard_version": __version__,
                 "created_unix_s": time.time(),
                 **session,
+                **({"tags": tags_json} if tags_json else {}),
             },
         )
         self.sync()

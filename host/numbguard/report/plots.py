@@ -68,6 +68,12 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def figure_png(figure: Figure) -> bytes:
+    """Any figure as PNG bytes in the report's style (legend beside the plot, plain numbers on
+    the y axis), for other pages built like the report; the figure is closed."""
+    return _png(figure)
+
+
 def envelope(
     t_s: FloatArray, values: FloatArray, max_points: int = MAX_POINTS_PER_LINE
 ) -> tuple[FloatArray, FloatArray]:

@@ -4,19 +4,25 @@ For a session `NAME` in a folder: `NAME.csv` (the CSV interchange format, writte
 `numbguard.io.interchange`) and `NAME.labels.json`:
 
     {"scenario": ..., "description": ..., "seed": ..., "duration_s": ...,
-     "sample_rate_hz": ..., "labels": [{"kind", "foot", "onset_s", "end_s"}, ...]}
+     "sample_rate_hz": ..., "labels": [{"kind", "foot", "onset_s", "end_s"[, "advice"]}, ...]}
+
+`advice`, when present, is the suggestion an alert should lead with for that condition.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
 from numbguard.io.interchange import write_interchange
 from numbguard.pads import FOOT_IDS
+from numbguard.simulate.field import build_field_scenario
+from numbguard.simulate.field_simulator import FieldSimulator
 from numbguard.simulate.generator import SessionSimulator
 from numbguard.simulate.scenarios import Label, build_scenario
 
@@ -45,20 +51,44 @@ def write_session(
     """Simulate scenario `name` and write it (CSV and labels) into `out_dir`."""
     scenario = build_scenario(name) if duration_s is None else build_scenario(name, duration_s)
     simulator = SessionSimulator(scenario, seed=seed, sample_rate_hz=sample_rate_hz)
+    return _write(
+        out_dir, name, simulator.chunks(10.0), scenario.description, seed, scenario.duration_s,
+        sample_rate_hz, scenario.labels,
+    )  # fmt: skip
+
+
+def write_field_session(
+    name: str, out_dir: Path, *, seed: int = 0, sample_rate_hz: float = 100.0
+) -> SessionFiles:
+    """Simulate field scenario `name` (`numbguard.simulate.field`) and write it into `out_dir`."""
+    scenario = build_field_scenario(name)
+    simulator = FieldSimulator(scenario, seed=seed, sample_rate_hz=sample_rate_hz)
+    return _write(
+        out_dir, name, simulator.chunks(10.0), scenario.description, seed, scenario.duration_s,
+        sample_rate_hz, scenario.labels,
+    )  # fmt: skip
+
+
+def _write(
+    out_dir: Path,
+    name: str,
+    chunks: Iterable[PressureChunk],
+    description: str,
+    seed: int,
+    duration_s: float,
+    sample_rate_hz: float,
+    labels: tuple[Label, ...],
+) -> SessionFiles:
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / f"{name}.csv"
-    write_interchange(
-        csv_path,
-        simulator.chunks(10.0),
-        metadata={"scenario": name, "seed": str(seed)},
-    )
+    write_interchange(csv_path, chunks, metadata={"scenario": name, "seed": str(seed)})
     sidecar = {
         "scenario": name,
-        "description": scenario.description,
+        "description": description,
         "seed": seed,
-        "duration_s": scenario.duration_s,
+        "duration_s": duration_s,
         "sample_rate_hz": sample_rate_hz,
-        "labels": [label.to_json() for label in scenario.labels],
+        "labels": [label.to_json() for label in labels],
     }
     labels_path = labels_path_for(csv_path)
     labels_path.write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
@@ -70,11 +100,17 @@ def _label(item: Any, where: str) -> Label:
         foot = item["foot"]
         if foot not in FOOT_IDS:
             raise ValueError(foot)
-        return Label(str(item["kind"]), foot, float(item["onset_s"]), float(item["end_s"]))
-    except (KeyError, TypeError, ValueError) as error:
+        advice = item.get("advice", "")
+        if not isinstance(advice, str):
+            raise ValueError(advice)
+        return Label(str(item["kind"]), foot, float(item["onset_s"]), float(item["end_s"]), advice)
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise InputError(
             "bad label",
-            expected='{"kind": str, "foot": "left"|"right", "onset_s": s, "end_s": s}',
+            expected=(
+                '{"kind": str, "foot": "left"|"right", "onset_s": s, "end_s": s'
+                ', optional "advice": str}'
+            ),
             got=f"{item!r} ({error!r})",
             where=where,
         ) from None

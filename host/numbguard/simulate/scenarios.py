@@ -58,9 +58,18 @@ class Label:
     foot: Foot
     onset_s: float
     end_s: float
+    advice: str = ""  # the suggestion that fits the cause, first in the alert ("" = any)
 
     def to_json(self) -> dict[str, str | float]:
-        return {"kind": self.kind, "foot": self.foot, "onset_s": self.onset_s, "end_s": self.end_s}
+        data: dict[str, str | float] = {
+            "kind": self.kind,
+            "foot": self.foot,
+            "onset_s": self.onset_s,
+            "end_s": self.end_s,
+        }
+        if self.advice:
+            data["advice"] = self.advice
+        return data
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,11 @@ from numbguard.pads import Foot, pads_from_mask
 from numbguard.protocol.codec import decode_frame, encode_frame
 from numbguard.protocol.constants import (
     ALL_PADS_MASK,
+    CRC_BYTES,
     DEVICE_CLOCK_MODULO,
+    HEADER_BYTES,
     IDENTIFY_MAX_S,
+    KIND_CONTROL,
     MAX_FRAME_BYTES,
     MIN_FRAME_BYTES,
     NAME_MAX_BYTES,
@@ -41,10 +44,14 @@ from numbguard.protocol.constants import (
     OP_TARE,
     OP_TIME_SYNC,
     OVERSAMPLE_MAX,
+    PAD_COUNT,
+    PROTOCOL_VERSION,
     RATE_DEFAULT_HZ,
     RATE_MAX_HZ,
     RATE_MIN_HZ,
     RESULT_BAD_CRC,
+    RESULT_BAD_LENGTH,
+    RESULT_BAD_VERSION,
     RESULT_NOT_HELD,
     RESULT_OK,
     RESULT_OUT_OF_RANGE,
@@ -53,6 +60,8 @@ from numbguard.protocol.constants import (
     STATUS_PERIOD_MS,
     T_FIRST_MODULO,
 )
+from numbguard.protocol.control import CONTROL_ARGS, CONTROL_OPCODES
+from numbguard.protocol.crc import crc16_ccitt_false
 from numbguard.protocol.frames import (
     ArgValue,
     Control,
@@ -74,6 +83,11 @@ STANCE_MS: Final = 260
 
 Channel = Literal["data", "status"]
 SampleSource = Callable[[int, int, int], list[int]]  # (sample index, rate_hz, pad mask) -> counts
+
+
+# What the firmware accepts in SET_CAL (firmware/config.py GAIN_MIN/MAX, EXPONENT_MIN/MAX).
+CAL_GAIN_RANGE: Final = (1e-13, 1e13)
+CAL_EXPONENT_RANGE: Final = (0.2, 5.0)
 
 
 class _Head(TypedDict):
@@ -160,6 +174,12 @@ class InsoleEmulator:
         self.calibration: dict[int, tuple[float, float]] = {}
         self._start_s: float | None = None
         self._next_sample = 0  # index of the next sample to take
+        # The sample grid restarts, as the firmware's does, on START and on a new rate, pads
+        # or oversampling: its first sample index, and its start in seconds and in
+        # microseconds after boot (the device clock without its offset).
+        self._grid_sample = 0
+        self._grid_s = 0.0
+        self._grid_us = 0
         self._pending: list[list[int]] = []  # sample sets not yet in a frame
         self._pending_first = 0  # sample index of _pending[0]
         self._seq = 0
@@ -182,8 +202,23 @@ class InsoleEmulator:
         return (round((now_s - start) * 1e6) + self.clock_offset_us) % DEVICE_CLOCK_MODULO
 
     def _sample_us(self, sample_index: int) -> int:
-        t_us = sample_index * 1_000_000 // self.rate_hz
+        t_us = self._grid_us + (sample_index - self._grid_sample) * 1_000_000 // self.rate_hz
         return (t_us + self.clock_offset_us) % DEVICE_CLOCK_MODULO
+
+    def _source_index(self, sample_index: int) -> int:
+        """The sample's time after boot in periods of the current rate: what the sample
+        source reads, so the trace carries on across a change of rate."""
+        return self._grid_us * self.rate_hz // 1_000_000 + sample_index - self._grid_sample
+
+    def _restart_grid(self, now_s: float) -> list[Outgoing]:
+        """Finish the frame being built and start the sample grid from now, as the firmware
+        does on START and on a new rate, pads or oversampling (firmware/insole.py)."""
+        out = [self._close_data_frame()] if self._pending else []
+        start_s = self._start_s if self._start_s is not None else now_s
+        self._grid_sample = self._next_sample
+        self._grid_s = now_s - start_s
+        self._grid_us = round(self._grid_s * 1e6)
+        return out
 
     # -- frames out ----------------------------------------------------------------------
 
@@ -203,14 +238,16 @@ class InsoleEmulator:
 
     def _sample_until(self, now_s: float, max_frame_bytes: int) -> list[Outgoing]:
         assert self._start_s is not None
-        due = math.floor((now_s - self._start_s) * self.rate_hz) + 1
+        elapsed_s = now_s - self._start_s - self._grid_s
+        due = self._grid_sample + math.floor(elapsed_s * self.rate_hz + 1e-9) + 1
         n_pads = len(pads_from_mask(self.pad_mask))
         per_frame = sets_per_frame(max_frame_bytes + 3, n_pads, self.rate_hz)
         out: list[Outgoing] = []
         while self._next_sample < due:
             if not self._pending:
                 self._pending_first = self._next_sample
-            self._pending.append(self.sample_source(self._next_sample, self.rate_hz, self.pad_mask))
+            source_index = self._source_index(self._next_sample)
+            self._pending.append(self.sample_source(source_index, self.rate_hz, self.pad_mask))
             self._next_sample += 1
             self.samples_taken += 1
             if len(self._pending) >= per_frame:
@@ -297,10 +334,11 @@ class InsoleEmulator:
         try:
             control = decode_frame(raw)
         except InputError:
-            if len(raw) < MIN_FRAME_BYTES:
+            refusal = _refusal(raw)
+            if refusal is None:
                 return []  # too damaged to answer: the host times out and retries
-            request_id = raw[3] | raw[4] << 8
-            return [self._reply(request_id, raw[5], RESULT_BAD_CRC)]
+            request_id, opcode, result = refusal
+            return [self._reply(request_id, opcode, result)]
         if not isinstance(control, Control):
             return []
         return self._obey(control, now_s)
@@ -325,16 +363,20 @@ class InsoleEmulator:
             return int(args[name])
 
         if op == OP_START:
+            if self.streaming:
+                return ok()
             self.streaming = True
-            return ok()
+            return ok() + self._restart_grid(now_s)
         if op == OP_STOP:
             self.streaming = False
-            return ok()
+            flushed = [self._close_data_frame()] if self._pending else []
+            return ok() + flushed
         if op == OP_SET_RATE:
             if not RATE_MIN_HZ <= arg("rate_hz") <= RATE_MAX_HZ:
                 return out_of_range()
+            flushed = self._restart_grid(now_s)
             self.rate_hz = arg("rate_hz")
-            return ok()
+            return ok() + flushed
         if op == OP_TARE:
             return ok()
         if op == OP_TIME_SYNC:
@@ -348,25 +390,37 @@ class InsoleEmulator:
         if op == OP_SET_PADS:
             if not 0 < arg("pad_mask") <= ALL_PADS_MASK:
                 return out_of_range()
+            flushed = self._restart_grid(now_s)
             self.pad_mask = arg("pad_mask")
-            return ok()
+            return ok() + flushed
         if op == OP_SET_NAME:
             name = str(args["name"])
-            if not 1 <= len(name) <= NAME_MAX_BYTES:
+            printable = all(" " <= ch <= "~" for ch in name)
+            if not (1 <= len(name) <= NAME_MAX_BYTES and printable):
                 return out_of_range()
             self.name = name
             return ok()
         if op == OP_SET_CAL:
-            self.calibration[arg("pad_bit")] = (float(args["gain"]), float(args["exponent"]))
+            gain, exponent = float(args["gain"]), float(args["exponent"])
+            if not (
+                0 <= arg("pad_bit") < PAD_COUNT
+                and CAL_GAIN_RANGE[0] <= gain <= CAL_GAIN_RANGE[1]
+                and CAL_EXPONENT_RANGE[0] <= exponent <= CAL_EXPONENT_RANGE[1]
+            ):
+                return out_of_range()
+            self.calibration[arg("pad_bit")] = (gain, exponent)
             return ok()
         if op == OP_GET_CAL:
+            if not 0 <= arg("pad_bit") < PAD_COUNT:
+                return out_of_range()
             gain, exponent = self.calibration.get(arg("pad_bit"), (1.0, 1.0))
             return ok(pad_bit=arg("pad_bit"), gain=gain, exponent=exponent)
         if op == OP_SET_OVERSAMPLE:
             if not 1 <= arg("oversample") <= OVERSAMPLE_MAX:
                 return out_of_range()
+            flushed = self._restart_grid(now_s)
             self.oversample = arg("oversample")
-            return ok()
+            return ok() + flushed
         if op == OP_FORGET_BONDS:
             return ok()  # the emulator is reached without bonds (simulator, serial)
         return [self._reply(rid, op, RESULT_UNKNOWN_OPCODE)]
@@ -385,3 +439,31 @@ class InsoleEmulator:
         )
         return [reply] + [Outgoing("data", self.ring[seq], seq) for seq in held]
 
+
+def _refusal(raw: bytes) -> tuple[int, int, int] | None:
+    """(request id, opcode, result) for a control frame the decoder refused, in the order
+    the firmware checks (firmware/protocol.py `parse_control`); None where the firmware sends
+    no reply (too short or long to carry a request id, or not a control frame)."""
+    if not MIN_FRAME_BYTES <= len(raw) <= MAX_FRAME_BYTES:
+        return None
+    request_id = raw[3] | raw[4] << 8
+    body_end = len(raw) - CRC_BYTES
+    opcode = raw[HEADER_BYTES] if body_end > HEADER_BYTES else 0
+    if crc16_ccitt_false(raw[:body_end]) != raw[body_end] | raw[body_end + 1] << 8:
+        return request_id, opcode, RESULT_BAD_CRC
+    if raw[0] != PROTOCOL_VERSION:
+        return request_id, opcode, RESULT_BAD_VERSION
+    if raw[1] >> 6 != KIND_CONTROL:
+        return None
+    if body_end == HEADER_BYTES:
+        return request_id, 0, RESULT_BAD_LENGTH
+    if opcode not in CONTROL_OPCODES:
+        return request_id, opcode, RESULT_UNKNOWN_OPCODE
+    n_args = body_end - HEADER_BYTES - 1
+    if opcode == OP_SET_NAME:
+        sized = 1 <= n_args <= NAME_MAX_BYTES
+    else:
+        sized = n_args == CONTROL_ARGS[opcode].size
+    # Sized right but refused by the decoder: a value the firmware would not take either
+    # (a name that is not printable ASCII).
+    return request_id, opcode, RESULT_OUT_OF_RANGE if sized else RESULT_BAD_LENGTH

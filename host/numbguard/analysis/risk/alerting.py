@@ -39,6 +39,8 @@ class Assessment:
     pads: Callable[[int], tuple[str, ...]]  # the pads behind window i
     evidence: dict[str, FloatArray]  # numbers behind window i, one array per name
     notes: Callable[[int], dict[str, str]] | None = None  # words behind window i
+    # Advice fitting the cause seen in window i; None: the kind's ranked suggestions.
+    suggestions: Callable[[int], tuple[str, ...]] | None = None
 
 
 def constant_pads(pads: tuple[str, ...]) -> Callable[[int], tuple[str, ...]]:
@@ -168,7 +170,9 @@ class AlertTracker:
         else:
             self._pads = pads
             message = raise_message(self.kind, self.foot, severity, pads)
-            suggestions = suggestions_for(self.kind, pads)
+            suggestions = (
+                a.suggestions(i) if a.suggestions is not None else suggestions_for(self.kind, pads)
+            )
         return Alert(
             t_s=round(float(a.t_end_s[i]), 3),
             foot=self.foot,

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
 
 from numbguard.analysis.risk.alerting import AlertTracker
+from numbguard.analysis.risk.bouts import BoutTracker
 from numbguard.analysis.risk.config import RiskConfig
+from numbguard.analysis.risk.drift import DriftTracker
 from numbguard.analysis.risk.forefoot_overload import ForefootOverload
 from numbguard.analysis.risk.metatarsal_hotspot import MetatarsalHotspot
+from numbguard.analysis.risk.plausibility import Plausibility
 from numbguard.analysis.risk.rule import Rule
 from numbguard.analysis.risk.sensor_fault import SensorFault
 from numbguard.analysis.risk.tight_lacing import TightLacing
 from numbguard.analysis.risk.unrelieved_pressure import UnrelievedPressure
-from numbguard.analysis.risk.windows import BoolArray, FootWindower, WindowBatch, cyclic_loading
+from numbguard.analysis.risk.windows import (
+    BoolArray,
+    FootWindower,
+    WindowBatch,
+    cyclic_loading,
+    stepping,
+)
 from numbguard.analysis.types import Alert, PressureChunk
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS, Foot
 
@@ -31,6 +43,19 @@ RULES: tuple[type[TightLacing | ForefootOverload | MetatarsalHotspot | Unrelieve
     MetatarsalHotspot,
     UnrelievedPressure,
 )
+
+
+def kinds_by_pad(pads: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Per pad, the rules that read it (asymmetry reads the forefoot of both feet)."""
+    kinds: dict[str, list[str]] = {pad: [] for pad in pads}
+    for kind, (needed, _count) in REQUIRED_PADS.items():
+        for pad in needed:
+            if pad in kinds:
+                kinds[pad].append(kind)
+    for pad in FOREFOOT_PADS:
+        if pad in kinds:
+            kinds[pad].append("asymmetry")
+    return {pad: tuple(sorted(names)) for pad, names in kinds.items() if names}
 
 
 def assessable_kinds(pads: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -57,9 +82,15 @@ class FootRiskEngine:
             max_kpa=c.fault_max_kpa,
         )
         self._fault: SensorFault | None = None
+        self._plausibility: Plausibility | None = None
+        self._drift: DriftTracker | None = None
+        self._bouts = BoutTracker(c)
         self._fault_tracker: AlertTracker | None = None
         self._rules: list[tuple[Rule, AlertTracker]] = []
         self.cannot_assess: list[str] = []
+        # Per rule, the pads it could not judge for a while because they were under suspicion.
+        self.not_assessed: dict[str, tuple[str, ...]] = {}
+        self._kinds_by_pad: dict[str, tuple[str, ...]] = {}
         self.active_s = 0.0
         self.assessed_s = 0.0
         # Rules across both feet (asymmetry) see each screened batch through this.
@@ -83,7 +114,10 @@ class FootRiskEngine:
 
     def _build(self, pads: tuple[str, ...]) -> None:
         c = self.config
-        self._fault = SensorFault(c, pads)
+        self._kinds_by_pad = kinds_by_pad(pads)
+        self._fault = SensorFault(c, pads, self._kinds_by_pad)
+        self._plausibility = Plausibility(c, pads)
+        self._drift = DriftTracker(c, pads)
         self._fault_tracker = self._tracker("sensor_fault", c.fault_persist_s, None)
         can, self.cannot_assess = assessable_kinds(pads)
         for rule_type in RULES:
@@ -102,12 +136,41 @@ class FootRiskEngine:
         batch = self._windower.flush()
         return self._process(batch) if batch is not None else []
 
+    def not_assessed_lines(self) -> list[str]:
+        """What suspicion kept rules from judging, e.g. 'tight_lacing on lace_upper (sensor
+        fault)', for the session summary's `cannot_assess` after the kinds no pad allows."""
+        return [
+            f"{kind} on {', '.join(pads)} (sensor fault)"
+            for kind, pads in sorted(self.not_assessed.items())
+        ]
+
+    def _note_not_assessed(self, batch: WindowBatch, masked: WindowBatch) -> None:
+        sampled = batch.table.valid_fraction >= self.config.min_valid_fraction
+        blanked = (sampled & (masked.table.valid_fraction == 0)).any(axis=1)
+        for row in np.flatnonzero(blanked):
+            pad = batch.pad_ids[row]
+            for kind in self._kinds_by_pad.get(pad, ()):
+                known = self.not_assessed.get(kind, ())
+                if pad not in known:
+                    self.not_assessed[kind] = (*known, pad)
+
     def _process(self, batch: WindowBatch) -> list[Alert]:
         if self._fault is None:
             self._build(tuple(batch.pads))
         assert self._fault is not None and self._fault_tracker is not None
-        masked, fault_verdict = self._fault.screen(batch)
-        active = cyclic_loading(masked, FOREFOOT_PADS, self.config.active_forefoot_range_kpa)
+        assert self._plausibility is not None and self._drift is not None
+        # Faults are judged on the raw readings; drift is corrected on what passes screening.
+        suspected = self._plausibility.signatures(batch)
+        masked, fault_verdict = self._fault.screen(batch, suspected, self._plausibility.evidence)
+        self._note_not_assessed(batch, masked)
+        masked = self._drift.correct(masked)
+        c = self.config
+        # Cyclic loading needs steps: a forefoot that cycles under a foot that never leaves its
+        # load (calf raises, weight shifts) is not an elliptical.
+        active = cyclic_loading(masked, FOREFOOT_PADS, c.active_forefoot_range_kpa) & stepping(
+            masked, c.cyclic_min_relief
+        )
+        masked = replace(masked, bouts=self._bouts.label(masked, active))
         self.active_s += float(active.sum()) * self.config.window_s
         self.assessed_s += len(batch) * self.config.window_s
         events = self._fault_tracker.update(fault_verdict)

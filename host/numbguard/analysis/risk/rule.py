@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from numbguard.analysis.risk.alerting import Assessment
-from numbguard.analysis.risk.baseline import Baseline
+from numbguard.analysis.risk.baseline import new_baseline
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.windows import BoolArray, WindowBatch
 
@@ -28,7 +28,7 @@ class PadGroupRule:
     def __init__(self, config: RiskConfig, pads: tuple[str, ...]) -> None:
         self._config = config
         self._pads = tuple(pad for pad in self.pad_group if pad in pads)
-        self._baseline = Baseline(round(config.baseline_s / config.window_s))
+        self._baseline = new_baseline(config)
         self.dose_alert_kpa_s: float | None = self.dose_alert_kpa_s_of(config)
 
     def dose_alert_kpa_s_of(self, config: RiskConfig) -> float | None:

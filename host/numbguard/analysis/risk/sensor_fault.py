@@ -14,6 +14,9 @@ Per pad and window, a fault signature is one of:
 - `implausible`: readings below -20 kPa or above 1500 kPa (twice the 730 kPa top of running
   peaks in the brief).
 
+Plausibility signatures (`swing_load`, `fast_rise`, `dropout`, `flat_zero`, see
+risk/plausibility.py) come after these four and are screened the same way.
+
 Thresholds are configurable judgements. A pad with a signature is excluded from every rule
 for that window and `fault_hold_s` after the last one, so a fault can never raise another alert
 even before its own alert is due.
@@ -28,15 +31,24 @@ import numpy as np
 from numbguard.analysis.risk.alerting import Assessment
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.windows import BoolArray, PadWindows, WindowBatch, filled
+from numbguard.analysis.suggestions import fault_advice
+from numbguard.analysis.types import FloatArray
 from numbguard.pads import FOREFOOT_PADS, PLANTAR_PADS
 
 
 class SensorFault:
     kind = "sensor_fault"
 
-    def __init__(self, config: RiskConfig, pads: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        config: RiskConfig,
+        pads: tuple[str, ...],
+        kinds_by_pad: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self._config = config
         self._pads = pads
+        # The rules that read each pad: a faulty pad is not assessed by them.
+        self._kinds_by_pad = kinds_by_pad or {}
         self._forefoot = tuple(pad for pad in FOREFOOT_PADS if pad in pads)
         self._last_fault_end_s = np.full(len(pads), -np.inf)
         self.dose_alert_kpa_s: float | None = None
@@ -66,10 +78,18 @@ class SensorFault:
             "open": open_pad,
         }
 
-    def screen(self, batch: WindowBatch) -> tuple[WindowBatch, Assessment]:
-        """The batch with faulty and under-sampled pads blanked out, and the fault verdict."""
+    def screen(
+        self,
+        batch: WindowBatch,
+        extra: dict[str, BoolArray] | None = None,
+        extra_evidence: dict[str, FloatArray] | None = None,
+    ) -> tuple[WindowBatch, Assessment]:
+        """The batch with faulty and under-sampled pads blanked out, and the fault verdict.
+
+        `extra`: more signatures (pads, windows) after the four own ones, in precedence order.
+        """
         c = self._config
-        signatures = self._signatures(batch)
+        signatures = self._signatures(batch) | (extra or {})
         fault = np.logical_or.reduce(list(signatures.values()))
         # End of the latest faulty window up to each window, per pad (carried across batches).
         marks = np.where(fault, batch.t_end_s[None, :], -np.inf)
@@ -97,10 +117,18 @@ class SensorFault:
             severe=np.zeros(len(batch), dtype=bool),
             dose_kpa_s=np.zeros(len(batch)),
             pads=lambda i: tuple(pad for row, pad in enumerate(pads) if fault[row, i]),
-            evidence={},
-            notes=lambda i: {f"{pad}_fault": name for pad, name in faults_at(i).items()},
+            evidence=dict(extra_evidence or {}),
+            notes=lambda i: self._notes(faults_at(i)),
+            suggestions=lambda i: fault_advice(next(iter(faults_at(i).values()), "")),
         )
         return replace(batch, table=_blank(batch.table, unusable)), verdict
+
+    def _notes(self, faults: dict[str, str]) -> dict[str, str]:
+        notes = {f"{pad}_fault": name for pad, name in faults.items()}
+        for pad in faults:
+            if self._kinds_by_pad.get(pad):
+                notes[f"{pad}_cannot_assess"] = ", ".join(self._kinds_by_pad[pad])
+        return notes
 
 
 def _blank(table: PadWindows, unusable: BoolArray) -> PadWindows:
@@ -113,6 +141,7 @@ def _blank(table: PadWindows, unusable: BoolArray) -> PadWindows:
         max_kpa=np.where(unusable, np.nan, table.max_kpa),
         p10_kpa=np.where(unusable, np.nan, table.p10_kpa),
         half_range_kpa=np.where(unusable, np.nan, table.half_range_kpa),
+        step_peak_kpa=np.where(unusable, np.nan, table.step_peak_kpa),
         saturated_fraction=table.saturated_fraction,
         below_min_count=table.below_min_count,
         above_max_count=table.above_max_count,

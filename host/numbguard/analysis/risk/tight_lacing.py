@@ -5,7 +5,7 @@ i.e. its swing / static pressure); the higher lace pad counts. Sustained low pre
 nerves (Lundborg 1983: 10.7 kPa for 4 h; 27-53 kPa reduced conduction); no published comfort
 threshold in kPa exists for the dorsum (Hagen 2010), so the raise level is a configurable
 judgement, combined with time (`persist_s`) and dose (static pressure x time). A rise over the
-runner's own static lace pressure of the first minute counts too.
+runner's own static lace pressure (its baseline, per activity bout) counts too.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class TightLacing(PadGroupRule):
         stance_kpa = pick(stacked(batch, self._pads, "mean_kpa"), row)
         assessable = np.isfinite(static_kpa)
         level = filled(static_kpa, 0.0)
-        baseline = self._baseline.resolve(static_kpa, active & assessable)
+        baseline = self._baseline.resolve(static_kpa, active & assessable, batch.bouts)
         rise = filled(level - baseline, 0.0)
         hold = level >= c.lace_static_off_kpa
         on = (level >= c.lace_static_on_kpa) | (hold & (rise >= c.lace_rise_over_baseline_kpa))

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
-from numbguard.pads import Foot
+from numbguard.pads import PLANTAR_PADS, Foot
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -33,6 +33,7 @@ class PadWindows:
     below_min_count: FloatArray
     above_max_count: FloatArray
     half_range_kpa: FloatArray  # the smaller range of the window's two halves
+    step_peak_kpa: FloatArray  # mean peak of the loading cycles inside the window (per step)
 
     @property
     def range_kpa(self) -> FloatArray:
@@ -44,6 +45,37 @@ class PadWindows:
 
 
 _FIELDS = tuple(PadWindows.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class GaitWindows:
+    """Per window, what the summed plantar load (heel and ball pads) shows of the gait; arrays of
+    shape (m,), NaN where the window has no plantar data.
+
+    `relief`: in the weaker half of the window, how far the load drops below its peak, as a
+    share of the peak ((max - min) / max): ~1 when the foot leaves the ground (walking,
+    running), about 0.3-0.6 on a machine whose pedal carries the foot, small in calf raises
+    and weight shifts, where the body weight stays on the foot.
+    `duty`: share of the window the load is above 15% of its range (the foot in contact):
+    ~0.6 walking, ~0.3-0.4 running, shorter the faster the run.
+    """
+
+    relief: FloatArray
+    duty: FloatArray
+
+
+@dataclass(frozen=True)
+class Bouts:
+    """Per window, the activity bout it belongs to (set by `risk.bouts.BoutTracker`).
+
+    `activity`: 0 not stepping, 1 walking, 2 running, 3 a machine (elliptical, stair machine);
+    `bout`: a number that changes whenever a new bout starts; `steady`: the window is in the
+    bout's steady part (after its settle time), where a baseline may be taken.
+    """
+
+    activity: npt.NDArray[np.int8]
+    bout: npt.NDArray[np.int64]
+    steady: BoolArray
 
 
 @dataclass(frozen=True)
@@ -59,6 +91,12 @@ class WindowBatch:
     t_end_s: FloatArray
     pad_ids: tuple[str, ...]
     table: PadWindows
+    # The raw samples behind the windows, (pads, m, samples per window), NaN-padded: the
+    # plausibility checks (risk/plausibility.py) read what a foot can and cannot do in them.
+    samples_kpa: FloatArray | None = None
+    sample_rate_hz: float | None = None
+    gait: GaitWindows | None = None
+    bouts: Bouts | None = None
 
     @cached_property
     def pads(self) -> dict[str, PadWindows]:
@@ -100,6 +138,8 @@ def pad_statistics(
     n = samples_kpa.shape[-1]
     halves = samples_kpa[..., : n // 2 * 2].reshape(*samples_kpa.shape[:-1], 2, n // 2)
     half_ranges = np.fmax.reduce(halves, axis=-1) - np.fmin.reduce(halves, axis=-1)
+    low = np.where(has_data, ordered[..., 0], np.nan)
+    high = at(safe_count - 1)
     return PadWindows(
         valid_fraction=count / samples_kpa.shape[-1],
         mean_kpa=np.where(has_data, zeroed.sum(axis=-1) / safe_count, np.nan),
@@ -112,7 +152,73 @@ def pad_statistics(
         below_min_count=(zeroed < min_kpa).sum(axis=-1).astype(np.float64),
         above_max_count=(zeroed > max_kpa).sum(axis=-1).astype(np.float64),
         half_range_kpa=np.fmin.reduce(half_ranges, axis=-1),
+        step_peak_kpa=step_peaks(samples_kpa, low, high),
     )
+
+
+def step_peaks(samples_kpa: FloatArray, low: FloatArray, high: FloatArray) -> FloatArray:
+    """Mean peak of the loading cycles along the last axis of a (..., windows, samples) array.
+
+    A cycle is a run of samples above the middle of the window's range; runs cut by the window's
+    edges are left out (their peak may lie outside), unless no whole run is inside, when the
+    window maximum stands in. Thresholds quoted per step (450 kPa is mean + 2 SD of per-step
+    peaks) are compared with this, not with the window maximum, the top of ~3 steps, which
+    is biased upward.
+    """
+    shape = samples_kpa.shape
+    n = shape[-1]
+    rows = samples_kpa.reshape(-1, n)
+    middle = (low + 0.5 * (high - low)).reshape(-1, 1)
+    above = rows > np.where(np.isnan(middle), np.inf, middle)  # NaN samples count as below
+    starts = above.copy()
+    starts[:, 1:] &= ~above[:, :-1]
+    ends = above.copy()
+    ends[:, :-1] &= ~above[:, 1:]
+    start_index = np.flatnonzero(starts)
+    out = high.reshape(-1).copy()
+    if len(start_index) == 0:
+        return out.reshape(shape[:-1])
+    values = np.where(above, rows, -np.inf).reshape(-1)
+    run_peak = np.maximum.reduceat(values, start_index)
+    end_index = np.flatnonzero(ends)  # one end per start, in the same order
+    row_of = start_index // n
+    whole = (start_index % n != 0) & (end_index % n != n - 1)
+    count = np.bincount(row_of[whole], minlength=len(out))
+    total = np.bincount(row_of[whole], weights=run_peak[whole], minlength=len(out))
+    inside = count > 0
+    out[inside] = total[inside] / count[inside]
+    return out.reshape(shape[:-1])
+
+
+def gait_statistics(
+    samples_kpa: FloatArray,
+    plantar_rows: list[int],
+    saturation_kpa: float,
+    min_kpa: float,
+    max_kpa: float,
+) -> GaitWindows:
+    """`GaitWindows` of a (pads, windows, samples) block, from the rows of the plantar pads.
+    Samples at full scale or outside the plausible range are left out of the load (a shorted
+    pad would otherwise hide the relief of the others)."""
+    if not plantar_rows:
+        empty = np.full(samples_kpa.shape[1], np.nan)
+        return GaitWindows(relief=empty, duty=empty.copy())
+    part = samples_kpa[plantar_rows]
+    part = np.where((part >= saturation_kpa) | (part < min_kpa) | (part > max_kpa), np.nan, part)
+    load = np.where(np.isnan(part).all(axis=0), np.nan, np.nansum(part, axis=0))  # (m, n)
+    n = load.shape[-1]
+    halves = load[:, : n // 2 * 2].reshape(load.shape[0], 2, n // 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        top = np.fmax.reduce(halves, axis=-1)
+        drop = (top - np.fmin.reduce(halves, axis=-1)) / np.where(top > 0, top, np.nan)
+        relief = np.fmin.reduce(drop, axis=-1)
+        low = np.fmin.reduce(load, axis=-1)
+        high = np.fmax.reduce(load, axis=-1)
+        level = (low + 0.15 * (high - low))[:, None]
+        valid = ~np.isnan(load)
+        duty = (load > level).sum(axis=-1) / np.maximum(valid.sum(axis=-1), 1)
+    duty = np.where(valid.any(axis=-1) & (high > low), duty, np.nan)
+    return GaitWindows(relief=relief, duty=duty)
 
 
 class FootWindower:
@@ -203,7 +309,9 @@ class FootWindower:
         t_windows[:take] = t_all[:take]
         block = np.full((p_all.shape[0], padded), np.nan)
         block[:, :take] = p_all[:, :take]
-        table = pad_statistics(block.reshape(p_all.shape[0], rows, n), *self._limits)
+        samples = block.reshape(p_all.shape[0], rows, n)
+        table = pad_statistics(samples, *self._limits)
+        plantar = [i for i, pad in enumerate(self.pads or ()) if pad in PLANTAR_PADS]
         self._t_parts = [t_all[take:]]
         self._p_parts = [p_all[:, take:]]
         self._buffered = len(t_all) - take
@@ -216,6 +324,9 @@ class FootWindower:
             t_end_s=last_s + period_s,
             pad_ids=self.pads or (),
             table=table,
+            samples_kpa=samples,
+            sample_rate_hz=self.sample_rate_hz,
+            gait=gait_statistics(samples, plantar, *self._limits),
         )
 
 
@@ -249,3 +360,13 @@ def cyclic_loading(
     the window (a cycle, not a slow weight shift)."""
     top, _ = top_of(stacked(batch, forefoot_pads, "half_range_kpa"))
     return filled(top, 0.0) >= range_kpa
+
+
+def stepping(batch: WindowBatch, min_relief: float) -> BoolArray:
+    """Windows with steps: the foot's summed plantar load drops by `min_relief` of its peak in
+    each half of the window, so a cycle of stance and swing (or pedal push and recovery) takes
+    at most ~2 s. Calf raises and weight shifts keep the body weight on the foot and do not.
+    A batch without gait statistics (no plantar pad) counts as stepping."""
+    if batch.gait is None:
+        return np.ones(len(batch), dtype=bool)
+    return filled(batch.gait.relief, 0.0) >= min_relief
