@@ -14,12 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numbguard.analysis.gait import detect_steps
 from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
 from numbguard.protocol.bulk import decodable_status_page, decode_data_frames
-from numbguard.protocol.codec import decode_frame
+from numbguard.protocol.codec import decode_frame, encode_frame
+from numbguard.protocol.constants import DATA_OVERHEAD_BYTES, MAX_FRAME_BYTES
 from numbguard.protocol.frames import DataFrame, StatusFrame
 from numbguard.recording import (
     Channel,
@@ -51,9 +54,10 @@ def lossy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _record(tmp_path_factory.mktemp("bulk") / "lossy.ngrec", url)
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    url = "sim://normal_run?speed=max&duration_s=90&seed=4"
+@pytest.fixture(scope="module", params=["normal_run", "normal_run_no_heel"])
+def clean(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Without loss; with six pads, and with five (the frames' samples end in half a byte)."""
+    url = f"sim://{request.param}?speed=max&duration_s=90&seed=4"
     return _record(tmp_path_factory.mktemp("bulk") / "clean.ngrec", url)
 
 
@@ -175,6 +179,12 @@ def test_a_frame_that_never_came_is_replayed_by_the_runner_alike(
     _assert_same_as_live(path)
 
 
+def test_a_recording_without_frames_is_replayed_alike(lossy: Path, tmp_path: Path) -> None:
+    path = _rewrite(lossy, tmp_path / "empty.ngrec", lambda _, record: None)
+    _assert_same_as_live(path)
+    assert bulk_replay(path)[0].alerts == ()
+
+
 def test_damaged_frames_and_a_cut_file_are_replayed_alike(lossy: Path, tmp_path: Path) -> None:
     def damage(index: int, record: FrameRecord) -> bytes:
         if index % 97 == 5:
@@ -223,3 +233,42 @@ def test_bulk_decoding_matches_decode_frame_frame_by_frame(lossy: Path, tmp_path
         assert page == (frame.page if isinstance(frame, StatusFrame) else None)
         pages += page is not None
     assert pages > 100
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 63),  # pad mask
+            st.integers(1, 30),  # sample sets
+            st.integers(25, 200),  # rate
+            st.integers(0, (1 << 24) - 1),  # t_first_us
+            st.integers(0, 0xFFFF),  # seq
+            st.integers(0, 2**32),  # sample seed
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_bulk_decoding_of_any_data_frame_is_decode_frames(
+    shapes: list[tuple[int, int, int, int, int, int]],
+) -> None:
+    frames = []
+    for mask, n_sets, rate_hz, t_first_us, seq, seed in shapes:
+        n_pads = mask.bit_count()
+        if n_sets * n_pads > (MAX_FRAME_BYTES - DATA_OVERHEAD_BYTES) * 2 // 3:
+            n_sets = max(1, (MAX_FRAME_BYTES - DATA_OVERHEAD_BYTES) * 2 // 3 // n_pads)
+        samples = np.random.default_rng(seed).integers(0, 4096, (n_sets, n_pads))
+        frame = DataFrame(foot="right", insole_tag=5, seq=seq, pad_mask=mask,
+                          t_first_us=t_first_us, rate_hz=rate_hz, samples=samples)  # fmt: skip
+        frames.append(encode_frame(frame))
+    bulk = decode_data_frames(frames)
+    assert bulk.others == []
+    for group in bulk.groups:
+        for i, position in enumerate(group.positions):
+            frame = decode_frame(frames[int(position)])
+            assert isinstance(frame, DataFrame)
+            assert (frame.seq, frame.t_first_us, frame.rate_hz, frame.pad_mask) == (
+                group.seq[i], group.t_first_us[i], group.rate_hz[i], group.pad_mask,
+            )  # fmt: skip
+            np.testing.assert_array_equal(frame.samples, group.samples[i])

@@ -32,7 +32,7 @@ from numbguard.protocol.constants import (
     RATE_MIN_HZ,
 )
 from numbguard.protocol.crc import CRC_INIT
-from numbguard.protocol.packing import packed_bytes
+from numbguard.protocol.packing import packed_bytes, value_count
 
 IntArray = npt.NDArray[np.int64]
 U16Array = npt.NDArray[np.uint16]
@@ -145,11 +145,11 @@ def _decode_group(
         & (rate <= RATE_MAX_HZ)
     )
     n_packed = body_end - DATA_SAMPLES_OFFSET
-    n_values = 2 * n_packed // 3 + (1 if n_packed % 3 else 0)
-    rejected = [int(p) for p in positions[~good]]
     groups: list[DataFrames] = []
     if n_packed % 3 == 1:  # an impossible packed length: `decode_frame` says so per frame
         return groups, sorted(int(p) for p in positions)
+    n_values = value_count(n_packed)
+    rejected = [int(p) for p in positions[~good]]
     for mask in np.unique(pad_mask[good]):
         n_pads = int(mask).bit_count()
         chosen = good & (pad_mask == mask)

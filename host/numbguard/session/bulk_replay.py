@@ -261,8 +261,8 @@ def _regular_grids(scan: RecordScan, decoded: _Decoded) -> dict[Foot, _FootGrid]
         if grid is None or len(np.unique(index[parts[0].positions])) != 1:
             return None
         grids[foot] = grid
-    for position, frame in decoded.others.items():
-        if isinstance(frame, DataFrame) and decoded.feet[position] in grids:
+    for frame in decoded.others.values():
+        if isinstance(frame, DataFrame):
             return None  # a DATA frame that took the single-frame decoder (not expected)
     return grids
 
@@ -402,7 +402,7 @@ def _grid_chunks(
         foot: range(0, len(grid.counts), max(1, round(chunk_s * grid.rate_hz)))
         for foot, grid in grids.items()
     }
-    for k in range(max(len(s) for s in starts.values())):
+    for k in range(max((len(s) for s in starts.values()), default=0)):
         for foot, grid in grids.items():
             if k >= len(starts[foot]):
                 continue
