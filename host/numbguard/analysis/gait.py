@@ -154,6 +154,10 @@ class ContactDetector:
         self.n_steps_ = 0
         self._plantar_rows: IntArray = np.zeros(0, dtype=np.int64)
         self._swing_rows: IntArray = np.zeros(0, dtype=np.int64)  # lace and forefoot pads
+        # Per row: (row, pad, is a lace pad), and per swing row (pad, is a lace pad): looked up
+        # once, not per step.
+        self._pad_rows: list[tuple[int, str, bool]] = []
+        self._swing_pads: list[tuple[str, bool]] = []
         self._block_n = 0
         self._window_blocks = 0
         self._max_gap_n = 0
@@ -277,6 +281,8 @@ class ContactDetector:
             row for row, pad in enumerate(pads) if pad in LACE_PADS or pad in FOREFOOT_PADS
         ]
         self._swing_rows = np.asarray(swing_pads, dtype=np.int64)
+        self._pad_rows = [(row, pad, pad in LACE_PADS) for row, pad in enumerate(pads)]
+        self._swing_pads = [(pads[row], pads[row] in LACE_PADS) for row in swing_pads]
         self._block_n = max(1, round(self.block_s * sample_rate_hz))
         self._window_blocks = max(1, round(self.window_s / self.block_s))
         self._max_gap_n = max(1, round(self.max_gap_s * sample_rate_hz))
@@ -351,11 +357,13 @@ class ContactDetector:
             else:
                 event = _Event(base + i, "rise", float(t_s[i]), -1, thr_peak[i], rise_kpa[i])
             queue.append(event)
-        for j in falls:
-            local = base + int(j) - offset
-            queue.append(
-                _Event(base + int(j), "fall", _crossing(all_t, all_load, all_off, local - 1))
-            )
+        if len(falls):
+            before_fall = base + falls - offset - 1  # the sample before each fall, in all_*
+            levels = all_off[np.minimum(before_fall + 1, len(all_off) - 1)]
+            for j, fall_s in zip(
+                falls.tolist(), _interpolate_many(all_t, all_load, before_fall, levels), strict=True
+            ):
+                queue.append(_Event(base + j, "fall", fall_s))
         queue += self._gap_events(missing, t_s, base)
         queue.sort(key=lambda event: (event.index, event.kind != "gap_end"))
 
@@ -602,23 +610,22 @@ class ContactDetector:
         swing_medians: list[float | None],
     ) -> StepMetrics:
         on, off = step.t_on_s, step.t_off_s
+        contact_s = off - on
         peak: dict[str, float] = {}
         pti: dict[str, float] = {}
         dorsal_stance: dict[str, float] = {}
-        for row, pad in enumerate(self.pads_):
+        for row, pad, is_lace in self._pad_rows:
             if counts[row]:
                 peak[pad] = peaks[row]
-                pti[pad] = means[row] * (off - on)
-                if pad in LACE_PADS:
+                pti[pad] = means[row] * contact_s
+                if is_lace:
                     dorsal_stance[pad] = means[row]
         dorsal_swing: dict[str, float] = {}
         forefoot_swing: dict[str, float] = {}
         # No medians when the step has no stride (no swing).
-        for row, median in zip(self._swing_rows.tolist(), swing_medians, strict=False):
-            pad = self.pads_[row]
+        for (pad, is_lace), median in zip(self._swing_pads, swing_medians, strict=False):
             if median is not None:
-                target = dorsal_swing if pad in LACE_PADS else forefoot_swing
-                target[pad] = median
+                (dorsal_swing if is_lace else forefoot_swing)[pad] = median
         forefoot_pti = sum(pti.get(pad, 0.0) for pad in FOREFOOT_PADS)
         forefoot_share: float | None = None
         if "heel" in pti and any(pad in pti for pad in FOREFOOT_PADS):
@@ -634,7 +641,7 @@ class ContactDetector:
             foot=self.foot,
             t_on_s=on,
             t_off_s=off,
-            contact_s=off - on,
+            contact_s=contact_s,
             stride_s=None if step.stride_from is None else on - step.stride_from[0],
             peak_kpa=peak,
             pti_kpa_s=pti,
@@ -737,10 +744,7 @@ def _onsets(
         at_floor = segment <= level[:, None]
         last[which] = index[:, -1] - np.argmax(at_floor[:, ::-1], axis=1)
         levels[which] = level
-    return [
-        _interpolate(t_s, load, k, level)
-        for k, level in zip(last.tolist(), levels.tolist(), strict=True)
-    ]
+    return _interpolate_many(t_s, load, last, levels)
 
 
 def _interpolate(t_s: FloatArray, load: FloatArray, k: int, level: float) -> float:
@@ -753,9 +757,22 @@ def _interpolate(t_s: FloatArray, load: FloatArray, k: int, level: float) -> flo
     return float(t_s[k] + fraction * (t_s[k + 1] - t_s[k]))
 
 
-def _crossing(t_s: FloatArray, load: FloatArray, level: FloatArray, k: int) -> float:
-    """Time where the load crosses the level (at sample k+1) between samples k and k+1."""
-    return _interpolate(t_s, load, k, float(level[min(k + 1, len(level) - 1)]))
+def _interpolate_many(
+    t_s: FloatArray, load: FloatArray, k: IntArray, level: FloatArray
+) -> list[float]:
+    """`_interpolate` of every (k, level) pair at once, with the same arithmetic (float64,
+    the same operations in the same order), so each time is the one `_interpolate` gives."""
+    n = len(t_s)
+    inside = (k >= 0) & (k + 1 < n)
+    k0 = np.clip(k, 0, max(n - 1, 0))
+    k1 = np.minimum(k0 + 1, n - 1)
+    y0, y1 = load[k0], load[k1]
+    with np.errstate(all="ignore"):
+        fraction = np.where(y1 != y0, (level - y0) / (y1 - y0), 0.0)
+    fraction = np.where(np.isfinite(fraction), np.minimum(1.0, np.maximum(0.0, fraction)), 0.0)
+    times = np.where(inside, t_s[k0] + fraction * (t_s[k1] - t_s[k0]), t_s[k0])
+    result: list[float] = times.tolist()
+    return result
 
 
 class GaitTracker:

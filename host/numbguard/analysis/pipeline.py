@@ -170,6 +170,9 @@ class SessionResult:
     cadence_spm: float | None
     feet: dict[Foot, FootSummary]
     alerts: tuple[Alert, ...]
+    # Every step, per foot in order of contact end, when the analyzer was asked to keep them
+    # (`keep_steps`): a report or export then needs no second pass of the contact detector.
+    steps: dict[Foot, list[StepMetrics]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -184,9 +187,16 @@ class SessionResult:
 class SessionAnalyzer:
     """Streaming analysis of one session (both feet)."""
 
-    def __init__(self, config: RiskConfig | None = None, *, keep_contacts: bool = True) -> None:
+    def __init__(
+        self,
+        config: RiskConfig | None = None,
+        *,
+        keep_contacts: bool = True,
+        keep_steps: bool = False,
+    ) -> None:
         self.config = config or RiskConfig()
         self._keep_contacts = keep_contacts
+        self._steps: dict[Foot, list[StepMetrics]] | None = {} if keep_steps else None
         self._gait: dict[Foot, ContactDetector] = {}
         self._activity: dict[Foot, ActivityClassifier] = {}
         self._risk: dict[Foot, FootRiskEngine] = {}
@@ -216,6 +226,8 @@ class SessionAnalyzer:
         # Kept for live displays (cadence, contact time): the steps this chunk made final.
         self.last_steps = self._gait[foot].update(chunk)
         self._summary[foot].add_steps(self.last_steps, self._keep_contacts)
+        if self._steps is not None:
+            self._steps.setdefault(foot, []).extend(self.last_steps)
         self._summary[foot].add_activity(self._activity[foot].update(chunk))
         if len(chunk.t_s):
             self._first_t_s = min(self._first_t_s, float(chunk.t_s[0]))
@@ -245,7 +257,10 @@ class SessionAnalyzer:
             self._finished = True
             for foot, engine in self._risk.items():
                 self._alerts += engine.finish()
-                self._summary[foot].add_steps(self._gait[foot].finish(), self._keep_contacts)
+                last_steps = self._gait[foot].finish()
+                self._summary[foot].add_steps(last_steps, self._keep_contacts)
+                if self._steps is not None:
+                    self._steps.setdefault(foot, []).extend(last_steps)
                 self._summary[foot].add_activity(self._activity[foot].finish())
                 self._summary[foot].cannot_assess = (
                     engine.cannot_assess + engine.not_assessed_lines()
@@ -262,4 +277,7 @@ class SessionAnalyzer:
         cadence = round(120.0 / stride_s, 1) if stride_s else None
         feet = {foot: self._summary[foot] for foot in FOOT_IDS if foot in self._summary}
         alerts = tuple(sorted(self._alerts, key=lambda a: (a.t_s, a.foot, a.kind)))
-        return SessionResult(duration_s, rate, cadence, feet, alerts)
+        steps: dict[Foot, list[StepMetrics]] = {}
+        for foot, foot_steps in (self._steps or {}).items():
+            steps[foot] = sorted(foot_steps, key=lambda step: step.t_off_s)
+        return SessionResult(duration_s, rate, cadence, feet, alerts, steps)

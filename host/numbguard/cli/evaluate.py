@@ -20,6 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_GRACE_S,
         help=f"an alert up to this long after a label's end still matches it ({DEFAULT_GRACE_S:g})",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="analyse N files at once, one process each (default: one per CPU)",
+    )
     add_log_arguments(parser)
 
 
@@ -32,7 +39,9 @@ def _progress(done: int, total: int, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from numbguard.evaluate import evaluate_folder, format_table  # numpy: not for --help
 
-    evaluation = evaluate_folder(args.folder, grace_s=args.grace_s, progress=_progress)
+    evaluation = evaluate_folder(
+        args.folder, grace_s=args.grace_s, progress=_progress, jobs=args.jobs
+    )
     if args.json:
         json.dump(evaluation.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -72,12 +72,14 @@ def run(args: argparse.Namespace) -> int:
     if args.fit is not None:
         return _run_fit(args)
     from numbguard.cli.progress import SessionProgress
-    from numbguard.session.export import write_csv, write_steps
+    from numbguard.session.export import CSV_EXPORT_CHUNK_S, write_csv, write_steps
     from numbguard.session.sources import session_chunks
 
     with (
         SessionProgress(f"exporting {args.session.name}") as progress,
-        session_chunks(args.session) as chunks,
+        session_chunks(
+            args.session, CSV_EXPORT_CHUNK_S if args.csv is not None else None
+        ) as chunks,
     ):
         if args.csv is not None:
             rows = write_csv(args.csv, _with_progress(chunks, progress), source=args.session.name)

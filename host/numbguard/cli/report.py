@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
             series.add(chunk)
             progress.update(chunk)
 
-        result, warning = analyse_session(args.session, on_chunk=keep)
+        result, warning = analyse_session(args.session, on_chunk=keep, keep_steps=True)
     if warning:
         print(f"numbguard report: warning: {warning}", file=sys.stderr)
     out: Path = args.out or args.session.with_suffix(".html")
@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         series,
         title=f"numbguard: {args.session.name}",
         source=str(args.session),
+        steps={foot: steps for foot, steps in result.steps.items()},
     )
     print(out)
     return 0

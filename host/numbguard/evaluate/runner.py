@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from numbguard.analysis.pipeline import SessionResult
 from numbguard.analysis.risk import RiskConfig
 from numbguard.errors import InputError
 from numbguard.evaluate import DEFAULT_GRACE_S
@@ -43,19 +46,35 @@ def evaluate_folder(
     config: RiskConfig | None = None,
     grace_s: float = DEFAULT_GRACE_S,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> Evaluation:
-    """Analyse every labelled session in `folder` and score the alerts against the labels."""
+    """Analyse every labelled session in `folder` and score the alerts against the labels.
+
+    `jobs` processes analyse the files (default: one per CPU), one file each at a time; the
+    scores are added in file order, so any number of jobs gives the same evaluation.
+    """
     evaluation = Evaluation()
     pairs = labelled_sessions(folder)
-    for index, (csv, labels_path) in enumerate(pairs):
-        if progress is not None:
-            progress(index, len(pairs), csv.stem)
-        labels = read_labels(labels_path)
-        result = analyze_file(csv, config)
-        session = ScoredSession(csv.stem, result.duration_s, labels, result.alerts)
-        score_session(session, evaluation, grace_s)
-        logger.info("%s: %.0f s, %d labels, %d alerts", csv.name, result.duration_s,
-                    len(labels), len(result.alerts))  # fmt: skip
+    labels = [read_labels(labels_path) for _, labels_path in pairs]
+    if jobs is not None and jobs < 1:
+        raise InputError("bad number of jobs", expected="1 or more", got=str(jobs))
+    workers = min(jobs or os.cpu_count() or 1, len(pairs))
+    names = [csv.stem for csv, _ in pairs]
     if progress is not None:
-        progress(len(pairs), len(pairs), "")
+        progress(0, len(pairs), names[0])
+    for index, result in enumerate(_results([csv for csv, _ in pairs], config, workers)):
+        session = ScoredSession(names[index], result.duration_s, labels[index], result.alerts)
+        score_session(session, evaluation, grace_s)
+        if progress is not None:  # done, and the next in order
+            progress(index + 1, len(pairs), names[index + 1] if index + 1 < len(pairs) else "")
     return evaluation
+
+
+def _results(paths: list[Path], config: RiskConfig | None, workers: int) -> Iterator[SessionResult]:
+    """Each file's analysis, in the order of `paths`."""
+    if workers <= 1:
+        for path in paths:
+            yield analyze_file(path, config)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(analyze_file, paths, [config] * len(paths))

@@ -273,6 +273,16 @@ def _decode_data(head: _Head, pad_mask: int, body: bytes) -> DataFrame:
     )
 
 
+def status_page_bytes(page: int) -> int | None:
+    """Bytes after the page number of status page `page` (None: no such page)."""
+    cls = STATUS_PAGE_CLASSES.get(page)
+    if cls is None:
+        return None
+    if cls is StatusTare:
+        return _TARE_BYTES
+    return struct.calcsize("<" + STATUS_LAYOUTS[cls][0])
+
+
 def _decode_status(head: _Head, pad_mask: int, body: bytes) -> StatusPage:
     if not body:
         raise FrameError(

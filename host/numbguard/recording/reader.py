@@ -7,7 +7,7 @@ import logging
 import os
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -42,6 +42,18 @@ class JsonRecord:
 
 
 Record = FrameRecord | JsonRecord
+
+
+@dataclass
+class RecordScan:
+    """A whole recording in arrays, for bulk replay: the FRAME records' fields and payloads,
+    and the JSON records with `order`, the number of FRAME records that came before each."""
+
+    frames: list[bytes] = field(default_factory=list)
+    insole_index: list[int] = field(default_factory=list)
+    channel: list[int] = field(default_factory=list)
+    t_rx_s: list[float] = field(default_factory=list)
+    json: list[tuple[int, JsonRecord]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,63 @@ class RecordingReader:
                 yield record
         if self.damage is not None:
             logger.info("%s: %s; read up to there", self.path, self.damage)
+
+    def scan(self) -> RecordScan:
+        """Every record after the SESSION record at once, from the file read whole: what
+        `records()` yields, without an object per frame. Sets `damage` and `ended_cleanly`
+        as `records()` does."""
+        self.damage = None
+        self.ended_cleanly = False
+        data = self.path.read_bytes()
+        scan = RecordScan()
+        frames, indexes, channels, times = scan.frames, scan.insole_index, scan.channel, scan.t_rx_s
+        channel_codes = {int(c) for c in Channel}
+        header_size, crc_size, prefix_size = RECORD_HEADER.size, RECORD_CRC.size, FRAME_PREFIX.size
+        unpack_header, unpack_crc = RECORD_HEADER.unpack_from, RECORD_CRC.unpack_from
+        unpack_prefix, crc32 = FRAME_PREFIX.unpack_from, zlib.crc32
+        view = memoryview(data)
+        offset, end, first = len(MAGIC), len(data), True
+        while offset < end:
+            if end - offset < header_size:
+                self.damage = Damage(offset, "cut inside a record header")
+                break
+            type_code, length = unpack_header(data, offset)
+            if length > MAX_PAYLOAD_BYTES:
+                self.damage = Damage(
+                    offset, f"record length {length} above the limit {MAX_PAYLOAD_BYTES}"
+                )
+                break
+            stop = offset + header_size + length
+            if stop + crc_size > end:
+                self.damage = Damage(offset, "cut inside a record (the file ends early)")
+                break
+            if unpack_crc(data, stop)[0] != crc32(view[offset:stop]):
+                self.damage = Damage(offset, "record checksum does not match")
+                break
+            start = offset + header_size
+            try:
+                if type_code == RecordType.FRAME and length >= prefix_size:
+                    insole_index, channel, t_rx_s = unpack_prefix(data, start)
+                    if channel not in channel_codes:
+                        Channel(channel)  # the ValueError `_parse` gives
+                    if not first:
+                        frames.append(data[start + prefix_size : stop])
+                        indexes.append(insole_index)
+                        channels.append(channel)
+                        times.append(t_rx_s)
+                else:
+                    record = _parse(type_code, data[start:stop])
+                    if not first:
+                        assert isinstance(record, JsonRecord)
+                        if record.type == RecordType.END:
+                            self.ended_cleanly = True
+                        scan.json.append((len(frames), record))
+            except (ValueError, UnicodeDecodeError) as error:
+                self.damage = Damage(offset, f"record does not parse: {error}")
+                break
+            first = False
+            offset = stop + crc_size
+        return scan
 
     def _iter_records(self, file: BinaryIO) -> Iterator[Record]:
         while True:

@@ -8,6 +8,7 @@ import base64
 import html
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,11 +223,13 @@ def write_report(
     *,
     title: str = "numbguard session report",
     source: str = "",
+    steps: Mapping[str, list[StepMetrics]] | None = None,
 ) -> Path:
     """Write the report for one analysed session and return its path.
 
     `result` is the analysis result as `numbguard analyze --json` prints it; `series` holds
-    the session's calibrated pressures.
+    the session's calibrated pressures; `steps` each foot's steps if the analysis kept them
+    (else they are found again in `series`).
     """
     arrays = series.arrays()
     alerts: list[dict[str, Any]] = list(result.get("alerts", []))
@@ -235,7 +238,7 @@ def write_report(
         foot: [(float(on), float(off)) for on, off in feet_result.get(foot, {}).get("contacts", [])]
         for foot in FOOT_IDS
     }
-    steps = session_steps(series)
+    steps = dict(steps) if steps is not None else session_steps(series)
     mean_peak_kpa: dict[str, dict[str, float]] = {}
     for foot, foot_steps in steps.items():
         means = mean_peak_kpa[foot] = {}

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Final
 
 import numpy as np
+import numpy.typing as npt
 
 from numbguard.analysis.gait import ContactDetector
 from numbguard.analysis.types import FloatArray, PressureChunk, StepMetrics
@@ -26,13 +27,45 @@ from numbguard.private_files import open_private_text
 # A foot that falls this far behind the other (link down and not refilled) is written as
 # missing rather than holding the other foot's rows in memory.
 MAX_FOOT_LAG_S: Final = 30.0
+# Chunks to read for the CSV export: a recording's feet come as separate chunks, so one foot
+# leads the other by up to a chunk; well within the lag, neither is written as missing.
+CSV_EXPORT_CHUNK_S: Final = MAX_FOOT_LAG_S / 2
 
 
 class _FootGrid:
+    """One foot's rows not yet written: `values[i]` is grid index `base + i` (NaN: none)."""
+
     def __init__(self, pads: tuple[str, ...]) -> None:
         self.pads = pads
-        self.rows: dict[int, FloatArray] = {}  # grid index -> pressures in `pads` order
+        self.base = 0
+        self.values: FloatArray = np.empty((0, len(pads)))
         self.newest_index = -1
+
+    def put(self, indexes: npt.NDArray[np.int64], rows: FloatArray) -> None:
+        """Place rows at grid indexes (at or after `base`); a later row at an index wins."""
+        keep = indexes >= self.base
+        indexes, rows = indexes[keep], rows[keep]
+        if not len(indexes):
+            return
+        need = int(indexes.max()) + 1 - self.base
+        if need > len(self.values):
+            grown = np.full((max(need, 2 * len(self.values)), len(self.pads)), np.nan)
+            grown[: len(self.values)] = self.values
+            self.values = grown
+        if len(indexes) < 2 or bool(np.all(np.diff(indexes) > 0)):
+            self.values[indexes - self.base] = rows
+        else:  # two samples on one grid index: the later one, as row by row
+            for index, row in zip(indexes.tolist(), rows, strict=True):
+                self.values[index - self.base] = row
+
+    def take(self, until: int) -> FloatArray:
+        """The rows from `base` up to `until` (NaN where none), and forget them."""
+        block = np.full((until - self.base, len(self.pads)), np.nan)
+        held = self.values[: until - self.base]
+        block[: len(held)] = held
+        self.values = self.values[until - self.base :].copy()
+        self.base = until
+        return block
 
 
 def shared_grid_rows(
@@ -53,11 +86,7 @@ def shared_grid_rows(
         indexes = np.arange(next_index, until)
         columns: dict[str, FloatArray] = {}
         for foot, grid in grids.items():
-            block = np.full((len(indexes), len(grid.pads)), np.nan)
-            for row, index in enumerate(indexes):
-                values = grid.rows.pop(int(index), None)
-                if values is not None:
-                    block[row] = values
+            block = grid.take(until)
             for pad_index, pad in enumerate(grid.pads):
                 columns[column_name(foot, pad)] = block[:, pad_index]
         assert rate_hz is not None
@@ -66,12 +95,13 @@ def shared_grid_rows(
     for chunk in chunks:
         if rate_hz is None:
             rate_hz = chunk.sample_rate_hz
-        grid = grids.setdefault(chunk.foot, _FootGrid(tuple(chunk.pressure_kpa)))
+        grid = grids.get(chunk.foot)
+        if grid is None:
+            grid = grids[chunk.foot] = _FootGrid(tuple(chunk.pressure_kpa))
+            grid.base = next_index
         indexes = np.rint(chunk.t_s * rate_hz).astype(np.int64)
         values = np.column_stack([chunk.pressure_kpa[pad] for pad in grid.pads])
-        for index, row in zip(indexes, values, strict=True):
-            if index >= next_index:
-                grid.rows[int(index)] = row
+        grid.put(indexes, values)
         grid.newest_index = max(grid.newest_index, int(indexes.max(initial=-1)))
         until = ready_until()
         if until > next_index:

@@ -39,12 +39,11 @@ from typing import Any, Final, Literal
 from garmin_fit_sdk import FIT_EPOCH_S, Encoder, Profile
 
 from numbguard import __version__
-from numbguard.analysis.gait import ContactDetector
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.analysis.risk import is_clearing
 from numbguard.analysis.types import Alert, PressureChunk, StepMetrics
 from numbguard.errors import InputError
-from numbguard.pads import FOREFOOT_PADS, LACE_PADS, Foot
+from numbguard.pads import FOREFOOT_PADS, LACE_PADS
 from numbguard.private_files import OWNER_ONLY_MODE
 from numbguard.recording import RecordingReader
 from numbguard.session.sources import analyse_session, is_recording
@@ -181,28 +180,23 @@ def read_fit_session(
 ) -> FitSession:
     """Analyse a session file (recording, interchange CSV, Moticon export) for the FIT file.
 
-    The alerts are the session's own (a recording goes through the live runner); the steps come
-    from the same contact detector the analysis uses, fed the same chunks.
+    The alerts are the session's own (a recording gives the live session's); the steps are the
+    analysis's own, kept by it.
     """
     if start_unix_s is not None:
         check_start(start_unix_s)  # before the long work
-    detectors: dict[Foot, ContactDetector] = {}
-    steps: list[StepMetrics] = []
     span = [math.inf, -math.inf]
 
     def take(chunk: PressureChunk) -> None:
         if on_chunk is not None:
             on_chunk(chunk)
-        detector = detectors.setdefault(chunk.foot, ContactDetector(chunk.foot))
-        steps.extend(detector.update(chunk))
         if len(chunk.t_s):
             span[0] = min(span[0], float(chunk.t_s[0]))
             span[1] = max(span[1], float(chunk.t_s[-1]))
 
     logger.info("analysing %s for the FIT export", path)
-    result, warning = analyse_session(path, on_chunk=take)
-    for detector in detectors.values():
-        steps.extend(detector.finish())
+    result, warning = analyse_session(path, on_chunk=take, keep_steps=True)
+    steps = [step for foot_steps in result.steps.values() for step in foot_steps]
     if not math.isfinite(span[0]):
         raise InputError(
             "nothing to export", expected="a session with samples", got="no samples",

@@ -6,13 +6,17 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Final
 
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
 from numbguard.analysis.types import PressureChunk
 from numbguard.errors import UnreadableFile
 from numbguard.evaluate.inputs import open_session
 from numbguard.recording.format import MAGIC
-from numbguard.session.replay import recording_chunks, replay_recording
+from numbguard.session.bulk_replay import BULK_CHUNK_S, bulk_chunks, bulk_replay
+
+# Chunks of a file read for an export or analysis: large, so each numpy call does much.
+FILE_CHUNK_S: Final = 60.0
 
 
 def is_recording(path: str | os.PathLike[str]) -> bool:
@@ -25,30 +29,38 @@ def is_recording(path: str | os.PathLike[str]) -> bool:
 
 @contextmanager
 def session_chunks(
-    path: str | os.PathLike[str], chunk_s: float = 10.0
+    path: str | os.PathLike[str], chunk_s: float | None = None
 ) -> Iterator[Iterator[PressureChunk]]:
-    """Chunks of both feet from a recording, an interchange CSV or a Moticon text export."""
+    """Chunks of both feet from a recording, an interchange CSV or a Moticon text export,
+    `chunk_s` long (default: `bulk_replay.BULK_CHUNK_S` for a recording, `FILE_CHUNK_S`
+    for a file). A recording's feet come as separate chunks, one foot ahead of the other
+    by up to a chunk."""
     if is_recording(path):
-        chunks = recording_chunks(path)
+        chunks = bulk_chunks(path, BULK_CHUNK_S if chunk_s is None else chunk_s)
         try:
             yield chunks
         finally:
             chunks.close()  # type: ignore[attr-defined]  # a generator
         return
-    with open_session(Path(path), chunk_s) as chunks:
+    with open_session(Path(path), FILE_CHUNK_S if chunk_s is None else chunk_s) as chunks:
         yield chunks
 
 
 def analyse_session(
-    path: str | os.PathLike[str], *, on_chunk: Callable[[PressureChunk], None] | None = None
+    path: str | os.PathLike[str],
+    *,
+    on_chunk: Callable[[PressureChunk], None] | None = None,
+    keep_steps: bool = False,
 ) -> tuple[SessionResult, str | None]:
     """The analysis of any session file, and a warning if the file is damaged.
 
-    A recording goes through the live session's runner, so it gives the alerts the live
-    session gave; a damaged one is analysed up to the damage, and the warning says where.
+    A recording gives the alerts the live session gave (`bulk_replay`: in bulk, with the
+    live session's runner where the recording is irregular); a damaged one is analysed up
+    to the damage, and the warning says where. `keep_steps` keeps every step in the
+    result's `steps` (for a report or an export).
     """
     if is_recording(path):
-        result, reader, stats = replay_recording(path, on_chunk=on_chunk)
+        result, reader, stats = bulk_replay(path, on_chunk=on_chunk, keep_steps=keep_steps)
         warning = None
         if reader.damage is not None:
             warning = f"{path}: {reader.damage}; analysed what came before it"
@@ -58,8 +70,8 @@ def analyse_session(
             note = f"{stats.undecodable} recorded frame(s) did not decode and were skipped"
             warning = f"{warning}; {note}" if warning else f"{path}: {note}"
         return result, warning
-    analyzer = SessionAnalyzer()
-    with open_session(Path(path), 60.0) as chunks:
+    analyzer = SessionAnalyzer(keep_steps=keep_steps)
+    with open_session(Path(path), FILE_CHUNK_S) as chunks:
         for chunk in chunks:
             if on_chunk is not None:
                 on_chunk(chunk)
