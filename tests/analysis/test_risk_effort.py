@@ -16,9 +16,17 @@ from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import RiskConfig, is_clearing
 from numbguard.analysis.risk.baseline import Baseline
 from numbguard.analysis.risk.bouts import BoutTracker
-from numbguard.analysis.risk.windows import Bouts, GaitWindows, WindowBatch, pad_statistics
-from numbguard.analysis.types import Alert
-from numbguard.pads import Foot
+from numbguard.analysis.risk.cycles import CycleClock
+from numbguard.analysis.risk.windows import (
+    Bouts,
+    FootWindower,
+    GaitWindows,
+    WindowBatch,
+    pad_statistics,
+)
+from numbguard.analysis.types import Alert, FloatArray
+from numbguard.pads import FOREFOOT_PADS, Foot
+from numbguard.simulate import physical
 
 Scales = tuple[tuple[str, float], ...]
 
@@ -50,6 +58,7 @@ OLD_STYLE = RiskConfig(
     forefoot_rise_sustain_s=1e-3,
     forefoot_effort_exponent=1e-9,
     cyclic_min_relief=1e-9,
+    machine_max_cycle_s=1e9,
 )
 
 WALK_3_MIN = Bout("walk", 180.0)
@@ -90,6 +99,86 @@ def test_calf_raises_are_not_unrelieved_pressure() -> None:
     assert alerts_of(bouts) == []
     # Without the steps test, the forefoot that cycles without unloading looks like a machine.
     assert ("unrelieved_pressure", "left") in kinds(alerts_of(bouts, OLD_STYLE))
+
+
+def on_the_spot(activity: str, foot: Foot, seconds: float = 90.0) -> dict[str, FloatArray]:
+    """One foot on the field simulator's model (`simulate/physical.py`): 60 s standing,
+    then `seconds` of calf raises (30/min, on the toes), an elliptical (62 strokes/min) or a
+    stair machine (80 steps/min), then 30 s standing."""
+    fs = 100.0
+    t = np.arange(round((90.0 + seconds) * fs)) / fs
+    right = foot == "right"
+    loads = physical.standing(t, right)
+    during = (t >= 60.0) & (t < 60.0 + seconds)
+    if activity == "calf_raises":
+        moving = physical.calf_raises(t, 60.0, 30.0)
+    elif activity == "elliptical":
+        moving = physical.elliptical(t, 60.0, 62.0, right)
+    else:
+        moving = physical.stair_machine(t, 60.0, 80.0, right)
+    rng = np.random.default_rng(7 if right else 3)
+    return {
+        "t": t,
+        **{
+            pad: np.where(during, moving[pad], loads[pad]) + np.abs(rng.normal(0, 0.4, len(t)))
+            for pad in loads
+        },
+    }
+
+
+def alerts_on_the_spot(activity: str, config: RiskConfig | None = None) -> list[Alert]:
+    analyzer = SessionAnalyzer(config)
+    feet: tuple[Foot, ...] = ("left", "right")
+    streams = []
+    for foot in feet:
+        signals = on_the_spot(activity, foot)
+        t = signals.pop("t")
+        streams.append(session_chunks(t, signals, foot))
+    for left_chunk, right_chunk in zip(*streams, strict=True):
+        analyzer.feed(left_chunk)
+        analyzer.feed(right_chunk)
+    return [a for a in analyzer.finish().alerts if not is_clearing(a)]
+
+
+def test_calf_raises_that_drop_the_load_like_an_elliptical_are_not_a_machine() -> None:
+    # On the toes the heel unloads and the ball pads read ~3x standing: the summed load drops
+    # by about half of its peak, as on an elliptical, so the steps test alone passes them.
+    steps_only = RiskConfig(machine_max_cycle_s=1e9)
+    assert ("unrelieved_pressure", "left") in kinds(alerts_on_the_spot("calf_raises", steps_only))
+    # 2 s per raise is slower than any machine's stroke or step.
+    assert alerts_on_the_spot("calf_raises") == []
+
+
+@pytest.mark.parametrize("machine", ["elliptical", "stair_machine"])
+def test_machines_of_the_field_model_are_still_unrelieved_pressure(machine: str) -> None:
+    alerts = alerts_on_the_spot(machine)
+    assert sorted(kinds(alerts)) == [
+        ("unrelieved_pressure", "left"),
+        ("unrelieved_pressure", "right"),
+    ]
+    assert all(60.0 < a.t_s <= 90.0 for a in alerts)
+
+
+@pytest.mark.parametrize("chunk_s", [0.37, 2.0, 7.3])
+def test_cycle_times_do_not_depend_on_chunking(chunk_s: float) -> None:
+    signals = on_the_spot("stair_machine", "left", 30.0)
+    t = signals.pop("t")
+
+    def periods(size_s: float) -> FloatArray:
+        windower = FootWindower("left", 2.0, saturation_kpa=1000.0, min_kpa=-20.0, max_kpa=1500.0)
+        clock = CycleClock(FOREFOOT_PADS)
+        parts = [
+            clock.periods_s(batch)
+            for chunk in session_chunks(t, signals, "left", size_s)
+            if (batch := windower.feed(chunk)) is not None
+        ]
+        return np.concatenate(parts)
+
+    whole = periods(1e6)
+    np.testing.assert_array_equal(periods(chunk_s), whole)
+    # 80 steps/min is 1.5 s per foot; calf raises and standing have no machine pace.
+    stepping_part = whole[31:44]
+    np.testing.assert_allclose(stepping_part, 1.5, atol=0.02)
 
 
 @pytest.mark.parametrize("machine", ["elliptical", "stairs"])
