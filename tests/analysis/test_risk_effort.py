@@ -214,6 +214,28 @@ def test_load_onto_the_lateral_ball_past_450_kpa_is_a_hotspot_with_toe_box_advic
     assert alerts[0].evidence["top_peak_kpa"] >= 450
 
 
+def test_a_hotspot_held_by_its_swing_signature_is_not_also_overload() -> None:
+    # The toe box presses the lateral ball (480 kPa per step, 14 kPa through swing); after
+    # 3 min the other pads take a little more load and the lateral share drops to ~0.50,
+    # under the share's hold level, while the pad stays pressed through swing: one cause.
+    strong = (("ball_medial", 0.55), ("ball_center", 0.6), ("ball_lateral", 3.0))
+    milder = (("ball_medial", 0.9), ("ball_center", 0.9), ("ball_lateral", 3.0))
+    bouts = [Bout("run", 120.0), Bout("run", 180.0, 3.0, strong), Bout("run", 240.0, 3.0, milder)]
+    analyzer = SessionAnalyzer()
+    streams = []
+    for foot in ("left", "right"):
+        t, pressure = session(bouts if foot == "left" else [Bout("run", 540.0)], foot)
+        if foot == "left":
+            pressure["ball_lateral"] = pressure["ball_lateral"] + 14.0 * (t >= 120.0)
+        streams.append(session_chunks(t, pressure, foot))
+    for left_chunk, right_chunk in zip(*streams, strict=True):
+        analyzer.feed(left_chunk)
+        analyzer.feed(right_chunk)
+    alerts = [a for a in analyzer.finish().alerts if not is_clearing(a)]
+    assert kinds(alerts) == [("metatarsal_hotspot", "left")]
+    assert alerts[0].suggestions[0].startswith("Try a shoe with a wider toe box")
+
+
 def limp() -> tuple[list[Bout], list[Bout]]:
     """A heavy runner (forefoot peaks ~420 kPa per step, over the 400 kPa hold level) who
     starts sparing the left foot after 3 minutes."""
