@@ -16,9 +16,17 @@ from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import RiskConfig, is_clearing
 from numbguard.analysis.risk.baseline import Baseline
 from numbguard.analysis.risk.bouts import BoutTracker
-from numbguard.analysis.risk.windows import Bouts, GaitWindows, WindowBatch, pad_statistics
-from numbguard.analysis.types import Alert
-from numbguard.pads import Foot
+from numbguard.analysis.risk.cycles import CycleClock
+from numbguard.analysis.risk.windows import (
+    Bouts,
+    FootWindower,
+    GaitWindows,
+    WindowBatch,
+    pad_statistics,
+)
+from numbguard.analysis.types import Alert, FloatArray
+from numbguard.pads import FOREFOOT_PADS, Foot
+from numbguard.simulate import physical
 
 Scales = tuple[tuple[str, float], ...]
 
@@ -50,6 +58,7 @@ OLD_STYLE = RiskConfig(
     forefoot_rise_sustain_s=1e-3,
     forefoot_effort_exponent=1e-9,
     cyclic_min_relief=1e-9,
+    machine_max_cycle_s=1e9,
 )
 
 WALK_3_MIN = Bout("walk", 180.0)
@@ -92,6 +101,86 @@ def test_calf_raises_are_not_unrelieved_pressure() -> None:
     assert ("unrelieved_pressure", "left") in kinds(alerts_of(bouts, OLD_STYLE))
 
 
+def on_the_spot(activity: str, foot: Foot, seconds: float = 90.0) -> dict[str, FloatArray]:
+    """One foot on the field simulator's model (`simulate/physical.py`): 60 s standing,
+    then `seconds` of calf raises (30/min, on the toes), an elliptical (62 strokes/min) or a
+    stair machine (80 steps/min), then 30 s standing."""
+    fs = 100.0
+    t = np.arange(round((90.0 + seconds) * fs)) / fs
+    right = foot == "right"
+    loads = physical.standing(t, right)
+    during = (t >= 60.0) & (t < 60.0 + seconds)
+    if activity == "calf_raises":
+        moving = physical.calf_raises(t, 60.0, 30.0)
+    elif activity == "elliptical":
+        moving = physical.elliptical(t, 60.0, 62.0, right)
+    else:
+        moving = physical.stair_machine(t, 60.0, 80.0, right)
+    rng = np.random.default_rng(7 if right else 3)
+    return {
+        "t": t,
+        **{
+            pad: np.where(during, moving[pad], loads[pad]) + np.abs(rng.normal(0, 0.4, len(t)))
+            for pad in loads
+        },
+    }
+
+
+def alerts_on_the_spot(activity: str, config: RiskConfig | None = None) -> list[Alert]:
+    analyzer = SessionAnalyzer(config)
+    feet: tuple[Foot, ...] = ("left", "right")
+    streams = []
+    for foot in feet:
+        signals = on_the_spot(activity, foot)
+        t = signals.pop("t")
+        streams.append(session_chunks(t, signals, foot))
+    for left_chunk, right_chunk in zip(*streams, strict=True):
+        analyzer.feed(left_chunk)
+        analyzer.feed(right_chunk)
+    return [a for a in analyzer.finish().alerts if not is_clearing(a)]
+
+
+def test_calf_raises_that_drop_the_load_like_an_elliptical_are_not_a_machine() -> None:
+    # On the toes the heel unloads and the ball pads read ~3x standing: the summed load drops
+    # by about half of its peak, as on an elliptical, so the steps test alone passes them.
+    steps_only = RiskConfig(machine_max_cycle_s=1e9)
+    assert ("unrelieved_pressure", "left") in kinds(alerts_on_the_spot("calf_raises", steps_only))
+    # 2 s per raise is slower than any machine's stroke or step.
+    assert alerts_on_the_spot("calf_raises") == []
+
+
+@pytest.mark.parametrize("machine", ["elliptical", "stair_machine"])
+def test_machines_of_the_field_model_are_still_unrelieved_pressure(machine: str) -> None:
+    alerts = alerts_on_the_spot(machine)
+    assert sorted(kinds(alerts)) == [
+        ("unrelieved_pressure", "left"),
+        ("unrelieved_pressure", "right"),
+    ]
+    assert all(60.0 < a.t_s <= 90.0 for a in alerts)
+
+
+@pytest.mark.parametrize("chunk_s", [0.37, 2.0, 7.3])
+def test_cycle_times_do_not_depend_on_chunking(chunk_s: float) -> None:
+    signals = on_the_spot("stair_machine", "left", 30.0)
+    t = signals.pop("t")
+
+    def periods(size_s: float) -> FloatArray:
+        windower = FootWindower("left", 2.0, saturation_kpa=1000.0, min_kpa=-20.0, max_kpa=1500.0)
+        clock = CycleClock(FOREFOOT_PADS)
+        parts = [
+            clock.periods_s(batch)
+            for chunk in session_chunks(t, signals, "left", size_s)
+            if (batch := windower.feed(chunk)) is not None
+        ]
+        return np.concatenate(parts)
+
+    whole = periods(1e6)
+    np.testing.assert_array_equal(periods(chunk_s), whole)
+    # 80 steps/min is 1.5 s per foot; calf raises and standing have no machine pace.
+    stepping_part = whole[31:44]
+    np.testing.assert_allclose(stepping_part, 1.5, atol=0.02)
+
+
 @pytest.mark.parametrize("machine", ["elliptical", "stairs"])
 def test_machines_are_still_unrelieved_pressure(machine: str) -> None:
     alerts = alerts_of([Bout("run", 120.0), Bout(machine, 120.0)])
@@ -123,6 +212,28 @@ def test_load_onto_the_lateral_ball_past_450_kpa_is_a_hotspot_with_toe_box_advic
     assert {(a.kind, a.pads) for a in alerts} == {("metatarsal_hotspot", ("ball_lateral",))}
     assert all(any("wider toe box" in s for s in a.suggestions) for a in alerts)
     assert alerts[0].evidence["top_peak_kpa"] >= 450
+
+
+def test_a_hotspot_held_by_its_swing_signature_is_not_also_overload() -> None:
+    # The toe box presses the lateral ball (480 kPa per step, 14 kPa through swing); after
+    # 3 min the other pads take a little more load and the lateral share drops to ~0.50,
+    # under the share's hold level, while the pad stays pressed through swing: one cause.
+    strong = (("ball_medial", 0.55), ("ball_center", 0.6), ("ball_lateral", 3.0))
+    milder = (("ball_medial", 0.9), ("ball_center", 0.9), ("ball_lateral", 3.0))
+    bouts = [Bout("run", 120.0), Bout("run", 180.0, 3.0, strong), Bout("run", 240.0, 3.0, milder)]
+    analyzer = SessionAnalyzer()
+    streams = []
+    for foot in ("left", "right"):
+        t, pressure = session(bouts if foot == "left" else [Bout("run", 540.0)], foot)
+        if foot == "left":
+            pressure["ball_lateral"] = pressure["ball_lateral"] + 14.0 * (t >= 120.0)
+        streams.append(session_chunks(t, pressure, foot))
+    for left_chunk, right_chunk in zip(*streams, strict=True):
+        analyzer.feed(left_chunk)
+        analyzer.feed(right_chunk)
+    alerts = [a for a in analyzer.finish().alerts if not is_clearing(a)]
+    assert kinds(alerts) == [("metatarsal_hotspot", "left")]
+    assert alerts[0].suggestions[0].startswith("Try a shoe with a wider toe box")
 
 
 def limp() -> tuple[list[Bout], list[Bout]]:

@@ -121,8 +121,8 @@ def test_a_sweat_leak_raises_sensor_fault_and_no_pressure_alert() -> None:
 def test_without_the_swing_check_the_sweat_leak_drives_pressure_alerts() -> None:
     off = RiskConfig(fault_swing_load_kpa=1e9)
     kinds = {kind for kind, _ in raised(analyse(sweat_leak, config=off)[0])}
-    # One alert per cause: while the load looks concentrated on the leaking pad, the hotspot
-    # speaks for it and forefoot_overload stays quiet.
+    # One pad pinned high concentrates the load on it: metatarsal_hotspot (forefoot_overload
+    # defers to it, one alert per cause) and unrelieved_pressure.
     assert {"unrelieved_pressure", "metatarsal_hotspot"} <= kinds
     assert "sensor_fault" not in kinds
 

@@ -43,6 +43,34 @@ def test_suggestions_are_ranked_for_the_pattern() -> None:
     assert suggestions_for("no_such_kind", ()) == ()
 
 
+TOE_BOX = "Try a shoe with a wider toe box, often a half or full size larger than street shoes."
+
+
+@pytest.mark.parametrize(
+    ("pads", "first"),
+    [
+        (("ball_lateral",), TOE_BOX),
+        (("ball_medial",), "Loosen the forefoot lacing."),
+        (("ball_center",), "Loosen the forefoot lacing."),
+    ],
+)
+def test_hotspot_advice_depends_on_the_concentrating_pad(pads: tuple[str, ...], first: str) -> None:
+    ranked = suggestions_for("metatarsal_hotspot", pads)
+    assert ranked[0] == first
+    # The same remedies of the brief, only ranked for the pad.
+    assert sorted(ranked) == sorted(SUGGESTIONS["metatarsal_hotspot"])
+
+
+def test_a_lateral_hotspot_alert_leads_with_the_toe_box() -> None:
+    analyzer = SessionAnalyzer()
+    for chunk in SessionSimulator(build_scenario("metatarsal_hotspot", 240.0), seed=0).chunks(10.0):
+        analyzer.feed(chunk)
+    hotspots = [a for a in analyzer.finish().alerts if a.kind == "metatarsal_hotspot"]
+    assert hotspots
+    assert all(a.pads == ("ball_lateral",) for a in hotspots)
+    assert all(a.suggestions[0] == TOE_BOX for a in hotspots)
+
+
 def test_message_is_one_line_naming_foot_and_pads() -> None:
     text = raise_message("tight_lacing", "right", "alert", ("lace_upper",))
     expected = "Act now: right foot, lace upper: sustained lace pressure on the top of the foot."

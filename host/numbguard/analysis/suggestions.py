@@ -97,6 +97,11 @@ def suggestions_for(kind: str, pads: tuple[str, ...]) -> tuple[str, ...]:
     if kind == "tight_lacing" and pads == ("lace_lower",):
         # Lower laces sit over the metatarsals: the forefoot lacing is the lever there.
         return (ranked[0], "Loosen the forefoot lacing.", *ranked[1:])
+    if kind == "metatarsal_hotspot" and "ball_lateral" in pads:
+        # Load pressed onto the 4th-5th metatarsal heads is the toe box squeezing the foot
+        # from the side (the brief's lateral, neuroma pattern): a wider toe box comes first,
+        # as in the brief's remedy order; lacing is the lever for a medial or central shift.
+        return (ranked[1], ranked[0], *ranked[2:])
     return ranked
 
 

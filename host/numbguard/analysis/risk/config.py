@@ -50,11 +50,25 @@ class RiskConfig:
     cyclic_min_relief: float = 0.35
     """Steps: the summed plantar load drops by at least this share of its peak in each half of
     a window (stance and swing, or pedal push and recovery, at most ~2 s per cycle). Walking
-    and running drop ~1, an elliptical ~0.5 (the other foot takes the weight), calf raises
-    and weight shifts ~0.2 (the body weight stays on the foot). Judgement."""
+    and running drop ~1, an elliptical ~0.5 (the other foot takes the weight), weight shifts
+    and calf raises with the body weight kept on the foot less. Calf raises can drop as much
+    as an elliptical (on the toes the heel unloads and the toes, which no pad measures, take
+    load), so machine-like windows also need a machine's pace (`machine_max_cycle_s`).
+    Judgement."""
     machine_max_relief: float = 0.8
     """A stepping window whose load relief stays under this is a machine (the pedal carries
     the foot): its own activity for the baseline. Judgement."""
+    machine_max_cycle_s: float = 1.75
+    """Such a window (relief under `machine_max_relief`) is cyclic loading only when its
+    forefoot loads at least once per this time (`risk/cycles.py`); a foot that steps off its
+    load (walking, running) needs no pace. A machine is driven at its stroke or step rate: an
+    elliptical at 50-80 strides/min is 0.75-1.2 s per foot, a stair machine at 70-100
+    steps/min is 1.2-1.7 s per foot (each foot steps every second step). Calf raises and
+    weight shifts are done on the spot at the pace of a controlled rise, 2 s or more per
+    raise (30/min is a brisk set). In one foot's window the two look alike otherwise: on the
+    toes the heel unloads while the ball pads read ~3x their standing load (the toes carry
+    the rest), so the summed load drops by about half, as on an elliptical. Judgement; a
+    stair machine slower than ~70 steps/min is not told from calf raises."""
     running_max_duty: float = 0.47
     """Contact duty (share of time the foot is loaded) under which stepping is running: each
     foot is loaded ~60% of the time walking, ~30-40% running (the same split as

@@ -10,6 +10,7 @@ import numpy as np
 from numbguard.analysis.risk.alerting import AlertTracker
 from numbguard.analysis.risk.bouts import BoutTracker
 from numbguard.analysis.risk.config import RiskConfig
+from numbguard.analysis.risk.cycles import CycleClock
 from numbguard.analysis.risk.drift import DriftTracker
 from numbguard.analysis.risk.forefoot_overload import ForefootOverload
 from numbguard.analysis.risk.metatarsal_hotspot import MetatarsalHotspot
@@ -23,6 +24,7 @@ from numbguard.analysis.risk.windows import (
     FootWindower,
     WindowBatch,
     cyclic_loading,
+    machine_paced,
     stepping,
 )
 from numbguard.analysis.types import Alert, PressureChunk
@@ -85,6 +87,7 @@ class FootRiskEngine:
         self._plausibility: Plausibility | None = None
         self._drift: DriftTracker | None = None
         self._bouts = BoutTracker(c)
+        self._cycles = CycleClock(FOREFOOT_PADS)
         self._fault_tracker: AlertTracker | None = None
         self._rules: list[tuple[Rule, AlertTracker]] = []
         self.cannot_assess: list[str] = []
@@ -166,9 +169,14 @@ class FootRiskEngine:
         masked = self._drift.correct(masked)
         c = self.config
         # Cyclic loading needs steps: a forefoot that cycles under a foot that never leaves its
-        # load (calf raises, weight shifts) is not an elliptical.
-        active = cyclic_loading(masked, FOREFOOT_PADS, c.active_forefoot_range_kpa) & stepping(
-            masked, c.cyclic_min_relief
+        # load (calf raises, weight shifts) is not an elliptical; a foot that keeps its load
+        # must cycle at a machine's pace (calf raises drop the summed load as much).
+        active = (
+            cyclic_loading(masked, FOREFOOT_PADS, c.active_forefoot_range_kpa)
+            & stepping(masked, c.cyclic_min_relief)
+            & machine_paced(
+                masked, self._cycles.periods_s(masked), c.machine_max_relief, c.machine_max_cycle_s
+            )
         )
         masked = replace(masked, bouts=self._bouts.label(masked, active))
         self.active_s += float(active.sum()) * self.config.window_s

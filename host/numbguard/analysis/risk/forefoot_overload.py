@@ -15,9 +15,9 @@ window's expected sum is that over its own duty ** exponent. The rise must also 
 `forefoot_rise_sustain_s` (minutes, not one hard repetition). Absolute levels need neither:
 they catch the runner who starts overloaded. The rise is of the whole forefoot (the sum of the pad
 peaks): load moved between pads, or concentrated on one, is `metatarsal_hotspot`'s cause, so
-while its share signature holds this rule stays quiet (one alert per cause, the advice that
-fits); a runner whose usual share is high but under the hotspot's raise level stays this
-rule's.
+while either of its signatures holds (and until it has failed for `recover_s`, as the
+hotspot's alert eases) this rule stays quiet (one alert per cause, the advice that fits); a
+runner whose usual share is high but under the hotspot's raise level stays this rule's.
 Dose: the pressure-time integral of the peak pad while the condition lasts.
 """
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from numbguard.analysis.risk.alerting import Assessment, pads_by_index
 from numbguard.analysis.risk.config import RiskConfig
-from numbguard.analysis.risk.metatarsal_hotspot import ForefootShares, ShareVerdict
+from numbguard.analysis.risk.metatarsal_hotspot import ForefootShares, swing_signature
 from numbguard.analysis.risk.rule import PadGroupRule
 from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled, pick, stacked, top_of
 from numbguard.pads import FOREFOOT_PADS
@@ -42,6 +42,7 @@ class ForefootOverload(PadGroupRule):
         self._shares = ForefootShares(config, pads)
         self._risen_s = 0.0  # how long the rise has held (gaps under recover_s bridged)
         self._deferring = False  # load concentrated: the hotspot's cause
+        self._apart_s = 0.0  # time the hotspot's condition has not held while deferring
         self._gap_s = 0.0
 
     def dose_alert_kpa_s_of(self, config: RiskConfig) -> float | None:
@@ -71,7 +72,11 @@ class ForefootOverload(PadGroupRule):
         ratio = filled(peak_sum_kpa / expected_kpa, 0.0)
         risen = peak >= c.forefoot_rise_min_kpa
         sustained = self._sustained(assessable, risen & (ratio >= c.forefoot_rise_ratio_off))
-        concentrated = self._concentrated(self._shares.judge(batch, active))
+        shares = self._shares.judge(batch, active)
+        swing = swing_signature(batch, self._pads, c)
+        concentrated = self._concentrated(
+            shares.on | (swing.on & active), shares.hold | (swing.hold & active)
+        )
         on = ~concentrated & (
             (peak >= c.forefoot_peak_on_kpa) | (sustained & (ratio >= c.forefoot_rise_ratio))
         )
@@ -94,15 +99,22 @@ class ForefootOverload(PadGroupRule):
             },
         )
 
-    def _concentrated(self, shares: ShareVerdict) -> BoolArray:
-        """Windows whose load is concentrated on one pad: from a window where the hotspot's
-        share signature raises until it no longer holds (its hysteresis), so a runner whose
-        usual share sits between the two levels is still this rule's to judge."""
-        out = np.zeros(len(shares.on), dtype=bool)
-        if not self._deferring and not shares.on.any():
+    def _concentrated(self, hotspot_on: BoolArray, hotspot_hold: BoolArray) -> BoolArray:
+        """Windows whose load is the hotspot's cause: from a window where either hotspot
+        signature (share or swing) raises until the hotspot's hold has failed for `recover_s`,
+        the time its own alert takes to ease. A share flickering about its hold level, or a
+        pad still pressed through swing, is one cause: the hotspot's alert, not a second one.
+        A runner whose usual share sits between the two levels is still this rule's."""
+        c = self._config
+        out = np.zeros(len(hotspot_on), dtype=bool)
+        if not self._deferring and not hotspot_on.any():
             return out
         for i in range(len(out)):
-            self._deferring = bool(shares.on[i] or (self._deferring and shares.hold[i]))
+            if hotspot_on[i] or (self._deferring and hotspot_hold[i]):
+                self._deferring, self._apart_s = True, 0.0
+            elif self._deferring:
+                self._apart_s += c.window_s
+                self._deferring = self._apart_s < c.recover_s
             out[i] = self._deferring
         return out
 

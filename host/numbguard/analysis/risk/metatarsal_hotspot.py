@@ -13,8 +13,8 @@ the metatarsal heads), both only while the foot is moving:
 
 Share thresholds are configurable judgements (a normal run puts ~0.45 on the centre pad).
 Concentrated load that also passes the overload level is this rule's cause, not
-`forefoot_overload`'s (which defers to `ForefootShares`), so it gets the toe-box advice;
-past `forefoot_severe_kpa` it escalates.
+`forefoot_overload`'s (which defers to both signatures, `ForefootShares` and
+`swing_signature`), so it gets the toe-box advice; past `forefoot_severe_kpa` it escalates.
 """
 
 from __future__ import annotations
@@ -86,6 +86,36 @@ class ForefootShares:
         return ShareVerdict(share, baseline, row, top_mean, top_peak, on & active, hold & active)
 
 
+@dataclass(frozen=True)
+class SwingVerdict:
+    """The swing signature over `m` windows: one forefoot pad keeps pressure through swing
+    while the others unload."""
+
+    level_kpa: FloatArray  # the highest forefoot swing level (10th percentile)
+    row: npt.NDArray[np.intp]  # its pad, an index into the forefoot pads
+    others_kpa: FloatArray  # the next highest, NaN if there is no other pad
+    on: BoolArray
+    hold: BoolArray
+
+
+def swing_signature(batch: WindowBatch, pads: tuple[str, ...], config: RiskConfig) -> SwingVerdict:
+    c = config
+    swing = stacked(batch, pads, "p10_kpa")
+    swing_top, swing_row = top_of(swing)
+    swing_level = filled(swing_top, 0.0)
+    # The other pads' swing level: the second largest, i.e. the top after removing the top.
+    others = np.where(np.arange(swing.shape[0])[:, None] == swing_row[None, :], np.nan, swing)
+    others_top, _ = top_of(others)
+    others_unload = filled(others_top, np.inf) <= c.hotspot_swing_other_max_kpa
+    return SwingVerdict(
+        level_kpa=swing_top,
+        row=swing_row,
+        others_kpa=others_top,
+        on=others_unload & (swing_level >= c.hotspot_swing_on_kpa),
+        hold=others_unload & (swing_level >= 0.75 * c.hotspot_swing_on_kpa),
+    )
+
+
 class MetatarsalHotspot(PadGroupRule):
     kind = "metatarsal_hotspot"
     pad_group = FOREFOOT_PADS
@@ -97,15 +127,9 @@ class MetatarsalHotspot(PadGroupRule):
     def assess(self, batch: WindowBatch, active: BoolArray) -> Assessment:
         c = self._config
         shares = self._shares.judge(batch, active)
-        swing = stacked(batch, self._pads, "p10_kpa")
-        swing_top, swing_row = top_of(swing)
-        swing_level = filled(swing_top, 0.0)
-        # The other pads' swing level: the second largest, i.e. the top after removing the top.
-        others = np.where(np.arange(swing.shape[0])[:, None] == swing_row[None, :], np.nan, swing)
-        others_top, _ = top_of(others)
-        others_unload = filled(others_top, np.inf) <= c.hotspot_swing_other_max_kpa
-        swing_on = others_unload & (swing_level >= c.hotspot_swing_on_kpa)
-        swing_hold = others_unload & (swing_level >= 0.75 * c.hotspot_swing_on_kpa)
+        swing = swing_signature(batch, self._pads, c)
+        swing_on, swing_hold, swing_row = swing.on, swing.hold, swing.row
+        swing_top, others_top = swing.level_kpa, swing.others_kpa
 
         on = shares.on | swing_on
         # The pad behind a window: the swing pad when only the swing signature holds.

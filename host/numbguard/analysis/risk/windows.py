@@ -370,3 +370,16 @@ def stepping(batch: WindowBatch, min_relief: float) -> BoolArray:
     if batch.gait is None:
         return np.ones(len(batch), dtype=bool)
     return filled(batch.gait.relief, 0.0) >= min_relief
+
+
+def machine_paced(
+    batch: WindowBatch, periods_s: FloatArray, max_relief: float, max_cycle_s: float
+) -> BoolArray:
+    """Windows that either step off the load (relief at least `max_relief`: walking, running)
+    or cycle at a machine's pace (forefoot cycles at most `max_cycle_s` apart, per window in
+    `periods_s`, from `risk/cycles.py`): calf raises on the spot are slower than any
+    elliptical. A batch without gait statistics counts as paced."""
+    if batch.gait is None:
+        return np.ones(len(batch), dtype=bool)
+    steps_off = filled(batch.gait.relief, 0.0) >= max_relief
+    return steps_off | (filled(periods_s, np.inf) <= max_cycle_s)
