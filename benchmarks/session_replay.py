@@ -25,8 +25,9 @@ import numpy as np
 from numbguard.recording import Channel, RecordingReader, RecordingWriter
 from numbguard.session.assembler import DEFAULT_HOLD_S
 from numbguard.session.live import SessionSinks, run_session
-from numbguard.session.replay import recorded_calibrations, replay_events, replay_recording
+from numbguard.session.replay import recorded_calibrations, replay_recording
 from numbguard.session.runner import SessionRunner
+from numbguard.transports.recorded_events import replay_events
 from numbguard.transports.sim import from_url
 
 

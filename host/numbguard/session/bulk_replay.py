@@ -50,9 +50,10 @@ from numbguard.protocol.stream import TIME_SLACK_US
 from numbguard.recording import RecordingReader, RecordType
 from numbguard.recording.reader import RecordScan
 from numbguard.session.assembler import DEFAULT_MAX_WAIT_S
-from numbguard.session.replay import ReplayStats, recorded_calibrations
+from numbguard.session.replay import recorded_calibrations
 from numbguard.session.runner import ChunkCallback, SessionRunner
 from numbguard.transports.base import FrameEvent, InsoleIdentity
+from numbguard.transports.recorded_events import ReplayStats
 
 # The analysis takes each foot's samples in chunks this long: fewer, larger numpy calls.
 BULK_CHUNK_S: Final = 300.0

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from numbguard.errors import BadUrl, DeviceRefused
 from numbguard.recording import RecordingReader
-from numbguard.session.replay import ReplayStats, replay_events
 from numbguard.transports.base import InsoleIdentity, Transport
+from numbguard.transports.recorded_events import ReplayStats, replay_events
 
 
 class ReplayTransport(Transport):
