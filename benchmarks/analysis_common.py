@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from numbguard.analysis.types import PressureChunk
 from numbguard.simulate import SessionSimulator, build_scenario
+from numbguard.types import PressureChunk
 
 SCENARIO = "crossing_stops"  # running, walking and stops: every gait the analysis meets
 

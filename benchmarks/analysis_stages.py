@@ -23,8 +23,8 @@ from analysis_common import print_throughput, simulated_chunks
 from numbguard.analysis.activity import ActivityClassifier
 from numbguard.analysis.cadence import CadenceTracker
 from numbguard.analysis.gait import GaitTracker
-from numbguard.analysis.types import PressureChunk, StepMetrics
 from numbguard.pads import Foot
+from numbguard.types import PressureChunk, StepMetrics
 
 
 def gait(chunks: Iterable[PressureChunk]) -> list[StepMetrics]:

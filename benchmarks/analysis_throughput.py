@@ -28,8 +28,8 @@ from analysis_common import print_throughput, simulated_chunks, simulated_sessio
 from numbguard.analysis.gait import ContactDetector
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import FootRiskEngine
-from numbguard.analysis.types import PressureChunk
 from numbguard.pads import Foot
+from numbguard.types import PressureChunk
 
 
 def full(chunks: list[PressureChunk]) -> None:

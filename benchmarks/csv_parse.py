@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from numbguard.analysis.types import PressureChunk
 from numbguard.io.interchange import read_interchange, write_interchange
 from numbguard.pads import FOOT_IDS, PAD_IDS
+from numbguard.types import PressureChunk
 
 RATE_HZ = 100.0
 

@@ -24,7 +24,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from numbguard.analysis.pipeline import SessionResult
-from numbguard.analysis.types import PressureChunk
 from numbguard.history.index import SessionIndex, row_for
 from numbguard.history.page import write_comparison
 from numbguard.history.sides import metric_differences, select_side
@@ -34,6 +33,7 @@ from numbguard.recording import Channel, RecordingWriter
 from numbguard.session.live import SessionSinks, run_session
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.sim import from_url
+from numbguard.types import PressureChunk
 
 
 class TimedCollector(StepCollector):

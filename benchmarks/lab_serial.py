@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from numbguard.analysis.types import PressureChunk
 from numbguard.pads import Foot
 from numbguard.protocol.frames import DataFrame
 from numbguard.recording import Channel
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent
+from numbguard.types import PressureChunk
 from numbguard_lab.firmware_runner import LineFaults
 from numbguard_lab.serial_lab import LabRun, run_serial_lab
 from numbguard_lab.traces import PadTrace, scenario_traces

@@ -20,6 +20,7 @@ LAB = ROOT / "lab" / "numbguard_lab"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
     ("pads", "private_files"),
+    ("types",),
     ("protocol", "recording"),
     ("analysis", "io", "calibration"),
     ("simulate", "live", "report", "evaluate", "web"),
@@ -31,7 +32,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 # Same-layer imports that are part of the design (a peer it builds on).
 PEERS: frozenset[tuple[str, str]] = frozenset({
-    ("io", "analysis"),  # readers return the analysis's chunk type
     ("evaluate", "simulate"),  # scores simulated, labelled sessions
 })  # fmt: skip
 # Upward imports still to be taken out (module, package imported).

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.calibration import esp32_adc
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.model import IntArray
@@ -33,6 +32,7 @@ from numbguard.pads import FOOT_IDS, PAD_IDS, Foot, mask_from_pads
 from numbguard.protocol.constants import RATE_MAX_HZ, RATE_MIN_HZ
 from numbguard.session.sources import session_chunks
 from numbguard.simulate import SessionSimulator, build_scenario
+from numbguard.types import FloatArray, PressureChunk
 
 PINOUT_FILE = "pinout.py"
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.pads import Foot
+from numbguard.types import FloatArray, PressureChunk
 
 
 @dataclass(frozen=True)

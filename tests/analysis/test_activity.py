@@ -9,8 +9,8 @@ import pytest
 from gait_signals import Walk, chunks_of, walk
 
 from numbguard.analysis.activity import ActivityClassifier, ActivityWindow, classify_activity
-from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
+from numbguard.types import PressureChunk
 from numbguard_lab.validation.physionet import read_gaitndd
 from tests.realdata import REALDATA as SHARED_REALDATA
 

@@ -7,8 +7,8 @@ import pytest
 from gait_signals import Walk, chunks_of, walk
 
 from numbguard.analysis.gait import ContactDetector, GaitTracker, contact_of, detect_steps
-from numbguard.analysis.types import PressureChunk, StepMetrics
 from numbguard.errors import InputError
+from numbguard.types import PressureChunk, StepMetrics
 
 FOREFOOT = ("ball_medial", "ball_center", "ball_lateral")
 

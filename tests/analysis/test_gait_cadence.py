@@ -7,9 +7,9 @@ from gait_signals import chunks_of, walk
 
 from numbguard.analysis.cadence import CadenceTracker, cadence_from_strides, session_cadence_spm
 from numbguard.analysis.gait import GaitTracker, detect_steps
-from numbguard.analysis.types import StepMetrics
 from numbguard.errors import InputError
 from numbguard.pads import Foot
+from numbguard.types import StepMetrics
 from numbguard_lab.validation.physionet import read_gaitndd, read_gaitndd_events
 from tests.realdata import REALDATA as SHARED_REALDATA
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numbguard.analysis.gait import ContactDetector
-from numbguard.analysis.types import PressureChunk, StepMetrics
+from numbguard.types import PressureChunk, StepMetrics
 
 
 def _steps(t_s: np.ndarray, pads: dict[str, np.ndarray], cuts: list[int]) -> list[StepMetrics]:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult, StreamingMedian
-from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
 from numbguard.pads import PAD_IDS
 from numbguard.simulate import SessionSimulator, build_scenario
+from numbguard.types import PressureChunk
 
 
 def analyse(name: str, chunk_s: float, order: str = "interleaved") -> SessionResult:

@@ -14,7 +14,7 @@ import numpy as np
 
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig, is_clearing
 from numbguard.analysis.risk.drift import DriftTracker
-from numbguard.analysis.types import Alert, FloatArray, PressureChunk
+from numbguard.types import Alert, FloatArray, PressureChunk
 
 RATE_HZ = 100.0
 STRIDE_S = 0.7

@@ -24,9 +24,9 @@ from numbguard.analysis.risk.windows import (
     WindowBatch,
     pad_statistics,
 )
-from numbguard.analysis.types import Alert, FloatArray
 from numbguard.pads import FOREFOOT_PADS, Foot
 from numbguard.simulate import physical
+from numbguard.types import Alert, FloatArray
 
 Scales = tuple[tuple[str, float], ...]
 

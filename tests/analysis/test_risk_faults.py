@@ -20,7 +20,7 @@ from numbguard.analysis.risk import FootRiskEngine, RiskConfig, is_clearing
 from numbguard.analysis.risk.plausibility import SIGNATURES, Plausibility
 from numbguard.analysis.risk.windows import FootWindower
 from numbguard.analysis.suggestions import FAULT_ADVICE
-from numbguard.analysis.types import Alert, FloatArray, PressureChunk
+from numbguard.types import Alert, FloatArray, PressureChunk
 
 RATE_HZ = 100.0
 STRIDE_S = 0.7  # 171 steps/min

@@ -14,8 +14,8 @@ from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig, is_clearing
 from numbguard.analysis.risk.asymmetry import MAX_WAITING, BilateralAsymmetry
 from numbguard.analysis.risk.windows import FootWindower
-from numbguard.analysis.types import Alert, FloatArray, PressureChunk
 from numbguard.errors import InputError
+from numbguard.types import Alert, FloatArray, PressureChunk
 
 RATE_HZ = 100.0
 STRIDE_S = 0.7  # 171 steps/min

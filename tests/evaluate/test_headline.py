@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numbguard.analysis.types import Alert
 from numbguard.errors import InputError
 from numbguard.evaluate.runner import evaluate_folder
 from numbguard.evaluate.scoring import (
@@ -22,6 +21,7 @@ from numbguard.evaluate.scoring import (
 from numbguard.simulate.field import CHECK_INSOLE, LOOSEN_LACES
 from numbguard.simulate.files import read_labels, write_field_session
 from numbguard.simulate.scenarios import Label
+from numbguard.types import Alert
 
 
 def alert(

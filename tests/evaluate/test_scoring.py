@@ -8,10 +8,10 @@ import pytest
 
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.suggestions import clear_message
-from numbguard.analysis.types import Alert
 from numbguard.evaluate import ScoredSession, evaluate_sessions, format_table
 from numbguard.simulate import NO_ALERT_SCENARIOS, SCENARIO_NAMES, SessionSimulator, build_scenario
 from numbguard.simulate.scenarios import Label
+from numbguard.types import Alert
 
 
 def alert(t_s: float, kind: str = "tight_lacing", foot: str = "left", **evidence: str) -> Alert:

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from numbguard.analysis.types import PressureChunk
 from numbguard.errors import BadFile, InputError, UnreadableFile
 from numbguard.io.interchange import (
     InterchangeReader,
@@ -19,6 +18,7 @@ from numbguard.io.interchange import (
     read_interchange,
     write_interchange,
 )
+from numbguard.types import PressureChunk
 
 
 def sample_chunks(n: int = 1000, rate_hz: float = 100.0, seed: int = 0) -> list[PressureChunk]:

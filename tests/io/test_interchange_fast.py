@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.io.interchange import InterchangeReader, write_interchange
 from numbguard.simulate import SessionSimulator, build_scenario
+from numbguard.types import FloatArray, PressureChunk
 
 
 class LineByLineReader(InterchangeReader):

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 
 from numbguard.analysis.pipeline import SessionAnalyzer
-from numbguard.analysis.types import Alert
 from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.errors import InputError
 from numbguard.pads import Foot
@@ -27,6 +26,7 @@ from numbguard.protocol.frames import DataFrame
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.recording.reader import FrameRecord, RecordingReader
 from numbguard.session.runner import SessionRunner
+from numbguard.types import Alert
 from numbguard_lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
 from numbguard_lab.radio_link import RadioFaults
 from numbguard_lab.traces import PadTrace, scenario_traces

@@ -19,7 +19,6 @@ import numpy as np
 
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk.config import RiskConfig
-from numbguard.analysis.types import Alert
 from numbguard.calibration import esp32_adc
 from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.pads import Foot
@@ -30,6 +29,7 @@ from numbguard.protocol.frames import DataFrame
 from numbguard.recording import Channel, RecordingReader, RecordingWriter
 from numbguard.recording.reader import FrameRecord, JsonRecord
 from numbguard.session.runner import SessionRunner
+from numbguard.types import Alert
 from numbguard_lab.firmware_runner import FirmwareProcess, LineFaults, SerialLine
 from numbguard_lab.serial_lab import INSOLE_IDS, LabRun, lab_spec, run_serial_lab
 from numbguard_lab.traces import PadTrace, file_traces, scenario_traces

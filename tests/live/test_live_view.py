@@ -9,12 +9,12 @@ import shutil
 import pytest
 from rich.console import Console
 
-from numbguard.analysis.types import Alert
 from numbguard.errors import InputError
 from numbguard.live.json_events import EventFanout, JsonEventSink, emit_alert
 from numbguard.live.sound import AlertSound
 from numbguard.live.state import LiveState
 from numbguard.live.view import render
+from numbguard.types import Alert
 
 LACING = Alert(
     t_s=75.2,

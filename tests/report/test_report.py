@@ -13,7 +13,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from numbguard.analysis.types import PressureChunk
 from numbguard.pads import PAD_IDS
 from numbguard.report import SessionSeries, write_report
 from numbguard.report.html import ranked_actions, session_steps
@@ -24,6 +23,7 @@ from numbguard.report.plots import (
     envelope,
     pressure_figure,
 )
+from numbguard.types import PressureChunk
 from tests.required_tools import require_tool
 
 RATE_HZ = 100.0

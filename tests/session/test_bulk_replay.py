@@ -18,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numbguard.analysis.gait import detect_steps
-from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
 from numbguard.protocol.bulk import decodable_status_page, decode_data_frames
 from numbguard.protocol.codec import decode_frame, encode_frame
@@ -39,6 +38,7 @@ from numbguard.session.replay import recording_chunks, replay_recording
 from numbguard.session.runner import SessionRunner
 from numbguard.session.sources import analyse_session, session_chunks
 from numbguard.transports import open_transport
+from numbguard.types import PressureChunk
 
 
 def _record(path: Path, url: str) -> Path:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from numbguard.analysis.types import PressureChunk
 from numbguard.io.interchange import InterchangeReader
 from numbguard.recording import RecordingWriter
 from numbguard.session.export import STEP_COLUMNS, shared_grid_rows, write_csv, write_steps
 from numbguard.session.replay import recording_chunks
 from numbguard.session.runner import SessionRunner
 from numbguard.simulate import SessionSimulator, build_scenario
+from numbguard.types import PressureChunk
 
 RATE_HZ = 100.0
 

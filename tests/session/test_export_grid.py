@@ -11,10 +11,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.io.interchange import InterchangeWriter, column_name
 from numbguard.pads import FOOT_IDS
 from numbguard.session.export import MAX_FOOT_LAG_S, shared_grid_rows
+from numbguard.types import FloatArray, PressureChunk
 
 RATE_HZ = 100.0
 

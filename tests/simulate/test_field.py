@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from numbguard.analysis.suggestions import FAULT_ADVICE, SUGGESTIONS
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.pads import FOREFOOT_PADS, PAD_IDS, Foot
 from numbguard.simulate import physical
@@ -23,6 +22,7 @@ from numbguard.simulate.field import (
 from numbguard.simulate.field_simulator import FieldFootRenderer, FieldSimulator
 from numbguard.simulate.scenarios import RISK_PATTERNS
 from numbguard.simulate.sensor_chain import FULL_SCALE_KPA
+from numbguard.types import FloatArray, PressureChunk
 
 PLANTAR = ("heel", *FOREFOOT_PADS)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.pads import PAD_IDS, Foot
 from numbguard.simulate import (
@@ -15,6 +14,7 @@ from numbguard.simulate import (
     build_scenario,
 )
 from numbguard.simulate.generator import FULL_SCALE_KPA
+from numbguard.types import FloatArray, PressureChunk
 
 
 def whole_foot(

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numbguard.analysis.types import Activity, FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.pads import FOREFOOT_PADS, PLANTAR_PADS, Foot
+from numbguard.types import Activity, FloatArray, PressureChunk
 
 _LOADED_LEVEL = 0.15  # share of the swing above the floor that counts as loaded (duty factor)
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from numbguard.analysis.types import StepMetrics
 from numbguard.errors import InputError
+from numbguard.types import StepMetrics
 
 
 def cadence_from_strides(strides_s: Iterable[float]) -> float | None:

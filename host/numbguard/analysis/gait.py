@@ -41,9 +41,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from numbguard.analysis.types import Contact, FloatArray, PressureChunk, StepMetrics
 from numbguard.errors import InputError
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS, PAD_IDS, PLANTAR_PADS, Foot
+from numbguard.types import Contact, FloatArray, PressureChunk, StepMetrics
 
 IntArray = npt.NDArray[np.int64]
 _History = tuple[FloatArray, FloatArray, FloatArray]  # t_s, pad values (pads x samples), load

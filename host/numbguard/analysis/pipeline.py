@@ -27,9 +27,9 @@ from numbguard.analysis.activity import ActivityClassifier, ActivityWindow
 from numbguard.analysis.gait import ContactDetector
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig
 from numbguard.analysis.risk.asymmetry import BilateralAsymmetry
-from numbguard.analysis.types import Alert, PressureChunk, StepMetrics
 from numbguard.errors import InputError
 from numbguard.pads import FOOT_IDS, Foot
+from numbguard.types import Alert, PressureChunk, StepMetrics
 
 
 class StreamingMedian:

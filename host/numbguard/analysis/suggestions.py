@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from numbguard.analysis.types import Severity
+from numbguard.types import Severity
 
 # Ranked: the first suggestion is the most direct change for the pattern.
 SUGGESTIONS: Final[dict[str, tuple[str, ...]]] = {

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from numbguard.errors import InputError
 
 if TYPE_CHECKING:
-    from numbguard.analysis.types import PressureChunk
     from numbguard.cli.progress import SessionProgress
+    from numbguard.types import PressureChunk
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

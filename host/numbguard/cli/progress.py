@@ -7,7 +7,7 @@ from types import TracebackType
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from numbguard.analysis.types import PressureChunk
+from numbguard.types import PressureChunk
 
 
 class SessionProgress:

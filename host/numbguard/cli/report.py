@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from numbguard.analysis.types import PressureChunk
+    from numbguard.types import PressureChunk
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

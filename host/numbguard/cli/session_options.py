@@ -18,11 +18,11 @@ from numbguard.web.address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 
 if TYPE_CHECKING:
     from numbguard.analysis.pipeline import SessionResult
-    from numbguard.analysis.types import PressureChunk
     from numbguard.calibration.insole import InsoleCalibration
     from numbguard.live.json_events import EventSink
     from numbguard.recording import Channel, RecordingWriter
     from numbguard.transports.base import Transport
+    from numbguard.types import PressureChunk
     from numbguard.web.server import WebServer
 
 

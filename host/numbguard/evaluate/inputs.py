@@ -12,10 +12,10 @@ from pathlib import Path
 
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
 from numbguard.analysis.risk import RiskConfig
-from numbguard.analysis.types import PressureChunk
 from numbguard.errors import UnreadableFile
 from numbguard.io.interchange import InterchangeReader
 from numbguard.io.moticon import read_moticon
+from numbguard.types import PressureChunk
 
 _MOTICON_FIRST_LINE = "# Start time:"
 

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from numbguard.analysis.risk import is_clearing
-from numbguard.analysis.types import Alert
 from numbguard.evaluate import DEFAULT_GRACE_S
 from numbguard.simulate.scenarios import Label
+from numbguard.types import Alert
 
 
 @dataclass(frozen=True)

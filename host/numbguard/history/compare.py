@@ -26,9 +26,9 @@ from typing import Final
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray
 from numbguard.errors import InputError
 from numbguard.recording import TAG_NAMES
+from numbguard.types import FloatArray
 
 MIN_BLOCK_STEPS: Final = 5
 BLOCK_ACF_BELOW: Final = 0.2

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from numbguard.analysis.types import FloatArray
 from numbguard.errors import InputError
 from numbguard.history.compare import (
     Difference,
@@ -18,6 +17,7 @@ from numbguard.history.index import SessionIndex
 from numbguard.history.steps import SUMMARY_METRICS, SessionSteps, read_session_steps
 from numbguard.history.tags import read_tags
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
+from numbguard.types import FloatArray
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ import numpy as np
 
 from numbguard.analysis.gait import GaitTracker
 from numbguard.analysis.pipeline import SessionResult
-from numbguard.analysis.types import FloatArray, PressureChunk, StepMetrics
 from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, LACE_PADS, PAD_IDS, Foot
 from numbguard.recording import RecordingReader
 from numbguard.session.sources import analyse_session, is_recording
+from numbguard.types import FloatArray, PressureChunk, StepMetrics
 
 LACE_KPA: Final = "lace_kpa"
 FOREFOOT_PEAK_KPA: Final = "forefoot_peak_kpa"

@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.pads import Foot
+from numbguard.types import FloatArray, PressureChunk
 
 
 def chunk_samples(chunk_s: float, sample_rate_hz: float) -> int:

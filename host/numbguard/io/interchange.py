@@ -32,11 +32,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import BadFile, InputError, UnreadableFile
 from numbguard.io.chunks import chunk_samples, rate_from_times
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
 from numbguard.private_files import open_private_text
+from numbguard.types import FloatArray, PressureChunk
 
 TIME_COLUMN: Final = "time_s"
 RATE_KEY: Final = "sample_rate_hz"

@@ -31,10 +31,10 @@ from typing import IO, Final
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import BadFile, UnreadableFile
 from numbguard.io.chunks import chunk_samples, rate_from_times
 from numbguard.pads import FOOT_IDS, Foot
+from numbguard.types import FloatArray, PressureChunk
 
 KPA_PER_N_PER_CM2: Final = 10.0
 MOTICON_CELLS: Final[dict[str, tuple[int, ...]]] = {

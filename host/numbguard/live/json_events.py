@@ -13,7 +13,7 @@ import sys
 from typing import Any, Protocol, TextIO
 
 from numbguard.analysis.pipeline import alert_to_json
-from numbguard.analysis.types import Alert
+from numbguard.types import Alert
 
 
 def _finite(value: Any) -> Any:

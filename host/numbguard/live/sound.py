@@ -7,8 +7,8 @@ import subprocess
 import sys
 from typing import Literal, TextIO
 
-from numbguard.analysis.types import Alert
 from numbguard.errors import InputError
+from numbguard.types import Alert
 
 SoundMode = Literal["bell", "speak", "off"]
 

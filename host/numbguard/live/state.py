@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from numbguard.analysis.types import Alert
 from numbguard.pads import FOOT_IDS, Foot
+from numbguard.types import Alert
 
 
 @dataclass

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from numbguard.analysis.gait import detect_steps
-from numbguard.analysis.types import FloatArray, PressureChunk, StepMetrics
 from numbguard.pads import FOOT_IDS, LACE_PADS, Foot
 from numbguard.private_files import write_private_text
 from numbguard.report import plots
+from numbguard.types import FloatArray, PressureChunk, StepMetrics
 
 
 @dataclass

@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from numbguard.analysis.types import FloatArray, StepMetrics
 from numbguard.pads import FOOT_IDS, LACE_PADS, PAD_IDS
+from numbguard.types import FloatArray, StepMetrics
 
 # Most points one plotted line keeps; longer series are reduced to a min/max envelope per bin
 # so a 4 h session plots as fast as a 1 min one and peaks stay visible.

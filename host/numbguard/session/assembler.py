@@ -16,8 +16,8 @@ from typing import Final
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray
 from numbguard.protocol.stream import StreamFrame
+from numbguard.types import FloatArray
 
 # Half a second of hold lets notifications reordered by the radio fall into place.
 DEFAULT_HOLD_S: Final = 0.5

@@ -32,7 +32,6 @@ import numpy as np
 import numpy.typing as npt
 
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.errors import InputError
 from numbguard.pads import FOOT_IDS, Foot, pads_from_mask
@@ -54,6 +53,7 @@ from numbguard.session.replay import recorded_calibrations
 from numbguard.session.runner import ChunkCallback, SessionRunner
 from numbguard.transports.base import FrameEvent, InsoleIdentity
 from numbguard.transports.recorded_events import ReplayStats
+from numbguard.types import FloatArray, PressureChunk
 
 # The analysis takes each foot's samples in chunks this long: fewer, larger numpy calls.
 BULK_CHUNK_S: Final = 300.0

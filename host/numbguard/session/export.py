@@ -18,11 +18,11 @@ import numpy as np
 import numpy.typing as npt
 
 from numbguard.analysis.gait import ContactDetector
-from numbguard.analysis.types import FloatArray, PressureChunk, StepMetrics
 from numbguard.errors import InputError
 from numbguard.io.interchange import InterchangeWriter, column_name
 from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, LACE_PADS, PAD_IDS, Foot
 from numbguard.private_files import open_private_text
+from numbguard.types import FloatArray, PressureChunk, StepMetrics
 
 # A foot that falls this far behind the other (link down and not refilled) is written as
 # missing rather than holding the other foot's rows in memory.

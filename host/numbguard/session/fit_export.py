@@ -41,12 +41,12 @@ from garmin_fit_sdk import FIT_EPOCH_S, Encoder, Profile
 from numbguard import __version__
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.analysis.risk import is_clearing
-from numbguard.analysis.types import Alert, PressureChunk, StepMetrics
 from numbguard.errors import InputError
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS
 from numbguard.private_files import OWNER_ONLY_MODE
 from numbguard.recording import RecordingReader
 from numbguard.session.sources import analyse_session, is_recording
+from numbguard.types import Alert, PressureChunk, StepMetrics
 
 logger = logging.getLogger(__name__)
 

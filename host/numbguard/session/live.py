@@ -8,12 +8,12 @@ import time
 from typing import Final
 
 from numbguard.analysis.pipeline import SessionResult
-from numbguard.analysis.types import Alert
 from numbguard.live.json_events import EventSink, emit_alert
 from numbguard.live.sound import AlertSound
 from numbguard.live.view import LiveView
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import Transport
+from numbguard.types import Alert
 
 logger = logging.getLogger(__name__)
 

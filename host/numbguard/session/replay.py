@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from numbguard.analysis.pipeline import SessionResult
-from numbguard.analysis.types import PressureChunk
 from numbguard.calibration.store import calibration_from_dict
 from numbguard.pads import Foot
 from numbguard.recording import FrameRecord, JsonRecord, RecordingReader, RecordType
 from numbguard.session.runner import ChunkCallback, SessionRunner
 from numbguard.transports.recorded_events import ReplayStats, replay_events
+from numbguard.types import PressureChunk
 
 # Replaying a file as fast as possible, the analysis takes samples in chunks this long.
 FAST_CHUNK_S = 10.0

@@ -27,7 +27,6 @@ import numpy as np
 
 from numbguard.analysis.cadence import CadenceTracker
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult, alert_to_json
-from numbguard.analysis.types import Alert, PressureChunk
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.store import calibration_to_dict
 from numbguard.live.state import LiveState
@@ -46,6 +45,7 @@ from numbguard.protocol.time_sync import ClockAligner, host_time_from_token
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.session.assembler import SampleAssembler, SampleBlock
 from numbguard.transports.base import FrameEvent
+from numbguard.types import Alert, PressureChunk
 
 PEAK_HOLD_S = 1.0
 

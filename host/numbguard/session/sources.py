@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Final
 
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
-from numbguard.analysis.types import PressureChunk
 from numbguard.errors import UnreadableFile
 from numbguard.evaluate.inputs import open_session
 from numbguard.recording.format import MAGIC
 from numbguard.session.bulk_replay import BULK_CHUNK_S, bulk_chunks, bulk_replay
+from numbguard.types import PressureChunk
 
 # Chunks of a file read for an export or analysis: large, so each numpy call does much.
 FILE_CHUNK_S: Final = 60.0

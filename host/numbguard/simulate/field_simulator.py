@@ -15,11 +15,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
 from numbguard.simulate import physical, sensor_chain
 from numbguard.simulate.field import STEPPING, Change, FieldScenario, Stretch
+from numbguard.types import FloatArray, PressureChunk
 
 _SPEED_RAMP_S = 6.0
 # How each change moves the forefoot's load (factors on the step peaks). Judgement: each is

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from numbguard.analysis.types import PressureChunk
 from numbguard.errors import InputError
 from numbguard.io.interchange import write_interchange
 from numbguard.pads import FOOT_IDS
@@ -25,6 +24,7 @@ from numbguard.simulate.field import build_field_scenario
 from numbguard.simulate.field_simulator import FieldSimulator
 from numbguard.simulate.generator import SessionSimulator
 from numbguard.simulate.scenarios import Label, build_scenario
+from numbguard.types import PressureChunk
 
 LABELS_SUFFIX = ".labels.json"
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from numbguard.analysis.risk.windows import BoolArray
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
 from numbguard.simulate.scenarios import Scenario, Segment
+from numbguard.types import FloatArray, PressureChunk
 
 FULL_SCALE_KPA = 1000.0  # what a shorted pad reads (RiskConfig.fault_saturation_kpa)
 

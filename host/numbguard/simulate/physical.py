@@ -28,7 +28,7 @@ from typing import Final
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray
+from numbguard.types import FloatArray
 
 PLANTAR: Final = ("heel", "ball_medial", "ball_center", "ball_lateral")
 LACES: Final = ("lace_lower", "lace_upper")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from numbguard.analysis.types import FloatArray
+from numbguard.types import FloatArray
 
 FULL_SCALE_KPA = 1000.0
 _WARMUP_TAU_S = 300.0

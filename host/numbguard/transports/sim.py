@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from numbguard.analysis.types import PressureChunk
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.errors import BadUrl, DeviceNotFound
 from numbguard.pads import FOOT_IDS, Foot, mask_from_pads, pads_from_mask
@@ -34,6 +33,7 @@ from numbguard.simulate import SCENARIO_NAMES, SessionSimulator, build_scenario
 from numbguard.transports.base import InsoleIdentity, Transport
 from numbguard.transports.emulated_insole import InsoleEmulator
 from numbguard.transports.link import InsoleLink
+from numbguard.types import PressureChunk
 
 TICK_S: Final = 0.05  # virtual time between polls of the emulated insoles
 LINK_LATENCY_S: Final = 0.012  # virtual radio latency from insole to host

@@ -28,7 +28,7 @@ from typing import Final
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray
+from numbguard.types import FloatArray
 from numbguard_lab.validation.treadmill import FORCE_RATE_HZ, TreadmillTrial, reference_contacts
 
 # Of the contact time: where an impact peak can lie (10-24% on these trials).

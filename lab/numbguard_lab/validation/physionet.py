@@ -27,10 +27,10 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.io.chunks import chunk_samples, split_chunks
 from numbguard.pads import Foot
+from numbguard.types import FloatArray, PressureChunk
 
 IntArray = npt.NDArray[np.int32]
 

@@ -19,8 +19,8 @@ from typing import Final
 import numpy as np
 
 from numbguard.analysis.gait import detect_steps
-from numbguard.analysis.types import FloatArray
 from numbguard.pads import FOOT_IDS
+from numbguard.types import FloatArray
 from numbguard_lab.validation.treadmill import (
     FORCE_RATE_HZ,
     INSOLE_RATE_HZ,

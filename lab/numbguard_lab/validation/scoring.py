@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray
+from numbguard.types import FloatArray
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ from typing import Final
 
 import numpy as np
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.pads import FOOT_IDS, Foot
+from numbguard.types import FloatArray, PressureChunk
 
 GRF_FILE: Final = "GRF_one_sub.csv"
 INFO_FILE: Final = "Sub_Info_one_sub.csv"

@@ -20,9 +20,9 @@ from typing import Final
 import numpy as np
 
 from numbguard.analysis.gait import detect_steps
-from numbguard.analysis.types import FloatArray, PressureChunk, StepMetrics
 from numbguard.io.moticon import read_moticon, read_moticon_events
 from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, Foot
+from numbguard.types import FloatArray, PressureChunk, StepMetrics
 from numbguard_lab.validation.physionet import (
     GAITPDB_PADS,
     gaitpdb_reference_contacts,

@@ -18,8 +18,8 @@ import numpy.typing as npt
 
 from numbguard.analysis.risk.windows import BoolArray
 from numbguard.analysis.suggestions import clear_message, raise_message, suggestions_for
-from numbguard.analysis.types import Alert, FloatArray, Severity
 from numbguard.pads import Foot
+from numbguard.types import Alert, FloatArray, Severity
 
 CLEARED = "cleared"
 

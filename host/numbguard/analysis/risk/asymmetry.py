@@ -26,8 +26,8 @@ from numbguard.analysis.risk.alerting import AlertTracker, Assessment, constant_
 from numbguard.analysis.risk.baseline import new_baseline
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.windows import BoolArray, Bouts, WindowBatch, filled, stacked
-from numbguard.analysis.types import Alert, FloatArray
 from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, Foot
+from numbguard.types import Alert, FloatArray
 
 _KIND = "asymmetry"
 MAX_WAITING = 1800

@@ -14,7 +14,7 @@ import numpy as np
 
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.windows import BoolArray, Bouts
-from numbguard.analysis.types import FloatArray
+from numbguard.types import FloatArray
 
 
 class Baseline:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from numbguard.analysis.risk.windows import WindowBatch
-from numbguard.analysis.types import FloatArray
+from numbguard.types import FloatArray
 
 _LOW, _HIGH = 0.3, 0.7  # share of the window's range: below is unloaded, above is loaded
 

@@ -33,8 +33,8 @@ import numpy as np
 
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.windows import BoolArray, PadWindows, WindowBatch, filled
-from numbguard.analysis.types import FloatArray
 from numbguard.pads import PLANTAR_PADS
+from numbguard.types import FloatArray
 
 log = logging.getLogger(__name__)
 

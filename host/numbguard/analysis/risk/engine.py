@@ -27,8 +27,8 @@ from numbguard.analysis.risk.windows import (
     machine_paced,
     stepping,
 )
-from numbguard.analysis.types import Alert, PressureChunk
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS, Foot
+from numbguard.types import Alert, PressureChunk
 
 WindowListener = Callable[[Foot, WindowBatch, BoolArray], list[Alert]]
 

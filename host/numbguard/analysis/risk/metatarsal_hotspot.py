@@ -29,8 +29,8 @@ from numbguard.analysis.risk.baseline import new_baseline
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.rule import PadGroupRule
 from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled, pick, stacked, top_of
-from numbguard.analysis.types import FloatArray
 from numbguard.pads import FOREFOOT_PADS
+from numbguard.types import FloatArray
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ import numpy as np
 
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.windows import BoolArray, WindowBatch, filled
-from numbguard.analysis.types import FloatArray
 from numbguard.pads import PLANTAR_PADS
+from numbguard.types import FloatArray
 
 # In order of precedence; each has its advice in analysis/suggestions.py FAULT_ADVICE.
 SIGNATURES: tuple[str, ...] = ("swing_load", "fast_rise", "dropout", "flat_zero")

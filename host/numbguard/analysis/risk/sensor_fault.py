@@ -32,8 +32,8 @@ from numbguard.analysis.risk.alerting import Assessment
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.windows import BoolArray, PadWindows, WindowBatch, filled
 from numbguard.analysis.suggestions import fault_advice
-from numbguard.analysis.types import FloatArray
 from numbguard.pads import FOREFOOT_PADS, PLANTAR_PADS
+from numbguard.types import FloatArray
 
 
 class SensorFault:

@@ -12,9 +12,9 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from numbguard.analysis.types import FloatArray, PressureChunk
 from numbguard.errors import InputError
 from numbguard.pads import PLANTAR_PADS, Foot
+from numbguard.types import FloatArray, PressureChunk
 
 BoolArray = npt.NDArray[np.bool_]
 
