@@ -79,6 +79,9 @@ BUSY_RETRY_S: Final = 10.0
 CONNECTING_POLL_S: Final = 0.02  # how often a request waiting for a connect looks again
 FIRST_BACKOFF_S: Final = 0.05
 MAX_BACKOFF_S: Final = 2.0
+# Closing waits this long for a task to end and for each disconnect: a stack that does not
+# answer must not keep the command from ending.
+CLOSE_TIMEOUT_S: Final = 5.0
 
 
 @dataclass(frozen=True)
@@ -519,8 +522,13 @@ class BleTransport(Transport):
     async def _disconnect(self, ble: _BleLink) -> None:
         ble.connected.clear()
         if ble.client is not None:
-            with contextlib.suppress(Exception):
-                await ble.client.disconnect()
+            try:
+                await asyncio.wait_for(ble.client.disconnect(), CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                logger.warning("%s: no disconnect in %g s; leaving the link", ble.link.link,
+                               CLOSE_TIMEOUT_S)  # fmt: skip
+            except Exception as error:  # closing must not raise
+                logger.info("%s: disconnect failed: %s", ble.link.link, error)
 
     async def forget_bonds(self) -> list[InsoleIdentity]:
         """``numbguard forget``: every connected insole deletes its bonds (FORGET_BONDS), then
@@ -547,7 +555,7 @@ class BleTransport(Transport):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                    await asyncio.wait_for(task, CLOSE_TIMEOUT_S)
         for ble in self._links.values():
             ble.link.cancel()
             await self._disconnect(ble)
