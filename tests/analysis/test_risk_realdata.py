@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
-from numbguard.evaluate.inputs import analyze_file
+from numbguard.evaluate.runner import analyze_file
 from numbguard.types import PressureChunk
 from numbguard_lab.validation.physionet import read_gaitndd, read_gaitpdb
 from tests.realdata import need, record_id, records

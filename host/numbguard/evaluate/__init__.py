@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Final
 DEFAULT_GRACE_S: Final = 30.0
 
 if TYPE_CHECKING:
-    from numbguard.evaluate.inputs import analyze_file, open_session
-    from numbguard.evaluate.runner import evaluate_folder, labelled_sessions
+    from numbguard.evaluate.runner import analyze_file, evaluate_folder, labelled_sessions
     from numbguard.evaluate.scoring import (
         Evaluation,
         ScoredSession,
@@ -25,8 +24,7 @@ if TYPE_CHECKING:
     )
 
 _HOMES: Final = {
-    "analyze_file": "inputs",
-    "open_session": "inputs",
+    "analyze_file": "runner",
     "evaluate_folder": "runner",
     "labelled_sessions": "runner",
     "Evaluation": "scoring",
@@ -53,6 +51,5 @@ __all__ = [
     "evaluate_sessions",
     "format_table",
     "labelled_sessions",
-    "open_session",
     "score_session",
 ]

@@ -12,8 +12,8 @@ from numbguard.analysis.pipeline import SessionResult
 from numbguard.analysis.risk import RiskConfig
 from numbguard.errors import InputError
 from numbguard.evaluate import DEFAULT_GRACE_S
-from numbguard.evaluate.inputs import analyze_file
 from numbguard.evaluate.scoring import Evaluation, ScoredSession, score_session
+from numbguard.session.sources import analyse_session
 from numbguard.simulate.files import LABELS_SUFFIX, read_labels
 
 logger = logging.getLogger(__name__)
@@ -21,23 +21,43 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 
+# A labelled session is NAME + one of these, beside NAME.labels.json: a simulated or
+# exported CSV, a recording, or a Moticon text export.
+SESSION_SUFFIXES = (".csv", ".ngrec", ".txt")
+
+
 def labelled_sessions(folder: Path) -> list[tuple[Path, Path]]:
-    """(session CSV, labels) pairs in `folder`, by name; a folder without any is an error."""
+    """(session file, labels) pairs in `folder`, by name; a folder without any is an error."""
     if not folder.is_dir():
         raise InputError("not a folder", expected="a folder of labelled sessions", got=str(folder))
     pairs = []
     for labels in sorted(folder.glob("*" + LABELS_SUFFIX)):
-        csv = labels.with_name(labels.name[: -len(LABELS_SUFFIX)] + ".csv")
-        if not csv.exists():
-            raise InputError("labels without a session", expected=str(csv), got="no such file")
-        pairs.append((csv, labels))
+        stem = labels.name[: -len(LABELS_SUFFIX)]
+        found = [labels.with_name(stem + suffix) for suffix in SESSION_SUFFIXES]
+        sessions = [path for path in found if path.exists()]
+        if not sessions:
+            raise InputError(
+                "labels without a session",
+                expected=" or ".join(path.name for path in found),
+                got=f"none beside {labels}",
+            )
+        pairs.append((sessions[0], labels))
     if not pairs:
         raise InputError(
             "no labelled sessions",
-            expected=f"NAME.csv with NAME{LABELS_SUFFIX} (see `numbguard simulate`)",
+            expected=f"NAME.csv, .ngrec or .txt with NAME{LABELS_SUFFIX} (`numbguard simulate`)",
             got=f"none in {folder}",
         )
     return pairs
+
+
+def analyze_file(path: Path, config: RiskConfig | None = None) -> SessionResult:
+    """One session file's analysis, whatever its format (`session.sources`); a damaged
+    recording is analysed up to its damage, with a warning in the log."""
+    result, warning = analyse_session(path, config=config)
+    if warning is not None:
+        logger.warning("%s", warning)
+    return result
 
 
 def evaluate_folder(
@@ -65,6 +85,8 @@ def evaluate_folder(
     for index, result in enumerate(_results([csv for csv, _ in pairs], config, workers)):
         session = ScoredSession(names[index], result.duration_s, labels[index], result.alerts)
         score_session(session, evaluation, grace_s)
+        logger.info("%s: %.0f s, %d labels, %d alerts", names[index], result.duration_s,
+                    len(labels[index]), len(result.alerts))  # fmt: skip
         if progress is not None:  # done, and the next in order
             progress(index + 1, len(pairs), names[index + 1] if index + 1 < len(pairs) else "")
     return evaluation

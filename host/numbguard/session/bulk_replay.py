@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
+from numbguard.analysis.risk import RiskConfig
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.errors import InputError
 from numbguard.pads import FOOT_IDS, Foot, pads_from_mask
@@ -95,6 +96,7 @@ def bulk_replay(
     on_chunk: ChunkCallback | None = None,
     chunk_s: float = BULK_CHUNK_S,
     keep_steps: bool = False,
+    config: RiskConfig | None = None,
 ) -> tuple[SessionResult, RecordingReader, ReplayStats]:
     """What `replay.replay_recording` gives for `path`, computed in bulk where it can be
     (`keep_steps`: with every step in the result, see `SessionAnalyzer`)."""
@@ -107,7 +109,7 @@ def bulk_replay(
         undecodable=decoded.undecodable,
         recorded_alerts=[r.value for _, r in scan.json if r.type == RecordType.ALERT],
     )
-    analyzer = SessionAnalyzer(keep_steps=keep_steps)
+    analyzer = SessionAnalyzer(config, keep_steps=keep_steps)
     runner = SessionRunner(
         calibrations=calibrations, analyzer=analyzer, on_chunk=on_chunk, min_chunk_s=chunk_s
     )

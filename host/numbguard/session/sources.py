@@ -1,4 +1,6 @@
-"""Any session file as a stream of `PressureChunk`s: recordings, CSV interchange, Moticon."""
+"""Any session file as a stream of `PressureChunk`s, or analysed: recordings, CSV
+interchange, Moticon. The one place that tells them apart (recordings by their magic bytes,
+the pressure files in `io/session_files.py`)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from pathlib import Path
 from typing import Final
 
 from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
+from numbguard.analysis.risk import RiskConfig
 from numbguard.errors import UnreadableFile
-from numbguard.evaluate.inputs import open_session
+from numbguard.io.session_files import open_pressure_file
 from numbguard.recording.format import MAGIC
 from numbguard.session.bulk_replay import BULK_CHUNK_S, bulk_chunks, bulk_replay
 from numbguard.types import PressureChunk
@@ -42,7 +45,7 @@ def session_chunks(
         finally:
             chunks.close()  # type: ignore[attr-defined]  # a generator
         return
-    with open_session(Path(path), FILE_CHUNK_S if chunk_s is None else chunk_s) as chunks:
+    with open_pressure_file(Path(path), FILE_CHUNK_S if chunk_s is None else chunk_s) as chunks:
         yield chunks
 
 
@@ -51,16 +54,20 @@ def analyse_session(
     *,
     on_chunk: Callable[[PressureChunk], None] | None = None,
     keep_steps: bool = False,
+    config: RiskConfig | None = None,
 ) -> tuple[SessionResult, str | None]:
     """The analysis of any session file, and a warning if the file is damaged.
 
     A recording gives the alerts the live session gave (`bulk_replay`: in bulk, with the
     live session's runner where the recording is irregular); a damaged one is analysed up
     to the damage, and the warning says where. `keep_steps` keeps every step in the
-    result's `steps` (for a report or an export).
+    result's `steps` (for a report or an export); `config` sets the risk rules (default:
+    the product's).
     """
     if is_recording(path):
-        result, reader, stats = bulk_replay(path, on_chunk=on_chunk, keep_steps=keep_steps)
+        result, reader, stats = bulk_replay(
+            path, on_chunk=on_chunk, keep_steps=keep_steps, config=config
+        )
         warning = None
         if reader.damage is not None:
             warning = f"{path}: {reader.damage}; analysed what came before it"
@@ -70,8 +77,8 @@ def analyse_session(
             note = f"{stats.undecodable} recorded frame(s) did not decode and were skipped"
             warning = f"{warning}; {note}" if warning else f"{path}: {note}"
         return result, warning
-    analyzer = SessionAnalyzer(keep_steps=keep_steps)
-    with open_session(Path(path), FILE_CHUNK_S) as chunks:
+    analyzer = SessionAnalyzer(config, keep_steps=keep_steps)
+    with open_pressure_file(Path(path), FILE_CHUNK_S) as chunks:
         for chunk in chunks:
             if on_chunk is not None:
                 on_chunk(chunk)

@@ -1,7 +1,8 @@
-"""Opening a session file as a stream of `PressureChunk`s, whatever its format.
+"""Which pressure file is which: the CSV interchange format or a Moticon OpenGo text export,
+told apart by their first line, opened as a stream of `PressureChunk`s.
 
-Formats: the CSV interchange format and Moticon OpenGo text exports, told apart by their
-first line.
+`session/sources.py` adds the recordings on top of this; it is the one entry point for any
+session file.
 """
 
 from __future__ import annotations
@@ -9,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Final
 
-from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
-from numbguard.analysis.risk import RiskConfig
 from numbguard.errors import UnreadableFile
 from numbguard.io.interchange import InterchangeReader
 from numbguard.io.moticon import read_moticon
 from numbguard.types import PressureChunk
 
-_MOTICON_FIRST_LINE = "# Start time:"
+MOTICON_FIRST_LINE: Final = "# Start time:"
 
 
 def _first_line(path: Path) -> str:
@@ -28,10 +28,15 @@ def _first_line(path: Path) -> str:
         raise UnreadableFile(path, str(error), expected="a readable session file") from None
 
 
+def is_moticon(path: Path) -> bool:
+    return _first_line(path).startswith(MOTICON_FIRST_LINE)
+
+
 @contextmanager
-def open_session(path: Path, chunk_s: float = 10.0) -> Iterator[Iterator[PressureChunk]]:
-    """Chunks of both feet from `path`, in time order per foot."""
-    if _first_line(path).startswith(_MOTICON_FIRST_LINE):
+def open_pressure_file(path: Path, chunk_s: float = 10.0) -> Iterator[Iterator[PressureChunk]]:
+    """Chunks of both feet from an interchange CSV or a Moticon export, in time order per
+    foot."""
+    if is_moticon(path):
         chunks = iter(read_moticon(path, chunk_s=chunk_s))
         try:
             yield chunks
@@ -43,14 +48,3 @@ def open_session(path: Path, chunk_s: float = 10.0) -> Iterator[Iterator[Pressur
         yield iter(reader)
     finally:
         reader.close()
-
-
-def analyze_file(
-    path: Path, config: RiskConfig | None = None, chunk_s: float = 60.0
-) -> SessionResult:
-    """The whole analysis of one session file (large chunks: fewer, bigger numpy calls)."""
-    analyzer = SessionAnalyzer(config)
-    with open_session(path, chunk_s) as chunks:
-        for chunk in chunks:
-            analyzer.feed(chunk)
-    return analyzer.finish()
