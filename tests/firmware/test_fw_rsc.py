@@ -1,0 +1,201 @@
+"""Cadence on a watch: the Running Speed and Cadence service on the real BLE stack.
+
+The left insole's unchanged `firmware/main.py` runs under ``micropython-nimble`` (MicroPython's
+NimBLE `bluetooth`, a bumble controller) in a `FirmwareBleLab`, sampling a steady run at
+170 steps/min. The host's real BLE transport pairs and streams a session into a
+`SessionRunner` (`run_ble_lab`). Once the host streams, a second central, a watch (its own
+bumble device and controller on the same radio), finds the insole still advertising, is refused
+RSC Feature until it pairs, pairs inside the window the owner opens with the button, reads the
+features, subscribes to RSC Measurement and keeps what it hears. Shown: the watch's cadence
+matches the trace's and the host's analysis of the session; the host's session holds every
+sample the insole took, exactly as its pads read them; the watch gets no notification but RSC
+Measurement; the insole stops advertising while two centrals are connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from bumble.att import ATT_Error
+from bumble.core import UUID
+from bumble.device import Advertisement, Connection, Device, Peer
+from bumble.hci import Address
+from bumble.keys import MemoryKeyStore
+from fw_radio import WAIT_S, insole_address, until
+
+from numbguard.deploy.bundle import default_firmware_dir
+from numbguard.pads import Foot
+from numbguard.protocol.constants import STATUS_UUID
+from numbguard.protocol.frames import DataFrame
+from numbguard.session.runner import SessionRunner
+from numbguard.transports.base import FrameEvent
+from numbguard_lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
+from numbguard_lab.bumble_backend import central_pairing_config
+from numbguard_lab.traces import PadTrace, scenario_traces
+
+RUN_S: Final = 90.0  # insole seconds
+CLOCK_SCALE: Final = 5
+RUN_SPM: Final = 170.0  # the scenario's plan (normal_run)
+# Each value: the simulated runner's strides vary by a few %, and in the lab a sample slot the
+# loaded machine misses delays the trace by 10 ms (each read takes the next row), lowering
+# that stride's cadence by 2.4 steps/min; a board's pads are not delayed. The values' median:
+MEDIAN_TOLERANCE: Final = 3.0
+SPM_TOLERANCE: Final = 10.0
+MEASUREMENTS: Final = 15  # RSC Measurements the watch keeps (one per insole second)
+CAUGHT_UP_FRAMES: Final = 8  # on-time data frames in a row: 2 s at MTU 247, no resend going
+BUTTON_S: Final = 3.5  # the owner's press that opens the pairing window (3 s, button.py)
+RSC_SERVICE: Final = UUID.from_16_bits(0x1814)
+RSC_MEASUREMENT: Final = UUID.from_16_bits(0x2A53)
+RSC_FEATURE: Final = UUID.from_16_bits(0x2A54)
+ATT_SECURITY_ERRORS: Final = {0x05, 0x0F}  # insufficient authentication / encryption
+_ATT_NOTIFICATION: Final = 0x1B
+
+
+@dataclass
+class Watch:
+    """What the watch saw."""
+
+    heard_advertising: bool = False
+    feature_before_pairing: int = 0  # the ATT error of reading RSC Feature unpaired
+    feature: bytes = b""
+    status_refusal: int = 0  # the ATT error of reading the numbguard status once paired
+    measurements: list[bytes] = field(default_factory=list)
+    measurement_handle: int = -1
+    advertising_with_two: bool | None = None
+    notified_handles: collections.Counter[int] = field(default_factory=collections.Counter)
+
+
+def _traces() -> dict[Foot, PadTrace]:
+    return {"left": scenario_traces("normal_run", RUN_S, seed=5)["left"]}
+
+
+def _advertising(lab: FirmwareBleLab) -> bool:
+    controller = lab.radios["left"].controller
+    return controller is not None and controller.le_legacy_advertiser.enabled
+
+
+async def _refusal(step: Awaitable[object]) -> int:
+    """The ATT error code `step` is refused with (0: not refused)."""
+    try:
+        await step
+    except ATT_Error as error:
+        return int(error.error_code)
+    return 0
+
+
+async def _watch(lab: FirmwareBleLab, watch: Watch) -> None:
+    """A watch pairing with the insole as with a footpod, while the host streams."""
+    assert lab.radio is not None
+    device = lab.radio.new_device("watch", central=True)
+    device.keystore = MemoryKeyStore()
+    device.pairing_config_factory = central_pairing_config
+    await device.power_on()
+    address = insole_address(lab)
+    watch_address = device.random_address.to_string(with_type_qualifier=False)
+
+    def on_pdu(_sender: object, destination: Address, pdu: bytes) -> None:
+        to = destination.to_string(with_type_qualifier=False)
+        if to == watch_address and len(pdu) >= 7 and pdu[4] == _ATT_NOTIFICATION:
+            watch.notified_handles[int.from_bytes(pdu[5:7], "little")] += 1
+
+    lab.radio.link.on_pdu = on_pdu
+    heard = asyncio.get_running_loop().create_future()
+
+    def on_advertisement(advertisement: Advertisement) -> None:
+        if advertisement.address == address and not heard.done():
+            heard.set_result(None)
+
+    device.on(Device.EVENT_ADVERTISEMENT, on_advertisement)
+    await device.start_scanning(filter_duplicates=False)
+    await asyncio.wait_for(heard, WAIT_S)  # advertising although the host is connected
+    await device.stop_scanning()
+    watch.heard_advertising = True
+    connection: Connection = await device.connect(address, timeout=WAIT_S)
+    peer = Peer(connection)
+    await peer.discover_services()
+    for service in peer.services:
+        await service.discover_characteristics()
+    feature = peer.get_characteristics_by_uuid(RSC_FEATURE)[0]
+    watch.feature_before_pairing = await _refusal(peer.read_value(feature))
+    await lab.press_button("left", BUTTON_S)  # the owner opens the pairing window
+    await connection.pair()
+    watch.feature = bytes(await peer.read_value(feature))
+    status = peer.get_characteristics_by_uuid(UUID(STATUS_UUID))[0]
+    watch.status_refusal = await _refusal(peer.read_value(status))
+    measurement = peer.get_characteristics_by_uuid(RSC_MEASUREMENT)[0]
+    watch.measurement_handle = measurement.handle
+    await peer.subscribe(measurement, lambda value: watch.measurements.append(bytes(value)))
+    await until(lambda: len(watch.measurements) >= MEASUREMENTS, "RSC measurements")
+    watch.advertising_with_two = _advertising(lab)
+    await connection.disconnect()
+
+
+async def _run(tmp_path: Path, micropython: str) -> tuple[BleLabRun, Watch]:
+    traces = _traces()
+    lab = FirmwareBleLab(
+        tmp_path / "flash", lab_specs(traces), clock_scale=CLOCK_SCALE, micropython=micropython
+    )  # fmt: skip
+    watch = Watch()
+    tasks: list[asyncio.Task[None]] = []
+    on_time = [0]
+
+    def on_event(event: FrameEvent) -> None:
+        # Once the host caught up with what the insole took before it listened (its RESEND
+        # burst fills NimBLE's buffers: docs/protocol.md), the watch comes.
+        if isinstance(event.frame, DataFrame):
+            on_time[0] = 0 if event.late else on_time[0] + 1
+        if not tasks and on_time[0] >= CAUGHT_UP_FRAMES:
+            tasks.append(asyncio.get_running_loop().create_task(_watch(lab, watch)))
+
+    runner = SessionRunner(session_start_s=time.monotonic())
+    run = await run_ble_lab(lab, runner, duration_s=RUN_S, on_event=on_event)
+    assert tasks, "the host never streamed"
+    await tasks[0]  # raises what went wrong on the watch's side
+    return run, watch
+
+
+async def test_a_watch_reads_the_cadence_while_the_host_streams_every_sample(
+    tmp_path: Path, nimble_bin: str
+) -> None:
+    run, watch = await _run(tmp_path, nimble_bin)
+    # The watch: found the insole advertising beside the host's link, had to pair (in the
+    # window the button opened), then read "no optional feature" and the measurements.
+    assert watch.heard_advertising
+    assert watch.feature_before_pairing in ATT_SECURITY_ERRORS
+    assert watch.feature == b"\x00\x00"
+    assert watch.status_refusal in ATT_SECURITY_ERRORS  # paired, yet not the host
+    assert watch.advertising_with_two is False  # two centrals: no more advertising
+    assert len(watch.measurements) >= MEASUREMENTS
+    for value in watch.measurements:
+        # Flags 0 (no stride length, no distance), speed 0 (no speed sensor), cadence.
+        assert len(value) == 4 and value[:3] == b"\x00\x00\x00", value.hex()
+    cadence = np.array([value[3] for value in watch.measurements], dtype=float)
+    assert run.result is not None and run.result.cadence_spm is not None
+    host_spm = run.result.cadence_spm
+    assert abs(host_spm - RUN_SPM) <= SPM_TOLERANCE
+    assert abs(float(np.median(cadence)) - RUN_SPM) <= MEDIAN_TOLERANCE, cadence
+    assert abs(float(np.median(cadence)) - host_spm) <= MEDIAN_TOLERANCE, (cadence, host_spm)
+    assert np.all(np.abs(cadence - host_spm) <= SPM_TOLERANCE), (cadence, host_spm)
+    # Only RSC Measurement was notified to the watch: none of the host's data or status.
+    assert set(watch.notified_handles) == {watch.measurement_handle}, watch.notified_handles
+
+    # The host lost nothing: every sample the insole took, once, in order, as its pads read it.
+    frames = {e.frame.seq: e.frame for e in run.data_events if isinstance(e.frame, DataFrame)}
+    seqs = sorted(frames)
+    assert seqs == list(range(len(seqs)))
+    samples = np.concatenate([frames[seq].samples for seq in seqs])
+    taken = run.samples_taken["left"]
+    assert len(samples) == taken > 0.8 * RUN_S * 100
+    spec = run.lab.specs[0]
+    trace = _traces()["left"]
+    np.testing.assert_array_equal(samples, trace.read_by(spec.adc(), default_firmware_dir(),
+                                                         0, taken))  # fmt: skip
+    assert run.runner.tracks["left"].stream.missing() == 0
+
