@@ -25,10 +25,9 @@ from typing import Final
 import numpy as np
 from bumble.att import ATT_Error
 from bumble.core import UUID
-from bumble.device import Advertisement, Connection, Device, Peer
+from bumble.device import Peer
 from bumble.hci import Address
-from bumble.keys import MemoryKeyStore
-from fw_radio import WAIT_S, insole_address, until
+from fw_radio import second_central, until
 
 from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.pads import Foot
@@ -37,7 +36,6 @@ from numbguard.protocol.frames import DataFrame
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent
 from numbguard_lab.ble_lab import BleLabRun, FirmwareBleLab, lab_specs, run_ble_lab
-from numbguard_lab.bumble_backend import central_pairing_config
 from numbguard_lab.traces import PadTrace, scenario_traces
 
 RUN_S: Final = 90.0  # insole seconds
@@ -93,12 +91,7 @@ async def _refusal(step: Awaitable[object]) -> int:
 async def _watch(lab: FirmwareBleLab, watch: Watch) -> None:
     """A watch pairing with the insole as with a footpod, while the host streams."""
     assert lab.radio is not None
-    device = lab.radio.new_device("watch", central=True)
-    device.keystore = MemoryKeyStore()
-    device.pairing_config_factory = central_pairing_config
-    await device.power_on()
-    address = insole_address(lab)
-    watch_address = device.random_address.to_string(with_type_qualifier=False)
+    watch_address = ""
 
     def on_pdu(_sender: object, destination: Address, pdu: bytes) -> None:
         to = destination.to_string(with_type_qualifier=False)
@@ -106,18 +99,9 @@ async def _watch(lab: FirmwareBleLab, watch: Watch) -> None:
             watch.notified_handles[int.from_bytes(pdu[5:7], "little")] += 1
 
     lab.radio.link.on_pdu = on_pdu
-    heard = asyncio.get_running_loop().create_future()
-
-    def on_advertisement(advertisement: Advertisement) -> None:
-        if advertisement.address == address and not heard.done():
-            heard.set_result(None)
-
-    device.on(Device.EVENT_ADVERTISEMENT, on_advertisement)
-    await device.start_scanning(filter_duplicates=False)
-    await asyncio.wait_for(heard, WAIT_S)  # advertising although the host is connected
-    await device.stop_scanning()
+    connection = await second_central(lab, "watch")  # heard advertising beside the host
     watch.heard_advertising = True
-    connection: Connection = await device.connect(address, timeout=WAIT_S)
+    watch_address = connection.self_address.to_string(with_type_qualifier=False)
     peer = Peer(connection)
     await peer.discover_services()
     for service in peer.services:
