@@ -108,14 +108,18 @@ async def connect(lab: FirmwareBleLab, foot: Foot = "left") -> Connection:
     return await lab.radio.central.connect(address, timeout=WAIT_S)
 
 
-async def second_central(lab: FirmwareBleLab, name: str, foot: Foot = "left") -> Connection:
+async def second_central(
+    lab: FirmwareBleLab, name: str, foot: Foot = "left", device: Device | None = None
+) -> Connection:
     """Another central (a watch: its own bumble device and controller on the lab's radio,
-    pairing as the host does) connects to the insole once it hears it advertise."""
+    pairing as the host does) connects to the insole once it hears it advertise; `device`:
+    the same one again (its keys kept)."""
     assert lab.radio is not None
-    device = lab.radio.new_device(name, central=True)
-    device.keystore = MemoryKeyStore()
-    device.pairing_config_factory = central_pairing_config
-    await device.power_on()
+    if device is None:
+        device = lab.radio.new_device(name, central=True)
+        device.keystore = MemoryKeyStore()
+        device.pairing_config_factory = central_pairing_config
+        await device.power_on()
     address = insole_address(lab, foot)
     heard: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 

@@ -9,7 +9,9 @@ RSC Feature until it pairs, pairs inside the window the owner opens with the but
 features, subscribes to RSC Measurement and keeps what it hears. Shown: the watch's cadence
 matches the trace's and the host's analysis of the session; the host's session holds every
 sample the insole took, exactly as its pads read them; the watch gets no notification but RSC
-Measurement; the insole stops advertising while two centrals are connected.
+Measurement; the insole stops advertising while two centrals are connected. And a watch that
+bonded before any host, once it read RSC Feature, is the cadence central on its later
+connections too, even before the host connects: the host's data never goes to it.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ from bumble.att import ATT_Error
 from bumble.core import UUID
 from bumble.device import Peer
 from bumble.hci import Address
-from fw_radio import second_central, until
+from fw_radio import Central, connect, second_central, until
 
 from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.pads import Foot
-from numbguard.protocol.constants import STATUS_UUID
+from numbguard.protocol.constants import DATA_UUID, STATUS_UUID
 from numbguard.protocol.frames import DataFrame
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent
@@ -183,3 +185,68 @@ async def test_a_watch_reads_the_cadence_while_the_host_streams_every_sample(
                                                          0, taken))  # fmt: skip
     assert run.runner.tracks["left"].stream.missing() == 0
 
+
+
+async def test_a_watch_known_as_a_collector_never_takes_the_hosts_role(
+    tmp_path: Path, nimble_bin: str
+) -> None:
+    """A watch that bonded first (no host yet) holds the host's role until it reads RSC
+    Feature; from then on, and on its later connections, it is the cadence central even when
+    it connects before the host, and the host that comes after it gets the data."""
+    lab = FirmwareBleLab(tmp_path, lab_specs(_traces()), clock_scale=CLOCK_SCALE,
+                         micropython=nimble_bin)  # fmt: skip
+    async with lab:
+        assert lab.radio is not None
+        notified: dict[str, collections.Counter[int]] = collections.defaultdict(
+            collections.Counter)  # fmt: skip
+
+        def on_pdu(_sender: object, destination: Address, pdu: bytes) -> None:
+            if len(pdu) >= 7 and pdu[4] == _ATT_NOTIFICATION:
+                to = destination.to_string(with_type_qualifier=False)
+                notified[to][int.from_bytes(pdu[5:7], "little")] += 1
+
+        lab.radio.link.on_pdu = on_pdu
+        connection = await second_central(lab, "watch")  # a fresh insole: the window is open
+        device = connection.device
+        address = connection.self_address.to_string(with_type_qualifier=False)
+        await connection.pair()
+        peer = Peer(connection)
+        await peer.discover_services()
+        for service in peer.services:
+            await service.discover_characteristics()
+        measurement = peer.get_characteristics_by_uuid(RSC_MEASUREMENT)[0]
+        data = next(c for c in peer.get_characteristics_by_uuid(UUID(DATA_UUID)))
+        assert await peer.read_value(peer.get_characteristics_by_uuid(RSC_FEATURE)[0])
+        notified[address].clear()  # ATT keeps order: nothing sent before the read comes after
+        heard: list[bytes] = []
+        await peer.subscribe(measurement, lambda value: heard.append(bytes(value)))
+        await until(lambda: len(heard) >= 2, "RSC measurements, the watch the cadence central")
+        assert set(notified[address]) == {measurement.handle}
+        await connection.disconnect()
+
+        # Back first, on its bond: the cadence central at once.
+        notified[address].clear()
+        connection = await second_central(lab, "watch", device=device)
+        await connection.encrypt()
+        peer = Peer(connection)
+        await peer.discover_services()
+        for service in peer.services:
+            await service.discover_characteristics()
+        heard.clear()
+        measurement = peer.get_characteristics_by_uuid(RSC_MEASUREMENT)[0]
+        await peer.subscribe(measurement, lambda value: heard.append(bytes(value)))
+        await until(lambda: len(heard) >= 2, "RSC measurements after reconnecting")
+
+        # The host after it (a second bond: the owner opens the window) gets the data.
+        await lab.press_button("left", BUTTON_S)
+        host = Central(await connect(lab))
+        await host.discover()
+        await host.connection.pair()
+        await host.subscribe()
+        await until(lambda: len(host.data()) >= 20, "the host's data frames")
+        heard.clear()
+        await until(lambda: len(heard) >= 2, "RSC measurements beside the host")
+        assert set(notified[address]) == {measurement.handle}, notified[address]
+        assert data.handle not in notified[address]
+        await connection.disconnect()
+        await host.connection.disconnect()
