@@ -197,13 +197,6 @@ class Peripheral:
         self._resp = scan_response()
         self.advertise()
 
-    @property
-    def conn(self):
-        """A connected central's handle (trusted or not), None when none is connected."""
-        for conn in self.links:
-            return conn
-        return None
-
     def advertise(self, interval_us=None):
         """Advertise (at `interval_us`, or the last interval asked) while a central may still
         connect; stop once MAX_LINKS are connected."""

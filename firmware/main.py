@@ -191,7 +191,8 @@ class Firmware:
             self._send_control_path(frame, self._ble_up(), keep=True)
             if self.ble is not None:
                 self.ble.set_battery(battery_pct(insole.battery_mv()))
-                self.ble.send_rsc(insole.cadence_spm())  # RSC Measurement, once a second
+                if self.ble.rsc_conn is not None:  # RSC Measurement, once a second
+                    self.ble.send_rsc(insole.cadence_spm())
             await asyncio.sleep_ms(p.STATUS_PERIOD_MS)
 
     async def control_task(self):
