@@ -24,6 +24,7 @@
 # as a cadence collector (bonds.py), or once it reads RSC Feature (a host never does; a link
 # that held the host's role then loses it and its bond is marked).
 import errno
+import time
 
 from micropython import const
 
@@ -40,6 +41,9 @@ _IRQ_GET_SECRET = const(29)
 _IRQ_SET_SECRET = const(30)
 
 MAX_LINKS = const(2)  # the host and one cadence central
+# A central that is neither trusted nor pairing after this long is dropped, so one that never
+# pairs cannot hold a slot the host or the watch needs (a judgement: pairing takes seconds).
+UNTRUSTED_LINK_MS = const(30000)
 
 _GATTS_NO_ERROR = const(0)
 _GATTS_ERROR_INSUFFICIENT_AUTHENTICATION = const(0x05)
@@ -154,6 +158,7 @@ class _Link:
         self.peer_key = peer_key
         self.mtu = p.DEFAULT_MTU
         self.rsc = False
+        self.since_ms = time.ticks_ms()
 
 
 class Peripheral:
@@ -213,6 +218,20 @@ class Peripheral:
         if self._advertise_due:
             self._advertise_due = False
             self.advertise()
+
+    def drop_idle_links(self):
+        """Drop centrals that stayed untrusted for UNTRUSTED_LINK_MS (call about once a
+        second). Returns how many."""
+        now = time.ticks_ms()
+        dropped = 0
+        for conn, link in list(self.links.items()):
+            if (conn != self.trusted_conn and conn != self.rsc_conn
+                    and conn != self._awaiting_keys
+                    and time.ticks_diff(now, link.since_ms) >= UNTRUSTED_LINK_MS):
+                link.since_ms = now  # once: its disconnect IRQ follows
+                self._disconnect(conn)
+                dropped += 1
+        return dropped
 
     def set_gap_name(self, name):
         self._ble.config(gap_name=name)

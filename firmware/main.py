@@ -193,6 +193,7 @@ class Firmware:
                 self.ble.set_battery(battery_pct(insole.battery_mv()))
                 if self.ble.rsc_conn is not None:  # RSC Measurement, once a second
                     self.ble.send_rsc(insole.cadence_spm())
+                self.ble.drop_idle_links()
             await asyncio.sleep_ms(p.STATUS_PERIOD_MS)
 
     async def control_task(self):

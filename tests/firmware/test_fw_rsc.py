@@ -11,7 +11,8 @@ matches the trace's and the host's analysis of the session; the host's session h
 sample the insole took, exactly as its pads read them; the watch gets no notification but RSC
 Measurement; the insole stops advertising while two centrals are connected. And a watch that
 bonded before any host, once it read RSC Feature, is the cadence central on its later
-connections too, even before the host connects: the host's data never goes to it.
+connections too, even before the host connects: the host's data never goes to it. A central
+that never pairs gives its slot back after 30 s.
 """
 
 from __future__ import annotations
@@ -249,4 +250,31 @@ async def test_a_watch_known_as_a_collector_never_takes_the_hosts_role(
         assert set(notified[address]) == {measurement.handle}, notified[address]
         assert data.handle not in notified[address]
         await connection.disconnect()
+        await host.connection.disconnect()
+
+
+async def test_a_central_that_never_pairs_gives_its_slot_back(
+    tmp_path: Path, nimble_bin: str
+) -> None:
+    """Two centrals fill the insole (no more advertising): one that connects and never pairs
+    is dropped after 30 insole seconds, so the insole advertises again for the watch."""
+    lab = FirmwareBleLab(tmp_path, lab_specs(_traces()), clock_scale=CLOCK_SCALE,
+                         micropython=nimble_bin)  # fmt: skip
+    async with lab:
+        host = Central(await connect(lab))
+        await host.discover()
+        await host.connection.pair()
+        await host.subscribe()
+        stranger = await second_central(lab, "stranger")  # connects, reads, never pairs
+        await Peer(stranger).discover_services()
+        await until(lambda: not _advertising(lab), "no advertising with two centrals")
+        started_s = time.monotonic()
+        gone: list[bool] = []
+        stranger.on("disconnection", lambda _reason: gone.append(True))
+        await until(lambda: gone, "the unpaired central dropped", timeout_s=60.0)
+        waited_insole_s = (time.monotonic() - started_s) * CLOCK_SCALE
+        assert 20.0 <= waited_insole_s <= 45.0, waited_insole_s  # 30 s, polled once a second
+        await until(lambda: _advertising(lab), "advertising again for a second central")
+        frames = len(host.data())
+        await until(lambda: len(host.data()) > frames + 10, "the host still streaming")
         await host.connection.disconnect()
