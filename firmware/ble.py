@@ -66,6 +66,9 @@ _ADV_TYPE_NAME_COMPLETE = const(0x09)
 _ADV_FLAGS_LE_ONLY = const(0x06)  # general discoverable, BR/EDR not supported
 _ADV_MAX_BYTES = const(31)
 ADV_INTERVAL_US = const(100000)
+# While one central is connected: slow, for a watch to find the insole within a few seconds at
+# a tenth of the current (hardware/power_budget.csv).
+ADV_CONNECTED_INTERVAL_US = const(1000000)
 
 _DIS_UUID = const(0x180A)
 _BAS_UUID = const(0x180F)
@@ -203,15 +206,17 @@ class Peripheral:
         self.advertise()
 
     def advertise(self, interval_us=None):
-        """Advertise (at `interval_us`, or the last interval asked) while a central may still
-        connect; stop once MAX_LINKS are connected."""
+        """Advertise while a central may still connect: with none connected at `interval_us`
+        (or the last interval asked: power.py's), with one every ADV_CONNECTED_INTERVAL_US;
+        stop once MAX_LINKS are connected."""
         if interval_us is not None:
             self._adv_interval_us = interval_us
-        if len(self.links) >= MAX_LINKS:
+        n = len(self.links)
+        if n >= MAX_LINKS:
             self._ble.gap_advertise(None)
         else:
-            self._ble.gap_advertise(self._adv_interval_us, adv_data=self._adv,
-                                    resp_data=self._resp)
+            self._ble.gap_advertise(ADV_CONNECTED_INTERVAL_US if n else self._adv_interval_us,
+                                    adv_data=self._adv, resp_data=self._resp)
 
     def poll(self):
         """From a task (not the IRQ): what must follow an IRQ once NimBLE is done with it."""
@@ -242,7 +247,6 @@ class Peripheral:
             key = peer_key(addr_type, addr)
             self.links[conn] = _Link(key)
             self.bonds.begin_link(key)
-            self._adv_interval_us = ADV_INTERVAL_US  # a connection ends idle (power.py)
             self.advertise()  # NimBLE stopped it on the connection: on for the next central
         elif event == _IRQ_CENTRAL_DISCONNECT:
             conn = data[0]
@@ -256,7 +260,9 @@ class Peripheral:
                 self.rsc_conn = None
             if conn == self._awaiting_keys:
                 self._awaiting_keys = None
-            self.advertise()
+            # None left: the host may be back soon, fast as before (power.py slows it once
+            # idle).
+            self.advertise(None if self.links else ADV_INTERVAL_US)
         elif event == _IRQ_ENCRYPTION_UPDATE:
             conn, encrypted, _authenticated, _bonded, key_size = data
             link = self.links.get(conn)

@@ -68,6 +68,7 @@ from numbguard_lab.radio_link import is_notification
 SERVICE_UUID_LE: Final = bytes.fromhex(SERVICE_UUID.replace("-", ""))[::-1]
 ATT_SECURITY_ERRORS: Final = {0x05, 0x0F}  # insufficient authentication / encryption
 ADV_100_MS: Final = 160  # HCI advertising interval, 0.625 ms units
+ADV_1_S: Final = 1600
 ADV_IND: Final = 0  # connectable, scannable, undirected
 CENTRAL_MTU: Final = 247
 FRAMES_AT_MTU_23: Final = 20  # data frames taken before the MTU exchange
@@ -245,7 +246,11 @@ async def _run_flow(workdir: Path, nimble_bin: str) -> Flow:
         last_before = max(data_seqs(flow.heard))
         flow.marks["disconnect"] = len(flow.heard)
         await connection.disconnect()
-        flow.adv_after = await until(lambda: advertising(lab), "advertising after the disconnect")
+        # Until the disconnect IRQ, the controller keeps the slow advertising of while connected.
+        flow.adv_after = await until(
+            lambda: (found := advertising(lab)) and found.interval == ADV_100_MS and found,
+            "advertising every 100 ms after the disconnect",
+        )
         await until(lambda: serial.last_data_seq() >= last_before + GAP_FRAMES,
                     f"{GAP_FRAMES} frames taken while the central is away")  # fmt: skip
 
@@ -282,7 +287,8 @@ def test_advertises_service_and_foot_name_in_31_bytes(flow: Flow) -> None:
     assert (flow.adv_boot.interval, flow.adv_boot.kind) == (ADV_100_MS, ADV_IND)
     # Still advertising while one central is connected, for a second one (a watch reading
     # cadence: test_fw_rsc.py), also once the pairing stored a bond (NimBLE stops it then).
-    assert flow.adv_while_connected == [flow.adv_boot, flow.adv_boot]
+    connected = Advertising(adv, ADV_1_S, ADV_IND)  # slower: a tenth of the current
+    assert flow.adv_while_connected == [connected, connected]
     assert flow.adv_after == flow.adv_boot  # re-advertises after a disconnect
 
 
