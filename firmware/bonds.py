@@ -14,7 +14,12 @@
 # a pairing's keys are distributed, so the store cannot be asked at that moment): a link
 # re-encrypted from a bond had its long-term key served from here (GET_SECRET of our key for
 # that peer, on the controller's LTK request) before the encryption came up; a fresh pairing
-# had none served, and is trusted only once its keys were stored inside the window.
+# had none served, and is trusted only once its keys were stored inside the window. Two
+# centrals may be connected at once (the host and a watch), so what was served is kept per peer.
+#
+# A bonded central that showed itself a Running Speed and Cadence collector (it read RSC
+# Feature) is marked so in the file (an entry of type SEC_RSC, no value): on its next
+# connections it gets cadence only, never the host's data, whichever central comes first.
 import os
 import time
 
@@ -27,6 +32,7 @@ _MAGIC = b"NGB1"
 SEC_OUR = const(1)
 SEC_PEER = const(2)
 SEC_OUR_IRK = const(10)
+SEC_RSC = const(0x80)  # this file's own: the peer is a cadence collector (NimBLE never asks)
 
 MAX_PEERS = const(4)  # centrals remembered; a fifth bond drops the oldest
 _MAX_KEY_BYTES = const(16)  # a ble_addr_t is 7 bytes; the IRK slot's key 3
@@ -42,7 +48,7 @@ class Bonds:
         self._window_until = None  # ticks_ms deadline of a button window
         self.paired_now = False  # a bond was stored during the current link
         self.refused_now = False  # a pairing was refused during the current link
-        self.served_key_now = False  # our key for this link's peer was served (re-encryption)
+        self._served = []  # peers whose long-term key was served since they connected
         self.storage_errors = 0
         self.load_errors = 0
         self._load()
@@ -73,15 +79,27 @@ class Bonds:
     def close_window(self):
         self._window_until = None
 
-    def begin_link(self):
+    def begin_link(self, peer_key=None):
         """A central connected: nothing paired, refused or served on this link yet."""
         self.paired_now = False
         self.refused_now = False
-        self.served_key_now = False
+        if peer_key in self._served:
+            self._served.remove(peer_key)
 
     def reencrypted(self, peer_key):
         """The link to `peer_key` encrypted from the key this store holds for it."""
-        return self.served_key_now and self._find(SEC_PEER, peer_key) is not None
+        return peer_key in self._served and self._find(SEC_PEER, peer_key) is not None
+
+    def is_rsc(self, peer_key):
+        """A bonded central known as a cadence collector."""
+        return self._find(SEC_RSC, peer_key) is not None
+
+    def mark_rsc(self, peer_key):
+        """Remember a bonded central as a cadence collector (once; only while it is bonded)."""
+        if self._find(SEC_RSC, peer_key) is not None or self._find(SEC_PEER, peer_key) is None:
+            return False
+        self._entries.append([SEC_RSC, bytes(peer_key), b""])
+        return self._save()
 
     def forget(self):
         """Forget every central (the owner's control or button); the IRK stays, so the
@@ -99,8 +117,8 @@ class Bonds:
             entry = self._find(sec_type, key)
             if entry is None:
                 return None
-            if sec_type == SEC_OUR:
-                self.served_key_now = True
+            if sec_type == SEC_OUR and key not in self._served:
+                self._served.append(key)
             return entry[2]
         i = 0
         for entry in self._entries:

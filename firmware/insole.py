@@ -5,6 +5,7 @@ import time
 import control
 import protocol as p
 import status
+from cadence import Cadence
 from packer import Packer
 from ring import RING_BYTES, Ring
 from sampler import Sampler
@@ -34,6 +35,7 @@ class Insole:
         self.packer = Packer(self.ring, self.link_mtu)
         self._selfcheck_window_s = selfcheck_window_s
         self.selfcheck = SelfCheck(selfcheck_window_s * config.rate_hz)
+        self.cadence = Cadence()
         self.streaming = True
         self.connected = False
         self.notify_retries = 0
@@ -61,6 +63,7 @@ class Insole:
         if t_us < 0:
             return False
         self.selfcheck.add(sampler.values)
+        self.cadence.add(sampler.values, sampler.n_pads, t_us)
         self.packer.add(sampler.values, t_us, sampler.last_gap)
         return True
 
@@ -88,10 +91,15 @@ class Insole:
         if not self.streaming:
             self.streaming = True
             self.sampler.restart()
+            self.cadence.reset()  # the contacts before the stop are no stride
 
     def stop(self):
         self.streaming = False
         self.packer.flush()
+
+    def cadence_spm(self):
+        """Steps/min from this foot's contacts (cadence.py), 0 while stopped or not sampling."""
+        return self.cadence.spm(self._ticks_us()) if self.streaming else 0
 
     def identify(self, seconds):
         self._identify_until = time.ticks_add(self._ticks_us(), seconds * 1000000)

@@ -106,6 +106,10 @@ class Firmware:
     def _host_present(self):
         return self._ble_up() or self.serial_host_seen
 
+    def _listener_present(self):
+        """A host, or a cadence central (it needs the insole sampling, not idle)."""
+        return self._host_present() or (self.ble is not None and self.ble.rsc_conn is not None)
+
     def _use_link(self):
         if self._ble_up():
             self.insole.set_link(True, min(self.ble.mtu, _SERIAL_MTU))
@@ -187,6 +191,9 @@ class Firmware:
             self._send_control_path(frame, self._ble_up(), keep=True)
             if self.ble is not None:
                 self.ble.set_battery(battery_pct(insole.battery_mv()))
+                if self.ble.rsc_conn is not None:  # RSC Measurement, once a second
+                    self.ble.send_rsc(insole.cadence_spm())
+                self.ble.drop_idle_links()
             await asyncio.sleep_ms(p.STATUS_PERIOD_MS)
 
     async def control_task(self):
@@ -198,7 +205,7 @@ class Firmware:
                 if not self.serial_host_seen and not self._ble_up():
                     self.serial_host_seen = True
                     insole.connected = True
-                self.power.update(self._host_present())  # out of idle before it is handled
+                self.power.update(self._listener_present())  # out of idle before it is handled
                 for frame in insole.control(self.serial.frame, n):
                     self._send_control_path(frame, False)
             while self.ble is not None and self.ble.inbox:
@@ -206,12 +213,14 @@ class Firmware:
                     self._send_control_path(frame, True)
             if self._ble_outbox:
                 self._flush_ble_outbox()
+            if self.ble is not None:
+                self.ble.poll()
             if insole.renamed and self.ble is not None:
                 insole.renamed = False
                 self.ble.set_gap_name(self.config.name)
             self._bond_controls()
             self.board.led(insole.identifying() and time.ticks_ms() // 250 % 2)
-            self.power.update(self._host_present())  # deep sleep does not return
+            self.power.update(self._listener_present())  # deep sleep does not return
             if not n:
                 await asyncio.sleep_ms(_CONTROL_POLL_MS)
 

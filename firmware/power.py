@@ -26,6 +26,7 @@ IDLE = const(2)
 SLEEP = const(3)
 NAMES = ("streaming", "sampling", "idle", "sleep")
 IDLE_ADV_INTERVAL_US = const(1000000)
+ADV_INTERVAL_US = const(100000)  # ble.ADV_INTERVAL_US: awake
 
 
 class Power:
@@ -88,6 +89,6 @@ class Power:
         # A fresh self-check window: the last one ended on samples from before the idle time.
         insole.selfcheck.restart(insole.sampler.pad_mask)
         insole.start()
-        if self.ble is not None and self.ble.conn is None:
-            self.ble.advertise()
+        if self.ble is not None:
+            self.ble.advertise(ADV_INTERVAL_US)  # (not while two centrals are connected)
         insole.power_flags &= ~status.FLAG_IDLE

@@ -3,8 +3,9 @@
 One insole in a `FirmwareBleLab`, running what `numbguard flash` deploys in a board-sized heap
 (`numbguard_lab.board_image`), while the lab's central pairs, subscribes and takes the stream
 at MTU 23 (one six-pad set per frame: the most frames, the most notifications), the ring fills
-with history, a RESEND asks for a burst of it and GET_STATUS for the five status pages. After
-each phase the heap watch's report is read.
+with history, a RESEND asks for a burst of it and GET_STATUS for the five status pages; then a
+second central (a watch) pairs in the window the button opens and takes RSC Measurements while
+the host streams on. After each phase the heap watch's report is read.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from fw_radio import Central, connect, data_seqs, until
+from bumble.core import UUID
+from bumble.device import Peer
+from fw_radio import Central, connect, data_seqs, second_central, until
 
 from numbguard.protocol import Reply
 from numbguard_lab.ble_lab import INSOLE_IDS, FirmwareBleLab
@@ -24,7 +27,10 @@ from numbguard_lab.firmware_runner import InsoleSpec
 CLOCK_SCALE: Final = 5
 RING_FULL_S: Final = 33.0  # device seconds of sampling: past the ring's 31 s at 100 Hz
 RESEND_FRAMES: Final = 400  # 4 s of MTU-23 frames from the history
-PHASES: Final = ("booted", "streaming", "ring full", "resend burst", "status pages")
+PHASES: Final = ("booted", "streaming", "ring full", "resend burst", "status pages",
+                  "cadence central")
+RSC_MEASUREMENT: Final = UUID.from_16_bits(0x2A53)
+BUTTON_S: Final = 3.5  # opens the pairing window (button.py)
 
 
 @dataclass
@@ -75,6 +81,20 @@ async def run_heap_phases(workdir: Path, micropython: str, board: BoardImage) ->
 
         await central.get_status(700)
         run.reports["status pages"] = await _fresh_report(lab)
+
+        await lab.press_button("left", BUTTON_S)
+        watch = await second_central(lab, "watch")
+        await watch.pair()
+        peer = Peer(watch)
+        await peer.discover_services()
+        for service in peer.services:
+            await service.discover_characteristics()
+        measurements: list[bytes] = []
+        measurement = peer.get_characteristics_by_uuid(RSC_MEASUREMENT)[0]
+        await peer.subscribe(measurement, lambda value: measurements.append(bytes(value)))
+        await until(lambda: len(measurements) >= 3, "RSC measurements on the watch")
+        run.reports["cadence central"] = await _fresh_report(lab)
+        await watch.disconnect()
         await connection.disconnect()
 
         firmware = lab.firmware["left"]

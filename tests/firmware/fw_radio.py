@@ -23,9 +23,10 @@ from bumble.att import ATT_Error
 from bumble.controller import Connection as ControllerConnection
 from bumble.controller import Controller
 from bumble.core import UUID
-from bumble.device import Connection, Peer
+from bumble.device import Advertisement, Connection, Device, Peer
 from bumble.gatt_client import CharacteristicProxy
 from bumble.hci import Address
+from bumble.keys import MemoryKeyStore
 
 from numbguard.pads import Foot
 from numbguard.protocol import (
@@ -48,6 +49,7 @@ from numbguard.protocol.constants import (
 )
 from numbguard.protocol.frames import Control, StatusCounters, StatusFrame
 from numbguard_lab.ble_lab import FirmwareBleLab
+from numbguard_lab.bumble_backend import central_pairing_config
 
 WAIT_S: Final = 30.0  # the longest wait for anything: a loaded 2-core machine is slow
 _POLL_S: Final = 0.02
@@ -104,6 +106,37 @@ async def connect(lab: FirmwareBleLab, foot: Foot = "left") -> Connection:
     address = insole_address(lab, foot)
     await lab.radio.wait_for_advertiser(address, WAIT_S)
     return await lab.radio.central.connect(address, timeout=WAIT_S)
+
+
+async def second_central(
+    lab: FirmwareBleLab, name: str, foot: Foot = "left", device: Device | None = None
+) -> Connection:
+    """Another central (a watch: its own bumble device and controller on the lab's radio,
+    pairing as the host does) connects to the insole once it hears it advertise; `device`:
+    the same one again (its keys kept)."""
+    assert lab.radio is not None
+    if device is None:
+        device = lab.radio.new_device(name, central=True)
+        device.keystore = MemoryKeyStore()
+        device.pairing_config_factory = central_pairing_config
+        await device.power_on()
+    address = insole_address(lab, foot)
+    heard: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_advertisement(advertisement: Advertisement) -> None:
+        if advertisement.address == address and not heard.done():
+            heard.set_result(None)
+
+    device.on(Device.EVENT_ADVERTISEMENT, on_advertisement)
+    await device.start_scanning(filter_duplicates=False)
+    try:
+        await asyncio.wait_for(heard, WAIT_S)
+    except TimeoutError:
+        raise AssertionError(f"{name}: the insole not heard advertising in {WAIT_S} s") from None
+    finally:
+        device.remove_listener(Device.EVENT_ADVERTISEMENT, on_advertisement)
+        await device.stop_scanning()
+    return await device.connect(address, timeout=WAIT_S)
 
 
 @dataclass

@@ -4,12 +4,12 @@ The insole is the unchanged `firmware/main.py` under ``micropython-nimble`` (Mic
 NimBLE `bluetooth` module, HCI to a bumble controller on a pty) in a `FirmwareBleLab`; the
 central is the lab radio's bumble `Device`. It pairs as a host OS does (LE Secure Connections,
 Just Works, bonded), discovers the GATT table, subscribes, exchanges the MTU and writes control
-frames built with the host's codec. Shown: the advertising (31 bytes, none while connected,
-again after a disconnect), the GATT table with Device Information and Battery, notifications
-sized to the MTU before and after the exchange, back-pressure from a stalled radio (NimBLE's
-gatts_notify raising ENOMEM, as on a board) that loses no frame and still answers a control
-write, the time the central was away kept in the ring and resent, and a central that connects
-without pairing getting neither data nor a reply.
+frames built with the host's codec. Shown: the advertising (31 bytes, on while one central is
+connected, again after a disconnect), the GATT table with Device Information, Battery and
+Running Speed and Cadence, notifications sized to the MTU before and after the exchange,
+back-pressure from a stalled radio (NimBLE's gatts_notify raising ENOMEM, as on a board) that
+loses no frame and still answers a control write, the time the central was away kept in the
+ring and resent, and a central that connects without pairing getting neither data nor a reply.
 
 Every wait is for an event (a frame, a reply, the insole's own counters) with a generous
 bound; nothing is timed.
@@ -68,6 +68,7 @@ from numbguard_lab.radio_link import is_notification
 SERVICE_UUID_LE: Final = bytes.fromhex(SERVICE_UUID.replace("-", ""))[::-1]
 ATT_SECURITY_ERRORS: Final = {0x05, 0x0F}  # insufficient authentication / encryption
 ADV_100_MS: Final = 160  # HCI advertising interval, 0.625 ms units
+ADV_1_S: Final = 1600
 ADV_IND: Final = 0  # connectable, scannable, undirected
 CENTRAL_MTU: Final = 247
 FRAMES_AT_MTU_23: Final = 20  # data frames taken before the MTU exchange
@@ -245,7 +246,11 @@ async def _run_flow(workdir: Path, nimble_bin: str) -> Flow:
         last_before = max(data_seqs(flow.heard))
         flow.marks["disconnect"] = len(flow.heard)
         await connection.disconnect()
-        flow.adv_after = await until(lambda: advertising(lab), "advertising after the disconnect")
+        # Until the disconnect IRQ, the controller keeps the slow advertising of while connected.
+        flow.adv_after = await until(
+            lambda: (found := advertising(lab)) and found.interval == ADV_100_MS and found,
+            "advertising every 100 ms after the disconnect",
+        )
         await until(lambda: serial.last_data_seq() >= last_before + GAP_FRAMES,
                     f"{GAP_FRAMES} frames taken while the central is away")  # fmt: skip
 
@@ -280,7 +285,10 @@ def test_advertises_service_and_foot_name_in_31_bytes(flow: Flow) -> None:
     assert adv[21:] == b"\x09\x09NGL-b1e0"  # left foot, insole id ...b1e0 from the unique id
     assert flow.adv_heard == adv  # what the central's scan received
     assert (flow.adv_boot.interval, flow.adv_boot.kind) == (ADV_100_MS, ADV_IND)
-    assert flow.adv_while_connected == [None, None]  # none while a central is connected
+    # Still advertising while one central is connected, for a second one (a watch reading
+    # cadence: test_fw_rsc.py), also once the pairing stored a bond (NimBLE stops it then).
+    connected = Advertising(adv, ADV_1_S, ADV_IND)  # slower: a tenth of the current
+    assert flow.adv_while_connected == [connected, connected]
     assert flow.adv_after == flow.adv_boot  # re-advertises after a disconnect
 
 
@@ -291,6 +299,7 @@ def test_gatt_table_has_the_service_device_information_and_battery(flow: Flow) -
     assert flow.services["180a"] == [("2a29", 0x02), ("2a24", 0x02), ("2a25", 0x02),
                                      ("2a26", 0x02)]  # fmt: skip
     assert flow.services["180f"] == [("2a19", 0x12)]
+    assert flow.services["1814"] == [("2a53", 0x10), ("2a54", 0x02)]  # RSC: test_fw_rsc.py
     # Control and session data need an encrypted link; NimBLE refuses a plain one.
     assert set(flow.refused_unencrypted) == {"status read", "control write"}
     assert set(flow.refused_unencrypted.values()) <= ATT_SECURITY_ERRORS

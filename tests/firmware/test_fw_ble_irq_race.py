@@ -28,7 +28,7 @@ RUN_TIMEOUT_S: Final = 60.0
 
 SCRIPT = """
 import json, bluetooth
-from ble import Peripheral
+from ble import Peripheral, _Link
 from bonds import Bonds
 
 _IRQ_CENTRAL_DISCONNECT = 2
@@ -54,7 +54,8 @@ peripheral = DisconnectAfterARead(bluetooth, "NGL-b2c3", "numbguard", "a1b2c3", 
                                   Bonds())
 result = {}
 for what, send in (("data", peripheral.send_data), ("status", peripheral.send_status)):
-    peripheral.conn = peripheral.trusted_conn = 0  # a trusted central on handle 0
+    peripheral.links[0] = _Link(bytes(7))  # a trusted central on handle 0
+    peripheral.trusted_conn = 0
     peripheral.armed = True
     try:
         result[what] = send(b"frame")

@@ -281,8 +281,10 @@ async def _run_power_day(workdir: Path, nimble_bin: str) -> PowerOnBle:
         # A drop much shorter than host_gone_s: the insole samples on into its ring.
         last_before = max(data_seqs(central.heard))
         await connection.disconnect()
-        day.advertising["host_gone"] = await until(lambda: _advertising(lab),
-                                                   "advertising after the disconnect")
+        # The controller keeps the slow advertising of while a central was connected until
+        # the insole's disconnect IRQ sets it back to every 100 ms.
+        day.advertising["host_gone"] = await _advertising_at(lab, ADV_100_MS,
+                                                             "after the disconnect")
         await until(lambda: serial.last_data_seq() >= last_before + GAP_FRAMES,
                     "frames taken while the central is away")  # fmt: skip
         day.advertising["before_back"] = _advertising(lab)
@@ -296,8 +298,8 @@ async def _run_power_day(workdir: Path, nimble_bin: str) -> PowerOnBle:
 
         # The host leaves for good: idle after host_gone_s, woken by the button.
         await central.connection.disconnect()
-        day.advertising["left_again"] = await until(lambda: _advertising(lab),
-                                                    "advertising after the last disconnect")
+        day.advertising["left_again"] = await _advertising_at(lab, ADV_100_MS,
+                                                              "after the last disconnect")
         day.advertising["idle"] = await _advertising_at(lab, ADV_1_S, "once idle")
         # Idle: status pages on serial (one a second), but no data frame (no samples).
         day.serial_seq["idle"] = await _after_status_pages(serial, 1)
