@@ -64,7 +64,11 @@ def unlogged_changes(repo: Path) -> list[str]:
 
 def test_every_golden_change_since_the_log_began_is_logged() -> None:
     if not (REPO_ROOT / ".git").exists():
-        pytest.skip("not a git checkout (an unpacked source tree): no history to check")
+        pytest.fail(
+            f"{REPO_ROOT} is not a git checkout: the golden log is checked against the history "
+            "(run the tests in a clone)",
+            pytrace=False,
+        )
     # A shallow clone starts at a grafted commit that seems to add every file, CHANGES.md
     # included: the check then covers the commits it holds and what is not yet committed.
     missing = unlogged_changes(REPO_ROOT)
