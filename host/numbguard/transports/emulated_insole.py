@@ -210,10 +210,14 @@ class InsoleEmulator:
         source reads, so the trace carries on across a change of rate."""
         return self._grid_us * self.rate_hz // 1_000_000 + sample_index - self._grid_sample
 
+    def _flush(self) -> list[Outgoing]:
+        """The frame being built, finished now (none if it holds no sample)."""
+        return [self._close_data_frame()] if self._pending else []
+
     def _restart_grid(self, now_s: float) -> list[Outgoing]:
         """Finish the frame being built and start the sample grid from now, as the firmware
         does on START and on a new rate, pads or oversampling (firmware/insole.py)."""
-        out = [self._close_data_frame()] if self._pending else []
+        out = self._flush()
         start_s = self._start_s if self._start_s is not None else now_s
         self._grid_sample = self._next_sample
         self._grid_s = now_s - start_s
@@ -369,8 +373,7 @@ class InsoleEmulator:
             return ok() + self._restart_grid(now_s)
         if op == OP_STOP:
             self.streaming = False
-            flushed = [self._close_data_frame()] if self._pending else []
-            return ok() + flushed
+            return ok() + self._flush()
         if op == OP_SET_RATE:
             if not RATE_MIN_HZ <= arg("rate_hz") <= RATE_MAX_HZ:
                 return out_of_range()
