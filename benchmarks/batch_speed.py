@@ -27,9 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from numbguard.cli import main as cli_main
+from numbguard.live.recording_sink import RecordingSink
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.session.bulk_replay import bulk_chunks, takes_bulk_path
-from numbguard.session.live import SessionSinks, run_session
+from numbguard.session.live import run_session
 from numbguard.session.replay import replay_recording
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.sim import from_url
@@ -38,8 +39,8 @@ from numbguard.transports.sim import from_url
 def record(path: Path, duration_s: float) -> None:
     url = f"sim://tight_lacing?speed=max&duration_s={duration_s:g}&loss=0.02&seed=1"
     with RecordingWriter(path, {"source": url}) as recorder:
-        runner = SessionRunner(recorder=recorder, channel=Channel.SIM)
-        asyncio.run(run_session(from_url(url), runner, SessionSinks()))
+        runner = SessionRunner(sinks=[RecordingSink(recorder, Channel.SIM)])
+        asyncio.run(run_session(from_url(url), runner))
 
 
 def best(repeats: int, work: Callable[[], object]) -> tuple[float, float]:

@@ -29,8 +29,10 @@ from numbguard.history.page import write_comparison
 from numbguard.history.sides import metric_differences, select_side
 from numbguard.history.steps import StepCollector
 from numbguard.history.tags import read_tags
+from numbguard.live.recording_sink import RecordingSink
+from numbguard.live.sink import ChunkListener
 from numbguard.recording import Channel, RecordingWriter
-from numbguard.session.live import SessionSinks, run_session
+from numbguard.session.live import run_session
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.sim import from_url
 from numbguard.types import PressureChunk
@@ -53,8 +55,10 @@ def record(
     url = f"sim://{scenario}?speed=max&duration_s={duration_s:g}&loss=0.02&seed=1"
     collector = TimedCollector()
     with RecordingWriter(path, {"source": url}, tags={"lacing": lacing}) as recorder:
-        runner = SessionRunner(recorder=recorder, channel=Channel.SIM, on_chunk=collector.add)
-        result = asyncio.run(run_session(from_url(url), runner, SessionSinks()))
+        runner = SessionRunner(
+            sinks=[RecordingSink(recorder, Channel.SIM), ChunkListener(collector.add)]
+        )
+        result = asyncio.run(run_session(from_url(url), runner))
     return result, collector
 
 

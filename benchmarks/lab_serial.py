@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from numbguard.live.sink import ChunkListener
 from numbguard.pads import Foot
 from numbguard.protocol.frames import DataFrame
-from numbguard.recording import Channel
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent
 from numbguard.types import PressureChunk
@@ -49,7 +49,7 @@ PROFILES = {
 async def _run(
     traces: Mapping[Foot, PadTrace], seconds: float, scale: int, **kwargs: Any
 ) -> LabRun:
-    runner = SessionRunner(session_start_s=time.monotonic(), channel=Channel.SERIAL)
+    runner = SessionRunner(session_start_s=time.monotonic())
     with tempfile.TemporaryDirectory() as workdir:
         return await run_serial_lab(
             traces, Path(workdir), runner, duration_s=seconds, clock_scale=scale, **kwargs
@@ -121,9 +121,7 @@ async def latency(seconds: float) -> None:
             latencies_s.append(now_s - taken_s)
         pending.clear()
 
-    runner = SessionRunner(
-        session_start_s=time.monotonic(), channel=Channel.SERIAL, on_chunk=pending.append
-    )
+    runner = SessionRunner(session_start_s=time.monotonic(), sinks=[ChunkListener(pending.append)])
     holder["runner"] = runner
     with tempfile.TemporaryDirectory() as workdir:
         await run_serial_lab(

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from numbguard.live.recording_sink import RecordingSink
 from numbguard.recording import Channel, RecordingReader, RecordingWriter
 from numbguard.session.assembler import DEFAULT_HOLD_S
-from numbguard.session.live import SessionSinks, run_session
+from numbguard.session.live import run_session
 from numbguard.session.replay import recorded_calibrations, replay_recording
 from numbguard.session.runner import SessionRunner
 from numbguard.transports.recorded_events import replay_events
@@ -35,8 +36,8 @@ def record(path: Path, duration_s: float) -> float:
     url = f"sim://tight_lacing?speed=max&duration_s={duration_s:g}&loss=0.02&seed=1"
     start = time.perf_counter()
     with RecordingWriter(path, {"source": url}) as recorder:
-        runner = SessionRunner(recorder=recorder, channel=Channel.SIM)
-        asyncio.run(run_session(from_url(url), runner, SessionSinks()))
+        runner = SessionRunner(sinks=[RecordingSink(recorder, Channel.SIM)])
+        asyncio.run(run_session(from_url(url), runner))
     return time.perf_counter() - start
 
 

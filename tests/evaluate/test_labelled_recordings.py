@@ -12,8 +12,9 @@ import pytest
 
 from numbguard.errors import InputError
 from numbguard.evaluate import evaluate_folder
+from numbguard.live.recording_sink import RecordingSink
 from numbguard.recording import Channel, RecordingWriter
-from numbguard.session.live import SessionSinks, run_session
+from numbguard.session.live import run_session
 from numbguard.session.runner import SessionRunner
 from numbguard.simulate.files import LABELS_SUFFIX, write_session
 from numbguard.transports import open_transport
@@ -25,9 +26,9 @@ def test_a_labelled_recording_is_scored_as_its_csv_is(tmp_path: Path) -> None:
     files = write_session("tight_lacing", csv_dir, seed=0, duration_s=120.0)
     # The same simulated session, recorded as a live run through the sim:// insoles.
     with RecordingWriter(ngrec_dir / "tight_lacing.ngrec", {"source": "sim"}) as recorder:
-        runner = SessionRunner(recorder=recorder, channel=Channel.SIM)
+        runner = SessionRunner(sinks=[RecordingSink(recorder, Channel.SIM)])
         url = "sim://tight_lacing?speed=max&duration_s=120&seed=0"
-        asyncio.run(run_session(open_transport(url), runner, SessionSinks()))
+        asyncio.run(run_session(open_transport(url), runner))
     shutil.copy(files.labels_path, ngrec_dir / ("tight_lacing" + LABELS_SUFFIX))
 
     from_csv = evaluate_folder(csv_dir, jobs=1).to_json()

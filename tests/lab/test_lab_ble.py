@@ -20,6 +20,8 @@ import pytest
 from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.errors import InputError
+from numbguard.live.recording_sink import RecordingSink
+from numbguard.live.state import LiveState
 from numbguard.pads import Foot
 from numbguard.protocol.codec import decode_frame
 from numbguard.protocol.frames import DataFrame
@@ -53,7 +55,8 @@ async def _run(
     )  # fmt: skip
     with RecordingWriter(recording, {"source": "ble lab"}) as recorder:
         runner = SessionRunner(
-            session_start_s=time.monotonic(), channel=Channel.BLE, recorder=recorder
+            session_start_s=time.monotonic(),
+            sinks=[RecordingSink(recorder, Channel.BLE), LiveState()],
         )
         run = await run_ble_lab(lab, runner, duration_s=duration_s)
     return run, recording
@@ -157,7 +160,8 @@ async def test_lost_notifications_link_drops_and_skewed_clocks_lose_no_sample(
     late = [event for event in run.data_events if event.late]
     assert late, "frames recovered by RESEND arrive late"
     for foot in traces:
-        state = run.runner.state.feet[foot]
+        shown = next(sink for sink in run.runner.sinks if isinstance(sink, LiveState))
+        state = shown.feet[foot]
         assert state.frames_recovered > 0 and state.frames_missing == 0
 
 

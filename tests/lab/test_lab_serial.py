@@ -21,6 +21,7 @@ from numbguard.analysis.pipeline import SessionAnalyzer
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.calibration import esp32_adc
 from numbguard.deploy.bundle import default_firmware_dir
+from numbguard.live.recording_sink import RecordingSink
 from numbguard.pads import Foot
 from numbguard.protocol.codec import decode_frame
 from numbguard.protocol.constants import T_FIRST_MODULO
@@ -54,7 +55,7 @@ async def lab_session(
     path = tmp_path / "session.ngrec"
     with RecordingWriter(path, {"source": "lab"}) as recorder:
         runner = SessionRunner(
-            session_start_s=time.monotonic(), channel=Channel.SERIAL, recorder=recorder
+            session_start_s=time.monotonic(), sinks=[RecordingSink(recorder, Channel.SERIAL)]
         )
         run = await run_serial_lab(
             traces,
@@ -305,7 +306,6 @@ def test_numbguard_run_streams_both_lab_insoles_and_records_them(
         assert len(replayed[foot].counts) > 300
         read = trace.read_by(esp32_adc.Part(esp32_adc.DEFAULT_PART), default_firmware_dir())
         errors = [
-            np.abs(counts - read[k : k + len(counts)]).max()
-            for k in range(len(read) - len(counts))
+            np.abs(counts - read[k : k + len(counts)]).max() for k in range(len(read) - len(counts))
         ]
         assert min(errors) <= 1

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from numbguard.analysis.gait import detect_steps
 from numbguard.errors import InputError
+from numbguard.live.recording_sink import RecordingSink
 from numbguard.protocol.bulk import decodable_status_page, decode_data_frames
 from numbguard.protocol.codec import decode_frame, encode_frame
 from numbguard.protocol.constants import DATA_OVERHEAD_BYTES, MAX_FRAME_BYTES
@@ -33,7 +34,7 @@ from numbguard.recording import (
 )
 from numbguard.session.bulk_replay import bulk_chunks, bulk_replay, takes_bulk_path
 from numbguard.session.export import CSV_EXPORT_CHUNK_S, write_csv
-from numbguard.session.live import SessionSinks, run_session
+from numbguard.session.live import run_session
 from numbguard.session.replay import recording_chunks, replay_recording
 from numbguard.session.runner import SessionRunner
 from numbguard.session.sources import analyse_session, session_chunks
@@ -43,8 +44,8 @@ from numbguard.types import PressureChunk
 
 def _record(path: Path, url: str) -> Path:
     with RecordingWriter(path, {"source": url}) as recorder:
-        runner = SessionRunner(recorder=recorder, channel=Channel.SIM)
-        asyncio.run(run_session(open_transport(url), runner, SessionSinks()))
+        runner = SessionRunner(sinks=[RecordingSink(recorder, Channel.SIM)])
+        asyncio.run(run_session(open_transport(url), runner))
     return path
 
 

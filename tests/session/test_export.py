@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from numbguard.io.interchange import InterchangeReader
+from numbguard.live.recording_sink import RecordingSink
 from numbguard.recording import RecordingWriter
 from numbguard.session.export import STEP_COLUMNS, shared_grid_rows, write_csv, write_steps
 from numbguard.session.replay import recording_chunks
@@ -55,7 +56,7 @@ def test_recording_exports_to_csv_that_reads_back(tmp_path: Path) -> None:
 
     recording = tmp_path / "run.ngrec"
     with RecordingWriter(recording, {"source": "emulator"}) as recorder:
-        runner = SessionRunner(recorder=recorder)
+        runner = SessionRunner(sinks=[RecordingSink(recorder)])
         _drive(runner, 10.0, loss=0.0, seed=2)
         runner.finish()
     out = tmp_path / "run.csv"

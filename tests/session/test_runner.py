@@ -10,6 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from numbguard.live.recording_sink import RecordingSink
+from numbguard.live.sink import ChunkListener
+from numbguard.live.state import LiveState
 from numbguard.protocol.codec import decode_frame, encode_frame
 from numbguard.protocol.constants import (
     FIRMWARE_TASKS,
@@ -82,7 +85,8 @@ def _drive(
 
 @pytest.mark.parametrize("loss", [0.0, 0.1])
 def test_every_sample_taken_reaches_the_analysis(loss: float) -> None:
-    runner = SessionRunner()
+    state = LiveState()
+    runner = SessionRunner(sinks=[state])
     emulators = _drive(runner, 30.0, loss=loss, seed=5)
     result = runner.finish()
     for foot, emulator in emulators.items():
@@ -95,7 +99,7 @@ def test_every_sample_taken_reaches_the_analysis(loss: float) -> None:
         contacts = result.feet[foot].contacts  # type: ignore[index]
         assert 38 <= len(contacts) <= 43
     if loss:
-        assert runner.state.feet["left"].frames_recovered > 0
+        assert state.feet["left"].frames_recovered > 0
 
 
 def test_left_and_right_share_one_timeline_despite_clock_offsets() -> None:
@@ -112,7 +116,7 @@ def test_left_and_right_share_one_timeline_despite_clock_offsets() -> None:
 def test_replay_of_the_recording_gives_the_live_result_byte_for_byte(tmp_path: Path) -> None:
     path = tmp_path / "live.ngrec"
     with RecordingWriter(path, {"source": "emulator"}) as recorder:
-        runner = SessionRunner(recorder=recorder, channel=Channel.SIM)
+        runner = SessionRunner(sinks=[RecordingSink(recorder, Channel.SIM)])
         _drive(runner, 20.0, loss=0.1, seed=9)
         live = runner.finish()
     replayed, reader, stats = replay_recording(path)
@@ -133,7 +137,7 @@ def test_replay_of_the_recording_gives_the_live_result_byte_for_byte(tmp_path: P
 
 def test_a_restarted_insole_carries_on_at_the_right_time_after_a_gap() -> None:
     chunks: list = []
-    runner = SessionRunner(on_chunk=chunks.append)
+    runner = SessionRunner(sinks=[ChunkListener(chunks.append)])
     ids = {"left": 0x1A2B3C01, "right": 0x1A2B3C02}
     right = InsoleEmulator(
         foot="right", insole_id=ids["right"], clock_offset_us=7_000_000, boot_id=2
@@ -174,7 +178,8 @@ def test_an_insole_that_reset_after_a_failure_is_shown_logged_and_recorded(
     identity = InsoleIdentity(link="emu:left", foot="left", insole_tag=1)
     path = tmp_path / "session.ngr"
     with RecordingWriter(path, {"source": "test"}) as recorder:
-        runner = SessionRunner(recorder=recorder)
+        state = LiveState()
+        runner = SessionRunner(sinks=[RecordingSink(recorder), state])
         for seq, reason in enumerate((RESET_TASK + FIRMWARE_TASKS.index("sender"), 0)):
             page = StatusTiming(
                 foot="left", insole_tag=1, seq=seq, pad_mask=0x3F, jitter_mean_us=0,
@@ -185,10 +190,10 @@ def test_an_insole_that_reset_after_a_failure_is_shown_logged_and_recorded(
             with caplog.at_level(logging.WARNING, logger="numbguard.session.runner"):
                 runner.on_event(FrameEvent(identity, decode_frame(raw), raw, float(seq)))
             if seq == 0:
-                shown = runner.state.feet["left"].previous_reset
+                shown = state.feet["left"].previous_reset
                 assert shown == "the sender task failed with TypeError and the insole reset"
         # A later boot that ended well clears it.
-        assert runner.state.feet["left"].previous_reset is None
+        assert state.feet["left"].previous_reset is None
     assert [r.getMessage() for r in caplog.records] == [
         "left insole: before this boot, the sender task failed with TypeError and the insole reset"
     ]

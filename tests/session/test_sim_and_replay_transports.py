@@ -10,15 +10,19 @@ from typing import Any
 import pytest
 
 from numbguard.errors import InputError
+from numbguard.live.json_events import EventSink, EventStream
+from numbguard.live.recording_sink import RecordingSink
+from numbguard.live.state import LiveState
 from numbguard.recording import Channel, RecordingWriter
-from numbguard.session.live import SessionSinks, run_session
+from numbguard.session.live import run_session
 from numbguard.session.runner import SessionRunner
 from numbguard.transports import open_transport
 
 
 def _run(url: str, recorder: RecordingWriter | None = None) -> SessionRunner:
-    runner = SessionRunner(recorder=recorder, channel=Channel.SIM)
-    asyncio.run(run_session(open_transport(url), runner, SessionSinks()))
+    sinks = [] if recorder is None else [RecordingSink(recorder, Channel.SIM)]
+    runner = SessionRunner(sinks=sinks)
+    asyncio.run(run_session(open_transport(url), runner))
     return runner
 
 
@@ -66,6 +70,13 @@ def test_bad_urls_say_what_was_expected(url: str, message: str) -> None:
     assert "expected" in str(raised.value)
 
 
+def _event_runner(events: EventSink) -> SessionRunner:
+    """A runner whose news reaches `events` as the live commands send it: state events of
+    the live state, alerts, the summary."""
+    state = LiveState()
+    return SessionRunner(sinks=[state, EventStream(events, state)])
+
+
 def test_state_events_carry_what_a_live_display_shows() -> None:
     events: list[tuple[str, float, dict[str, Any]]] = []
 
@@ -73,10 +84,8 @@ def test_state_events_carry_what_a_live_display_shows() -> None:
         def emit(self, event: str, t_s: float, **fields: Any) -> None:
             events.append((event, t_s, fields))
 
-    sinks = SessionSinks(events=Collector())
-    runner = SessionRunner(channel=Channel.SIM, on_alert=sinks.alert)
     url = "sim://tight_lacing?speed=max&duration_s=80"
-    asyncio.run(run_session(open_transport(url), runner, sinks))
+    asyncio.run(run_session(open_transport(url), _event_runner(Collector())))
     states = [fields for event, _, fields in events if event == "state"]
     last = states[-1]
     assert last["cadence_spm"] > 120
@@ -122,8 +131,9 @@ def test_a_foot_whose_frames_stop_is_shown_as_not_connected(tmp_path: Path) -> N
             if event == "state":
                 events.append((t_s, fields))
 
-    sinks = SessionSinks(events=Collector())
-    asyncio.run(run_session(open_transport(f"replay://{cut}?speed=max"), SessionRunner(), sinks))
+    asyncio.run(
+        run_session(open_transport(f"replay://{cut}?speed=max"), _event_runner(Collector()))
+    )
     # A foot is listed from its first frame on (the first state event may come before it).
     right = [(t_s, fields["feet"]["right"]["connected"]) for t_s, fields in events if t_s > 1]
     assert len(right) > 40

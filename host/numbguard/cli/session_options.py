@@ -108,10 +108,13 @@ def run_with_view(
     """Run `transport` through a session runner with the sinks the options ask for;
     `on_chunk` sees every calibrated chunk the analysis gets."""
     from numbguard.cli.analyze import summary
-    from numbguard.live.json_events import EventFanout, JsonEventSink
+    from numbguard.live.json_events import EventFanout, EventStream, JsonEventSink
+    from numbguard.live.recording_sink import RecordingSink
+    from numbguard.live.sink import SessionSink, chunk_sinks
     from numbguard.live.sound import AlertSound
+    from numbguard.live.state import LiveState
     from numbguard.live.view import LiveView
-    from numbguard.session.live import SessionSinks, run_session
+    from numbguard.session.live import run_session
     from numbguard.session.runner import SessionRunner
 
     json_sink = JsonEventSink(sys.stdout) if args.json else None
@@ -119,16 +122,17 @@ def run_with_view(
     streams: list[EventSink] = [sink for sink in (json_sink, web) if sink is not None]
     show_view = not args.json and not args.no_view
     sound = AlertSound("speak" if args.speak else "off" if args.quiet or args.json else "bell")
-    view = LiveView() if show_view else None
-    sinks = SessionSinks(view=view, sound=sound, events=EventFanout(*streams) if streams else None)
-    runner = SessionRunner(
-        calibrations=calibrations,
-        session_start_s=session_start_s,
-        channel=channel,
-        recorder=recorder,
-        on_alert=sinks.alert,
-        on_chunk=on_chunk,
-    )
+    state = LiveState()
+    view = LiveView(state) if show_view else None
+    # The state before the event stream and the view, which show it.
+    sinks: list[SessionSink] = [RecordingSink(recorder, channel)] if recorder is not None else []
+    sinks += [state, sound]
+    if streams:
+        sinks.append(EventStream(EventFanout(*streams), state))
+    if view is not None:
+        sinks.append(view)
+    sinks += chunk_sinks(on_chunk)
+    runner = SessionRunner(calibrations=calibrations, session_start_s=session_start_s, sinks=sinks)
 
     async def session() -> SessionResult:
         async with contextlib.AsyncExitStack() as stack:
@@ -139,7 +143,7 @@ def run_with_view(
                 announce(web, sys.stderr)
             if view is not None:
                 stack.enter_context(view)
-            return await run_session(transport, runner, sinks, duration_s=args.duration_s)
+            return await run_session(transport, runner, duration_s=args.duration_s)
 
     try:
         result = asyncio.run(session())

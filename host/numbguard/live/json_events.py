@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import math
 import sys
-from typing import Any, Protocol, TextIO
+from typing import Any, Final, Protocol, TextIO
 
-from numbguard.analysis.pipeline import alert_to_json
+from numbguard.analysis.pipeline import SessionResult, alert_to_json
+from numbguard.live.sink import FrameNews, SessionSink
+from numbguard.live.state import LiveState
 from numbguard.types import Alert
+
+STATE_EVENT_PERIOD_S: Final = 1.0  # session time between `state` events
 
 
 def _finite(value: Any) -> Any:
@@ -65,3 +69,69 @@ class EventFanout:
         clean = _finite(fields)
         for sink in self.sinks:
             sink.emit(event, t_s, **clean)
+
+
+class EventStream(SessionSink):
+    """The session as events into `events`: a `state` event (what `state` shows) each
+    `STATE_EVENT_PERIOD_S` of session time, an `alert` event per alert, a `summary` at the
+    end. Sits after `state` among the runner's sinks."""
+
+    def __init__(
+        self, events: EventSink, state: LiveState, period_s: float = STATE_EVENT_PERIOD_S
+    ) -> None:
+        self.events = events
+        self.state = state
+        self.period_s = period_s
+        self._next_state_s = 0.0
+
+    def frame(self, news: FrameNews) -> None:
+        if news.t_s >= self._next_state_s:
+            self._next_state_s = news.t_s + self.period_s
+            emit_state(self.events, self.state, news.t_s)
+
+    def alert(self, alert: Alert) -> None:
+        emit_alert(self.events, alert)
+
+    def finish(self, result: SessionResult) -> None:
+        self.events.emit("summary", result.duration_s, result=result.to_json())
+
+
+def emit_state(sink: EventSink, state: LiveState, t_s: float) -> None:
+    """What a live display needs: cadence, the current alerts with their top suggestion, and
+    per foot seen its link state, battery, pad pressures, contact time, faults and frames."""
+    sink.emit(
+        "state",
+        t_s,
+        cadence_spm=state.cadence_spm,
+        alerts=[
+            {
+                "t_s": round(alert.t_s, 3),
+                "foot": alert.foot,
+                "kind": alert.kind,
+                "severity": alert.severity,
+                "pads": list(alert.pads),
+                "message": alert.message,
+                "suggestion": alert.suggestions[0] if alert.suggestions else None,
+            }
+            for alert in sorted(state.active_alerts.values(), key=lambda a: (a.t_s, a.foot))
+        ],
+        feet={
+            foot: {
+                "connected": foot_state.connected,
+                "link": foot_state.link,
+                "battery_pct": foot_state.battery_pct,
+                "pads": list(foot_state.pads),
+                "pressure_kpa": {pad: round(v, 1) for pad, v in foot_state.pressure_kpa.items()},
+                "contact_s": (
+                    None if foot_state.contact_s is None else round(foot_state.contact_s, 3)
+                ),
+                "faults": list(foot_state.faults),
+                "frames_received": foot_state.frames_received,
+                "frames_missing": foot_state.frames_missing,
+                "frames_recovered": foot_state.frames_recovered,
+                "previous_reset": foot_state.previous_reset,
+            }
+            for foot, foot_state in state.feet.items()
+            if foot_state.last_frame_s is not None  # seen once: shown, connected or not
+        },
+    )

@@ -8,12 +8,13 @@ import sys
 from typing import Literal, TextIO
 
 from numbguard.errors import InputError
+from numbguard.live.sink import SessionSink
 from numbguard.types import Alert
 
 SoundMode = Literal["bell", "speak", "off"]
 
 
-class AlertSound:
+class AlertSound(SessionSink):
     """Makes a sound for each new warning or alert (never for `info`, which clears one)."""
 
     def __init__(self, mode: SoundMode = "bell", stream: TextIO | None = None) -> None:
@@ -27,6 +28,9 @@ class AlertSound:
                 got="no espeak-ng",
             )
         self._speakers: list[subprocess.Popen[bytes]] = []
+
+    def alert(self, alert: Alert) -> None:
+        self.announce(alert)
 
     def announce(self, alert: Alert) -> None:
         if self.mode == "off" or alert.severity == "info":

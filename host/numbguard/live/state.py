@@ -1,11 +1,26 @@
-"""The state the live view shows, updated by the session as frames, steps and alerts come in."""
+"""The state the live view shows: a session sink, updated as frames, chunks and alerts come in.
+
+The terminal view, the `state` events of `--json` and the web page all show this one state, so
+it sits before them in the runner's sinks.
+"""
 
 from __future__ import annotations
 
+import math
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from numbguard.pads import FOOT_IDS, Foot
-from numbguard.types import Alert
+import numpy as np
+
+from numbguard.analysis.cadence import CadenceTracker
+from numbguard.live.sink import FrameNews, InsoleSeen, SessionSink
+from numbguard.pads import FOOT_IDS, Foot, pads_from_mask
+from numbguard.protocol.frames import StatusClock, StatusTiming
+from numbguard.types import Alert, PressureChunk, StepMetrics
+
+# Each pad's bar shows the peak of the last second: steady bars, not one chunk's flicker.
+PEAK_HOLD_S = 1.0
 
 
 @dataclass
@@ -33,13 +48,70 @@ LINK_SILENT_S = 2.0
 
 
 @dataclass
-class LiveState:
-    t_s: float = 0.0
+class LiveState(SessionSink):
+    """What a live display shows of the session: per foot its link, battery, pads, recent
+    peaks, contact time and faults; the cadence; the alerts in force."""
+
+    t_s: float = 0.0  # session time of the newest frame
     cadence_spm: float | None = None
     feet: dict[Foot, FootLiveState] = field(
         default_factory=lambda: {foot: FootLiveState() for foot in FOOT_IDS}
     )
     active_alerts: dict[tuple[Foot, str], Alert] = field(default_factory=dict)
+    _cadence: CadenceTracker = field(default_factory=CadenceTracker, repr=False)
+    # Per foot, (session time, per-pad peak) of its recent chunks.
+    _recent_peaks: dict[Foot, deque[tuple[float, dict[str, float]]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    # -- the session's news ------------------------------------------------------------------
+
+    def insole(self, seen: InsoleSeen) -> None:
+        self.feet[seen.foot].pads = seen.calibration.pad_ids
+
+    def frame(self, news: FrameNews) -> None:
+        foot_state = self.feet[news.foot]
+        foot_state.last_frame_s = news.t_s
+        foot_state.link = foot_state.link or news.link
+        foot_state.frames_received += 1
+        foot_state.frames_recovered += news.recovered
+        foot_state.frames_missing = news.missing
+        self.t_s = max(self.t_s, news.t_s)
+        self.mark_silent_links(self.t_s)
+        page = news.frame
+        if isinstance(page, StatusClock):
+            foot_state.battery_pct = page.battery_pct
+        elif isinstance(page, StatusTiming):
+            foot_state.faults = pads_from_mask(page.fault_open_mask | page.fault_short_mask)
+            foot_state.previous_reset = page.previous_boot_ended()
+
+    def chunk(self, chunk: PressureChunk, steps: Sequence[StepMetrics]) -> None:
+        self._hold_peaks(chunk)
+        end_s = float(chunk.t_s[-1])
+        if steps:
+            self.feet[chunk.foot].contact_s = steps[-1].contact_s
+        self.cadence_spm = self._cadence.update(steps, end_s)
+
+    def alert(self, alert: Alert) -> None:
+        self.apply_alert(alert)
+
+    # -- kept state ----------------------------------------------------------------------------
+
+    def _hold_peaks(self, chunk: PressureChunk) -> None:
+        with np.errstate(all="ignore"):
+            peaks = {
+                pad: float(np.nanmax(v)) if np.isfinite(v).any() else math.nan
+                for pad, v in chunk.pressure_kpa.items()
+            }
+        end_s = float(chunk.t_s[-1])
+        recent = self._recent_peaks.setdefault(chunk.foot, deque())
+        recent.append((end_s, peaks))
+        while recent[0][0] < end_s - PEAK_HOLD_S:
+            recent.popleft()
+        shown = self.feet[chunk.foot].pressure_kpa
+        for pad in peaks:
+            values = [p[pad] for _, p in recent if math.isfinite(p[pad])]
+            shown[pad] = max(values) if values else math.nan
 
     def mark_silent_links(self, now_s: float, silent_after_s: float = LINK_SILENT_S) -> None:
         """Show a foot as not connected once its frames have stopped for `silent_after_s`

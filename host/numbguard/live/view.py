@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
+from typing import Final
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -10,6 +12,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from numbguard.analysis.pipeline import SessionResult
+from numbguard.live.sink import FrameNews, SessionSink
 from numbguard.live.state import FootLiveState, LiveState
 from numbguard.pads import FOOT_IDS, LACE_PADS
 
@@ -18,6 +22,7 @@ from numbguard.pads import FOOT_IDS, LACE_PADS
 PLANTAR_FULL_SCALE_KPA = 700.0
 LACE_FULL_SCALE_KPA = 100.0
 BAR_WIDTH = 24
+VIEW_PERIOD_S: Final = 0.25  # wall time between redraws while frames come in
 SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "alert": "bold red"}
 
 
@@ -73,17 +78,35 @@ def render(state: LiveState) -> RenderableType:
     return Group(header, feet, Panel(alerts, title="alerts", border_style="magenta"))
 
 
-class LiveView:
-    """A terminal view refreshed a few times a second while a session runs."""
+class LiveView(SessionSink):
+    """A terminal view of `state`, redrawn a few times a second while frames come in and
+    once more at the end. Sits after `state` among the runner's sinks."""
 
-    def __init__(self, console: Console | None = None, refresh_per_second: float = 4.0) -> None:
+    def __init__(
+        self,
+        state: LiveState,
+        console: Console | None = None,
+        refresh_per_second: float = 4.0,
+        period_s: float = VIEW_PERIOD_S,
+    ) -> None:
+        self.state = state
         self.console = console or Console(stderr=True)
+        self.period_s = period_s
+        self._drawn_s = -period_s  # monotonic time of the last redraw
         self._live = Live(
             console=self.console, refresh_per_second=refresh_per_second, transient=False
         )
 
-    def update(self, state: LiveState) -> None:
-        self._live.update(render(state))
+    def frame(self, news: FrameNews) -> None:
+        if time.monotonic() - self._drawn_s >= self.period_s:
+            self.update()
+
+    def finish(self, result: SessionResult) -> None:
+        self.update()
+
+    def update(self) -> None:
+        self._drawn_s = time.monotonic()
+        self._live.update(render(self.state))
 
     def __enter__(self) -> LiveView:
         self._live.__enter__()

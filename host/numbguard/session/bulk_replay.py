@@ -35,6 +35,7 @@ from numbguard.analysis.pipeline import SessionAnalyzer, SessionResult
 from numbguard.analysis.risk import RiskConfig
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.errors import InputError
+from numbguard.live.sink import ChunkCallback, chunk_sinks
 from numbguard.pads import FOOT_IDS, Foot, pads_from_mask
 from numbguard.protocol.bulk import DataFrames, decodable_status_page, decode_data_frames
 from numbguard.protocol.codec import decode_frame
@@ -51,7 +52,7 @@ from numbguard.recording import RecordingReader, RecordType
 from numbguard.recording.reader import RecordScan
 from numbguard.session.assembler import DEFAULT_MAX_WAIT_S
 from numbguard.session.replay import recorded_calibrations
-from numbguard.session.runner import ChunkCallback, SessionRunner
+from numbguard.session.runner import SessionRunner
 from numbguard.transports.base import FrameEvent, InsoleIdentity
 from numbguard.transports.recorded_events import ReplayStats
 from numbguard.types import FloatArray, PressureChunk
@@ -111,7 +112,10 @@ def bulk_replay(
     )
     analyzer = SessionAnalyzer(config, keep_steps=keep_steps)
     runner = SessionRunner(
-        calibrations=calibrations, analyzer=analyzer, on_chunk=on_chunk, min_chunk_s=chunk_s
+        calibrations=calibrations,
+        analyzer=analyzer,
+        sinks=chunk_sinks(on_chunk),
+        min_chunk_s=chunk_s,
     )
     chunks = _bulk_chunks(scan, decoded, calibrations, chunk_s)
     if chunks is None:
@@ -139,7 +143,9 @@ def bulk_chunks(
         yield from chunks
         return
     pending: list[PressureChunk] = []
-    runner = SessionRunner(calibrations=calibrations, on_chunk=pending.append, min_chunk_s=chunk_s)
+    runner = SessionRunner(
+        calibrations=calibrations, sinks=chunk_sinks(pending.append), min_chunk_s=chunk_s
+    )
     for event in _events(scan, decoded):
         runner.on_event(event)
         yield from pending

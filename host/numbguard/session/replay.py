@@ -11,9 +11,10 @@ from typing import Any
 
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.calibration.store import calibration_from_dict
+from numbguard.live.sink import ChunkCallback, chunk_sinks
 from numbguard.pads import Foot
 from numbguard.recording import FrameRecord, JsonRecord, RecordingReader, RecordType
-from numbguard.session.runner import ChunkCallback, SessionRunner
+from numbguard.session.runner import SessionRunner
 from numbguard.transports.recorded_events import ReplayStats, replay_events
 from numbguard.types import PressureChunk
 
@@ -42,7 +43,9 @@ def replay_recording(
     """Analyse a recording as fast as possible through the live session's runner."""
     reader = RecordingReader(path)
     runner = SessionRunner(
-        calibrations=recorded_calibrations(path), on_chunk=on_chunk, min_chunk_s=FAST_CHUNK_S
+        calibrations=recorded_calibrations(path),
+        sinks=chunk_sinks(on_chunk),
+        min_chunk_s=FAST_CHUNK_S,
     )
     stats = ReplayStats()
     for event in replay_events(reader, stats):
@@ -55,7 +58,9 @@ def recording_chunks(path: str | os.PathLike[str]) -> Iterator[PressureChunk]:
     memory: chunks are handed on as they come), for export and reports."""
     pending: list[PressureChunk] = []
     runner = SessionRunner(
-        calibrations=recorded_calibrations(path), on_chunk=pending.append, min_chunk_s=FAST_CHUNK_S
+        calibrations=recorded_calibrations(path),
+        sinks=chunk_sinks(pending.append),
+        min_chunk_s=FAST_CHUNK_S,
     )
     for event in replay_events(RecordingReader(path)):
         runner.on_event(event)
