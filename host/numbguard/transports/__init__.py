@@ -1,10 +1,11 @@
 """Transports chosen by URL: ``open_transport("ble://")``, ``open_transport("serial:///dev/ttyUSB0")``.
 
 Every transport is an async context manager that yields `FrameEvent`s (see `base`). To add one,
-write a module with ``from_url(url, **options) -> Transport`` and add its scheme to `SCHEMES`
-with the URL forms it accepts; the module is imported only when its scheme is used, so the
-serial path never imports bleak and the host never imports the lab. The base types are
-re-exported lazily too: `url_forms()` (a help text) costs no protocol or numpy import.
+write a module with ``from_url(url, **options) -> Transport`` (a `Transport` that makes one
+`InsoleLink` per insole with `_new_link`) and add its scheme to `SCHEMES` with the URL forms
+it accepts; the module is imported only when its scheme is used, so the serial path never
+imports bleak and the host never imports the lab. The base types are re-exported lazily too:
+`url_forms()` (a help text) costs no protocol or numpy import.
 """
 
 from __future__ import annotations

@@ -4,62 +4,36 @@ Every transport (ble, serial, replay, sim) is an async context manager. Entering
 links; iterating it yields a `FrameEvent` per frame received, in arrival order, until the
 transport is closed (iteration ends) or a link fails for good (`DeviceError`). `control()`
 sends a control frame to one insole and awaits the reply with the same request id, retrying on
-timeout.
+timeout: the transport finds the insole's `InsoleLink`, which owns its requests.
+
+A transport makes its links with `_new_link`, which gives each one a `send` bound to its
+address and `emit` for its events; the link never sees the transport itself.
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
-import itertools
+import functools
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Final, Self, cast
+from collections.abc import AsyncIterator, Mapping
+from types import MappingProxyType, TracebackType
+from typing import Final, Self
 
 from numbguard.errors import DeviceNotFound, DeviceTimeout
 from numbguard.pads import Foot
-from numbguard.protocol.codec import encode_frame
-from numbguard.protocol.control import make_control
-from numbguard.protocol.frames import ArgValue, Frame, Reply
+from numbguard.protocol.frames import ArgValue, Reply
+
+# Re-exported: callers have always found the event types here.
+from numbguard.transports.events import FrameEvent as FrameEvent
+from numbguard.transports.events import InsoleIdentity as InsoleIdentity
+from numbguard.transports.link import (
+    DEFAULT_CONTROL_ATTEMPTS,
+    DEFAULT_REPLY_TIMEOUT_S,
+    InsoleLink,
+)
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_REPLY_TIMEOUT_S: Final = 1.0
-DEFAULT_CONTROL_ATTEMPTS: Final = 3
-
-
-@dataclass(frozen=True)
-class InsoleIdentity:
-    """Who sent a frame. `insole_id` and `boot_id` are known once status page 0 arrived."""
-
-    link: str  # where the insole is reached: a BLE address or a serial port path
-    foot: Foot
-    insole_tag: int  # low 7 bits of the insole id, from every frame header
-    insole_id: int | None = None
-    boot_id: int | None = None
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class FrameEvent:
-    """One frame received from an insole.
-
-    `raw` is the frame's exact bytes (one notification on BLE, one COBS-decoded frame on
-    serial), so a recording can replay it through the same decoder. `late` marks a data frame
-    that arrived after a later one: a frame recovered by RESEND, not a lost one.
-    """
-
-    insole: InsoleIdentity
-    frame: Frame
-    raw: bytes
-    received_s: float  # host time.monotonic() when the bytes arrived
-    late: bool = False
-
-    @property
-    def foot(self) -> Foot:
-        return self.insole.foot
 
 
 class _EndOfEvents:
@@ -69,49 +43,26 @@ class _EndOfEvents:
 _END: Final = _EndOfEvents()
 
 
-class RequestTracker:
-    """Request ids for control frames and the futures that wait for their replies."""
-
-    def __init__(self) -> None:
-        self._next_id = itertools.count(1)
-        self._waiting: dict[tuple[str, int], asyncio.Future[Reply]] = {}
-
-    def new_request_id(self) -> int:
-        return next(self._next_id) & 0xFFFF
-
-    def expect(self, link: str, request_id: int) -> asyncio.Future[Reply]:
-        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._waiting[(link, request_id)] = future
-        return future
-
-    def forget(self, link: str, request_id: int) -> None:
-        self._waiting.pop((link, request_id), None)
-
-    def resolve(self, link: str, reply: Reply) -> bool:
-        """Hand a reply to its waiter; False if nobody waits for it (late or unknown)."""
-        future = self._waiting.pop((link, reply.seq), None)
-        if future is None or future.done():
-            return False
-        future.set_result(reply)
-        return True
-
-    def fail_link(self, link: str, error: BaseException) -> None:
-        for key in [key for key in self._waiting if key[0] == link]:
-            future = self._waiting.pop(key)
-            if not future.done():
-                future.set_exception(error)
-
-
 class Transport(abc.ABC):
-    """Base of every transport. Subclasses implement `_open`, `_close` and `_send`."""
+    """Base of every transport. Subclasses implement `_open`, `_close` and `_send`, and make
+    their insoles' links with `_new_link`."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.requests = RequestTracker()
         self._events: asyncio.Queue[FrameEvent | _EndOfEvents | BaseException] = asyncio.Queue()
         self._failure: BaseException | None = None
         self._closed = False
-        self.control_retries = 0  # control frames sent again after a reply timed out
+        self._insole_links: dict[str, InsoleLink] = {}
+
+    @property
+    def links(self) -> Mapping[str, InsoleLink]:
+        """Each insole's link by address (port path, BLE address, sim:FOOT)."""
+        return MappingProxyType(self._insole_links)
+
+    @property
+    def control_retries(self) -> int:
+        """Control frames sent again after a reply timed out, over every link."""
+        return sum(link.control_retries for link in self._insole_links.values())
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -156,9 +107,26 @@ class Transport(abc.ABC):
     def insoles(self) -> tuple[InsoleIdentity, ...]:
         """The insoles this transport talks to, as far as they are known now."""
 
-    # -- events ------------------------------------------------------------------------------
+    # -- links and events --------------------------------------------------------------------
 
-    def _emit(self, event: FrameEvent) -> None:
+    def _new_link(self, address: str, *, name: str | None = None) -> InsoleLink:
+        """The link to the insole at `address`, kept for `control` and `links`: it sends
+        through `_send` and emits its events to this transport's consumer."""
+        link = InsoleLink(
+            address, send=functools.partial(self._send, address), emit=self.emit, name=name
+        )
+        self._insole_links[address] = link
+        return link
+
+    def _link(self, address: str) -> InsoleLink:
+        link = self._insole_links.get(address)
+        if link is None:
+            known = ", ".join(self._insole_links) or "none"
+            raise DeviceNotFound(address, None, f"no insole of {self.url} there (links: {known})")
+        return link
+
+    def emit(self, event: FrameEvent) -> None:
+        """Queue one event for the consumer (the links call this; so does a replay)."""
         self._events.put_nowait(event)
 
     def _fail(self, error: BaseException) -> None:
@@ -212,24 +180,6 @@ class Transport(abc.ABC):
         A retry reuses the request id, so a reply to an earlier attempt that arrives late
         still counts. Raises `DeviceError` after `attempts` timeouts or when the link fails.
         """
-        request_id = self.requests.new_request_id()
-        # Each link is one insole, so the header's default target (tag 0) is right.
-        frame = encode_frame(make_control(opcode, request_id, **cast(dict[str, Any], args)))
-        future = self.requests.expect(link, request_id)
-        try:
-            for attempt in range(attempts):
-                if attempt:
-                    self.control_retries += 1
-                await self._send(link, frame)
-                try:
-                    return await asyncio.wait_for(asyncio.shield(future), timeout_s)
-                except TimeoutError:
-                    continue
-            raise DeviceTimeout(
-                link,
-                f"reply to control opcode {opcode} (request {request_id})",
-                timeout_s,
-                attempts=attempts,
-            )
-        finally:
-            self.requests.forget(link, request_id)
+        return await self._link(link).control(
+            opcode, timeout_s=timeout_s, attempts=attempts, **args
+        )

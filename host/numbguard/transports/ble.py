@@ -200,10 +200,6 @@ class BleTransport(Transport):
     def insoles(self) -> tuple[InsoleIdentity, ...]:
         return tuple(ble.link.identity for ble in self._links.values() if ble.link.identity)
 
-    @property
-    def links(self) -> dict[str, InsoleLink]:
-        return {address: ble.link for address, ble in self._links.items()}
-
     def reconnects(self, link: str) -> int:
         return self._links[link].reconnects
 
@@ -309,7 +305,7 @@ class BleTransport(Transport):
         return [found[foot] for foot in self.feet]
 
     async def _connect_new(self, candidate: Candidate) -> None:
-        link = InsoleLink(self, candidate.device.address, name=candidate.name)
+        link = self._new_link(candidate.device.address, name=candidate.name)
         ble = _BleLink(candidate, link)
         self._links[ble.address] = ble
         await self._connect(ble)
@@ -450,7 +446,7 @@ class BleTransport(Transport):
             return
         ble.connected.clear()
         logger.info("%s: link lost; reconnecting for up to %g s", ble.address, self.reconnect_for_s)
-        self.requests.fail_link(ble.address, LinkLost(ble.address, detail="reconnecting"))
+        ble.link.lost(LinkLost(ble.address, detail="reconnecting"))
         ble.reconnect_task = asyncio.get_running_loop().create_task(self._reconnect(ble))
 
     async def _reconnect(self, ble: _BleLink) -> None:

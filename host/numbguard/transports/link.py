@@ -1,22 +1,31 @@
 """One insole's link, whatever carries it: frames in, identity, replies, gaps and resends.
 
-Both the serial and the BLE transport hand every decoded frame to `InsoleLink.on_frame`. It
-resolves replies to waiting control requests, learns the insole's identity from status page
-0, feeds data frames to the stream reassembler (which says whether a frame is late, i.e.
-recovered, and which sequence numbers are missing), asks the insole to RESEND the missing
-ones, and emits a `FrameEvent` per frame as the stream places it (a duplicate is not emitted).
+Every transport with insoles behind it (serial, BLE, sim) hands each decoded frame to
+`InsoleLink.on_frame`. It resolves replies to waiting control requests, learns the insole's
+identity from status page 0, feeds data frames to the stream reassembler (which says whether
+a frame is late, i.e. recovered, and which sequence numbers are missing), asks the insole to
+RESEND the missing ones, and emits a `FrameEvent` per frame as the stream places it (a
+duplicate is not emitted).
+
+The link knows its transport only as two callables: `send` (one encoded frame out to this
+insole) and `emit` (one event to the consumer). It owns its control requests: their ids, the
+futures that wait for replies, retries, and failing them all when the transport says the link
+is lost (`lost`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final, cast
 
 from numbguard.errors import DeviceError, DeviceTimeout
+from numbguard.protocol.codec import encode_frame
 from numbguard.protocol.constants import (
     OP_GET_STATUS,
     OP_RESEND,
@@ -25,8 +34,16 @@ from numbguard.protocol.constants import (
     RESULT_OK,
     SEQ_MODULO,
 )
+from numbguard.protocol.control import make_control
 from numbguard.protocol.decoder import Decoded
-from numbguard.protocol.frames import DataFrame, Frame, Reply, StatusFrame, StatusIdentity
+from numbguard.protocol.frames import (
+    ArgValue,
+    DataFrame,
+    Frame,
+    Reply,
+    StatusFrame,
+    StatusIdentity,
+)
 from numbguard.protocol.stream import (
     MAX_EVIDENCE_FRAMES,
     MAX_WAITING_FRAMES,
@@ -34,11 +51,10 @@ from numbguard.protocol.stream import (
     StreamFrame,
 )
 from numbguard.protocol.time_sync import token_from_host_time
-from numbguard.transports.base import FrameEvent, InsoleIdentity
+from numbguard.transports.events import FrameEvent, InsoleIdentity
 
-if TYPE_CHECKING:
-    from numbguard.transports.base import Transport
-
+DEFAULT_REPLY_TIMEOUT_S: Final = 1.0
+DEFAULT_CONTROL_ATTEMPTS: Final = 3
 IDENTIFY_TIMEOUT_S: Final = 3.0
 # TIME_SYNC round trips this often keep the drift estimate of protocol.time_sync fed.
 DEFAULT_TIME_SYNC_PERIOD_S: Final = 10.0
@@ -57,11 +73,23 @@ HISTORY_WAIT_S: Final = 0.3
 
 
 class InsoleLink:
-    """The host's side of one insole link. `link` names it (port path or BLE address)."""
+    """The host's side of one insole link. `link` names it (port path or BLE address).
 
-    def __init__(self, transport: Transport, link: str, *, name: str | None = None) -> None:
-        self.transport = transport
+    `send` carries one encoded frame to this insole (raising `DeviceError` if it cannot);
+    `emit` hands one event to whoever consumes the transport.
+    """
+
+    def __init__(
+        self,
+        link: str,
+        *,
+        send: Callable[[bytes], Awaitable[None]],
+        emit: Callable[[FrameEvent], None],
+        name: str | None = None,
+    ) -> None:
         self.link = link
+        self._send = send
+        self._emit_event = emit
         self.name = name
         self.identity: InsoleIdentity | None = None
         self.stream = InsoleStream()
@@ -75,6 +103,9 @@ class InsoleLink:
         self._resend_task: asyncio.Task[None] | None = None
         self._history_task: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(MAX_RESENDS_IN_FLIGHT)
+        self._request_ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[Reply]] = {}  # request id -> its reply
+        self.control_retries = 0  # control frames sent again after a reply timed out
 
     @property
     def fetching_history(self) -> bool:
@@ -110,7 +141,7 @@ class InsoleLink:
                 self._schedule_resend()
             return
         if isinstance(frame, Reply):
-            self.transport.requests.resolve(self.link, frame)
+            self._resolve(frame)
         self._emit(frame, decoded.raw, received_s, late=False)
         if isinstance(frame, StatusFrame):
             if isinstance(frame, StatusIdentity):
@@ -140,7 +171,7 @@ class InsoleLink:
 
     def _emit(self, frame: Frame, raw: bytes, received_s: float, *, late: bool) -> None:
         assert self.identity is not None
-        self.transport._emit(FrameEvent(self.identity, frame, raw, received_s, late))
+        self._emit_event(FrameEvent(self.identity, frame, raw, received_s, late))
 
     def _learn_identity(self, page: StatusIdentity) -> None:
         assert self.identity is not None
@@ -148,6 +179,59 @@ class InsoleLink:
         self._identified.set()
 
     # -- requests out ----------------------------------------------------------------------
+
+    async def control(
+        self,
+        opcode: int,
+        *,
+        timeout_s: float = DEFAULT_REPLY_TIMEOUT_S,
+        attempts: int = DEFAULT_CONTROL_ATTEMPTS,
+        **args: ArgValue,
+    ) -> Reply:
+        """Send a control frame to this insole; return its reply.
+
+        A retry reuses the request id, so a reply to an earlier attempt that arrives late
+        still counts. Raises `DeviceTimeout` after `attempts` timeouts, and the `send` error
+        or the one given to `lost` when the link fails.
+        """
+        request_id = next(self._request_ids) & 0xFFFF
+        # Each link is one insole, so the header's default target (tag 0) is right.
+        frame = encode_frame(make_control(opcode, request_id, **cast(dict[str, Any], args)))
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        try:
+            for attempt in range(attempts):
+                if attempt:
+                    self.control_retries += 1
+                await self._send(frame)
+                try:
+                    return await asyncio.wait_for(asyncio.shield(future), timeout_s)
+                except TimeoutError:
+                    continue
+            raise DeviceTimeout(
+                self.link,
+                f"reply to control opcode {opcode} (request {request_id})",
+                timeout_s,
+                attempts=attempts,
+            )
+        finally:
+            if self._waiting.get(request_id) is future:
+                del self._waiting[request_id]
+
+    def _resolve(self, reply: Reply) -> bool:
+        """Hand a reply to its waiter; False if nobody waits for it (late or unknown)."""
+        future = self._waiting.pop(reply.seq, None)
+        if future is None or future.done():
+            return False
+        future.set_result(reply)
+        return True
+
+    def lost(self, error: BaseException) -> None:
+        """The link went away: every request waiting for a reply fails with `error`."""
+        waiting, self._waiting = self._waiting, {}
+        for future in waiting.values():
+            if not future.done():
+                future.set_exception(error)
 
     def reconnected(self) -> None:
         """The link is back: hold data until page 0 says whether the insole restarted."""
@@ -170,8 +254,8 @@ class InsoleLink:
                 self._place(self.stream.release_waiting(), None, b"", 0.0)
                 raise DeviceTimeout(self.link, "identity page", timeout_s, detail=problem)
             try:
-                await self.transport.control(
-                    self.link, OP_GET_STATUS, timeout_s=min(left_s, IDENTIFY_RETRY_S), attempts=1
+                await self.control(
+                    OP_GET_STATUS, timeout_s=min(left_s, IDENTIFY_RETRY_S), attempts=1
                 )
                 await asyncio.wait_for(self._identified.wait(), min(left_s, IDENTIFY_RETRY_S))
             except TimeoutError:
@@ -184,9 +268,7 @@ class InsoleLink:
 
     async def time_sync(self) -> Reply:
         """One TIME_SYNC round trip; the token is the host send time (see protocol.time_sync)."""
-        return await self.transport.control(
-            self.link, OP_TIME_SYNC, host_token=token_from_host_time(time.monotonic())
-        )
+        return await self.control(OP_TIME_SYNC, host_token=token_from_host_time(time.monotonic()))
 
     def _schedule_resend(self) -> None:
         if self._resend_task is None or self._resend_task.done():
@@ -214,9 +296,7 @@ class InsoleLink:
         async with self._in_flight:
             self.resend_requests += 1
             try:
-                reply = await self.transport.control(
-                    self.link, OP_RESEND, first_seq=first_seq, last_seq=last_seq
-                )
+                reply = await self.control(OP_RESEND, first_seq=first_seq, last_seq=last_seq)
             except DeviceError:
                 return False
         if reply.result == RESULT_NOT_HELD:
@@ -244,9 +324,7 @@ class InsoleLink:
         MTU), and those are not asked for forever."""
         before = (first_seq - 1) % SEQ_MODULO
         try:
-            reply = await self.transport.control(
-                self.link, OP_RESEND, first_seq=before, last_seq=before
-            )
+            reply = await self.control(OP_RESEND, first_seq=before, last_seq=before)
             held = (first_seq - int(reply.data.get("oldest_seq_held", first_seq))) % SEQ_MODULO
             logger.debug("%s: first frame heard %d, the insole holds %d before it",
                          self.link, first_seq, held)  # fmt: skip

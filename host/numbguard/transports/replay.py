@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from numbguard.errors import BadUrl, DeviceRefused
 from numbguard.recording import RecordingReader
 from numbguard.transports.base import InsoleIdentity, Transport
+from numbguard.transports.link import InsoleLink
 from numbguard.transports.recorded_events import ReplayStats, replay_events
 
 
@@ -40,8 +41,14 @@ class ReplayTransport(Transport):
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
+    def _link(self, address: str) -> InsoleLink:
+        raise self._no_control(address)
+
     async def _send(self, link: str, frame: bytes) -> None:
-        raise DeviceRefused(link, "control", f"{self.url} is a replay: it takes no control frames")
+        raise self._no_control(link)
+
+    def _no_control(self, link: str) -> DeviceRefused:
+        return DeviceRefused(link, "control", f"{self.url} is a replay: it takes no control frames")
 
     async def _run(self) -> None:
         start_wall_s = time.monotonic()
@@ -53,7 +60,7 @@ class ReplayTransport(Transport):
                     await asyncio.sleep(delay_s)
             elif count % 256 == 0:
                 await asyncio.sleep(0)  # let the consumer keep up
-            self._emit(event)
+            self.emit(event)
         await self.close()
 
 

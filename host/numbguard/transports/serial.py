@@ -90,7 +90,7 @@ class SerialTransport(Transport):
             for path in self.paths:
                 handle = await asyncio.to_thread(self._open_port, path)
                 logger.info("%s: serial port open at %d baud", path, self.baud)
-                port = _Port(path, handle, InsoleLink(self, path))
+                port = _Port(path, handle, self._new_link(path))
                 self._ports[path] = port
                 port.thread = threading.Thread(
                     target=self._read_forever, args=(port,), name=f"serial {path}", daemon=True
@@ -160,7 +160,7 @@ class SerialTransport(Transport):
         port.decoder.flush()
         lost = LinkLost(port.path, detail=f"serial: {error}")
         logger.info("%s: serial link lost: %s", port.path, error)
-        self.requests.fail_link(port.path, lost)
+        port.link.lost(lost)
         self._fail(lost)
 
     async def _send(self, link: str, frame: bytes) -> None:

@@ -32,7 +32,6 @@ from numbguard.protocol.decoder import Decoded
 from numbguard.simulate import SCENARIO_NAMES, SessionSimulator, build_scenario
 from numbguard.transports.base import InsoleIdentity, Transport
 from numbguard.transports.emulated_insole import InsoleEmulator
-from numbguard.transports.link import InsoleLink
 from numbguard.types import PressureChunk
 
 TICK_S: Final = 0.05  # virtual time between polls of the emulated insoles
@@ -88,7 +87,6 @@ class SimTransport(Transport):
         self._rng = random.Random(seed)
         simulator = SessionSimulator(build_scenario(scenario, duration_s=duration_s), seed=seed)
         self._emulators: dict[str, InsoleEmulator] = {}
-        self._links: dict[str, InsoleLink] = {}
         for foot in FOOT_IDS:
             first = next(simulator.foot_chunks(foot, 1.0))
             pads = tuple(first.pressure_kpa)
@@ -104,12 +102,12 @@ class SimTransport(Transport):
                 boot_id=seed & 0xFFFF,
                 sample_source=source,
             )
-            self._links[link] = InsoleLink(self, link, name=self._emulators[link].advertised_name)
+            self._new_link(link, name=self._emulators[link].advertised_name)
         self._task: asyncio.Task[None] | None = None
 
     @property
     def insoles(self) -> tuple[InsoleIdentity, ...]:
-        return tuple(link.identity for link in self._links.values() if link.identity is not None)
+        return tuple(link.identity for link in self.links.values() if link.identity is not None)
 
     def clock_s(self) -> float:
         return self.now_s
@@ -120,7 +118,7 @@ class SimTransport(Transport):
     async def _close(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        for link in self._links.values():
+        for link in self.links.values():
             link.cancel()
 
     async def _send(self, link: str, frame: bytes) -> None:
@@ -131,7 +129,7 @@ class SimTransport(Transport):
             self._deliver(link, out.frame, self.now_s + LINK_LATENCY_S)
 
     def _deliver(self, link: str, raw: bytes, received_s: float) -> None:
-        self._links[link].on_frame(Decoded(decode_frame(raw), raw), received_s)
+        self.links[link].on_frame(Decoded(decode_frame(raw), raw), received_s)
 
     async def _run(self) -> None:
         ticks = math.ceil(self.duration_s / TICK_S)
@@ -144,7 +142,7 @@ class SimTransport(Transport):
                     self._deliver(link, out.frame, self.now_s + LINK_LATENCY_S)
             # Let the consumer and the links' resend requests run between ticks.
             await asyncio.sleep(TICK_S / self.speed if math.isfinite(self.speed) else 0)
-            for insole_link in self._links.values():
+            for insole_link in self.links.values():
                 await insole_link.settle()
         await self.close()
 
