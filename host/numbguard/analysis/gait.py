@@ -276,7 +276,7 @@ class ContactDetector:
             raise BadChunk(
                 "time does not increase",
                 expected="finite, strictly increasing t_s across chunks",
-                got=f"t_s from {t_s[0]!r} after {self._last_t_s!r}",
+                got=f"t_s from {float(t_s[0])!r} after {self._last_t_s!r}",
                 foot=chunk.foot,
                 what="t_s",
             )
