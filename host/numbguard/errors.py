@@ -25,15 +25,16 @@ say what happened and carry its fields, so a caller can act on them without read
         ├── DeviceNotFound(name_or_address, scanned_s)   looked for, not there
         ├── DeviceTimeout(device, operation, timeout_s)  no answer in time
         ├── LinkLost(device, after_s)                    a working link went away
-        ├── WrongDevice(device, expected, got)           another insole, chip or firmware
-        │                                                answered than the one expected
+        ├── WrongDevice(device, what, expected, got)     another insole, chip, firmware or
+        │                                                pad set than the one expected
         ├── DeviceRefused(device, operation, detail)     the device, its stack or a flashing
         │                                                tool said no
         └── PortBusy(port, doing)                        a serial port another program holds
 
 Every message says what was expected and what came, e.g.
 ``data.csv line 7, column 3 (left.heel): not a number (expected a pressure in kPa; got 'abc')``.
-Code that catches a branch (``except DeviceError``) catches its leaves.
+Code that catches a branch (``except DeviceError``) catches its leaves; code that raises
+raises a leaf, never a bare branch (tests/test_errors.py reads the source to keep it so).
 """
 
 from __future__ import annotations
