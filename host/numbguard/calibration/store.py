@@ -89,7 +89,7 @@ def _pad_from_dict(pad: str, entry: object, where: str) -> PadCalibration:
 
 
 def calibration_from_dict(data: object, where: str = "calibration") -> InsoleCalibration:
-    """Read the JSON-ready form back; any flaw raises `InputError` naming where it is."""
+    """Read the JSON-ready form back; any flaw raises `BadCalibration` naming where it is."""
     if not isinstance(data, dict):
         raise BadCalibration(
             "not a calibration object",

@@ -90,7 +90,7 @@ def choose_port(port: str | None, boards: list[DetectedBoard]) -> str:
 
 
 def check_port_free(port: str) -> None:
-    """Open `port` exclusively and close it again; raise `DeviceError` if it is busy or absent."""
+    """Open `port` exclusively and close it again; raise `PortBusy` if another program holds it."""
     try:
         handle = serial.serial_for_url(port, do_not_open=True, exclusive=True)
         handle.open()

@@ -27,7 +27,7 @@ def cobs_encode(data: bytes | bytearray | memoryview) -> bytes:
 
 
 def cobs_decode(encoded: bytes | bytearray | memoryview) -> bytes:
-    """Undo `cobs_encode`; raises `InputError` for a 0x00 inside or a block that overruns."""
+    """Undo `cobs_encode`; a 0x00 inside or a block that overruns raises `FrameError`."""
     data = bytes(encoded)
     out = bytearray()
     index, end = 0, len(data)

@@ -117,7 +117,7 @@ def _label(item: Any, path: Path, number: int) -> Label:
 
 
 def read_labels(labels_path: Path) -> tuple[Label, ...]:
-    """The labels of a session sidecar; a malformed file raises `InputError`."""
+    """The labels of a session sidecar; a malformed file raises `BadFile`."""
     try:
         data = json.loads(labels_path.read_text(encoding="utf-8"))
     except OSError as error:
