@@ -9,19 +9,32 @@ say what happened and carry its fields, so a caller can act on them without read
     │   ├── BadFile(path, line, column, expected, got)   a file's content does not fit
     │   ├── UnreadableFile(path, reason)                 a file that cannot be opened or read
     │   ├── FileExistsAlready(path)                      would overwrite a file
-    │   └── BadUrl(url, expected, got)                   a transport URL that does not parse
+    │   ├── BadUrl(url, expected, got)                   a transport URL that does not parse
+    │   ├── FrameError(reason, expected, got)            bytes that are not a valid frame
+    │   │                                                (numbguard.protocol.errors)
+    │   ├── BadValue(name, expected, got)                an option, argument or field given
+    │   │                                                by the user or a caller does not fit
+    │   ├── BadChunk(foot, what, expected, got)          a pressure chunk that does not fit
+    │   │                                                its stream (foot, pads, rate, time)
+    │   ├── BadCalibration(pad, expected, got)           constants, loads or readings that
+    │   │                                                cannot make or apply a calibration
+    │   └── ToolMissing(tool, purpose, install)          an external program not installed
     └── DeviceError
         ├── NoAdapter(detail)                            no usable adapter for the link
         │   └── BluetoothUnavailableError(reason, problem, fix)
         ├── DeviceNotFound(name_or_address, scanned_s)   looked for, not there
         ├── DeviceTimeout(device, operation, timeout_s)  no answer in time
         ├── LinkLost(device, after_s)                    a working link went away
-        ├── WrongDevice(device, expected, got)           another insole answered
-        └── DeviceRefused(device, operation, detail)     the device or its stack said no
+        ├── WrongDevice(device, what, expected, got)     another insole, chip, firmware or
+        │                                                pad set than the one expected
+        ├── DeviceRefused(device, operation, detail)     the device, its stack or a flashing
+        │                                                tool said no
+        └── PortBusy(port, doing)                        a serial port another program holds
 
 Every message says what was expected and what came, e.g.
 ``data.csv line 7, column 3 (left.heel): not a number (expected a pressure in kPa; got 'abc')``.
-Code that catches a branch (``except DeviceError``) catches its leaves.
+Code that catches a branch (``except DeviceError``) catches its leaves; code that raises
+raises a leaf, never a bare branch (tests/test_errors.py reads the source to keep it so).
 """
 
 from __future__ import annotations
@@ -78,8 +91,15 @@ class BadFile(InputError):
 class UnreadableFile(InputError):
     """A file that cannot be opened or read at all; `reason` is what the system said."""
 
-    def __init__(self, path: str | os.PathLike[str], reason: str, *, expected: str) -> None:
-        super().__init__("cannot open file", expected=expected, got=reason, where=str(path))
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        reason: str,
+        *,
+        expected: str,
+        message: str = "cannot open file",
+    ) -> None:
+        super().__init__(message, expected=expected, got=reason, where=str(path))
         self.path = str(path)
         self.reason = reason
 
@@ -98,6 +118,65 @@ class BadUrl(InputError):
     def __init__(self, message: str, *, url: str, expected: str, got: str) -> None:
         super().__init__(message, expected=expected, got=got, where=url)
         self.url = url
+
+
+class BadValue(InputError):
+    """A value given by the user or a caller that does not fit its form: an option, a function
+    argument, a config key, a frame field to encode, an array of the wrong shape. `name` is
+    the value's name as the giver knows it (``--web-port``, ``rate_hz``, ``samples``)."""
+
+    def __init__(
+        self, message: str, *, name: str, expected: str = "", got: str = "", where: str = ""
+    ) -> None:
+        super().__init__(message, expected=expected, got=got, where=where)
+        self.name = name
+
+
+class BadChunk(InputError):
+    """A chunk of pressure samples that does not fit the stream it is fed to: another foot,
+    other pads or sample rate than the chunks before, time that does not increase, columns of
+    another length than its times, or a chunk after the stream was finished. `foot` is the
+    chunk's foot (None when not known); `what` names the part at fault: ``foot``, ``pads``,
+    ``sample_rate_hz``, ``t_s``, ``pressure_kpa`` or ``finished``."""
+
+    def __init__(
+        self, message: str, *, foot: str | None, what: str, expected: str = "", got: str = ""
+    ) -> None:
+        super().__init__(message, expected=expected, got=got)
+        self.foot = foot
+        self.what = what
+
+
+class BadCalibration(InputError):
+    """Calibration constants, a load table or the readings taken for one that cannot make or
+    apply a calibration (a constant out of range, a loaded pad at tare, too few loads to
+    fit, a pad the calibration does not have). `pad` names the pad at fault (None: the
+    calibration as a whole)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        pad: str | None = None,
+        expected: str = "",
+        got: str = "",
+        where: str = "",
+    ) -> None:
+        super().__init__(message, expected=expected, got=got, where=where)
+        self.pad = pad
+
+
+class ToolMissing(InputError):
+    """An external program or package numbguard runs is not installed: `tool` names it,
+    `purpose` says what it was needed for and `install` how to install it; `detail` what
+    the system said when it is there but cannot be run."""
+
+    def __init__(self, tool: str, *, purpose: str, install: str, detail: str = "") -> None:
+        got = detail or f"no {tool} found"
+        super().__init__(f"cannot {purpose}", expected=f"{tool} ({install})", got=got)
+        self.tool = tool
+        self.purpose = purpose
+        self.install = install
 
 
 class DeviceError(NumbguardError):
@@ -155,13 +234,25 @@ class LinkLost(DeviceError):
 
 
 class WrongDevice(DeviceError):
-    """Another insole answered than the one expected (e.g. after a reconnection)."""
+    """Another insole answered than the one expected (e.g. after a reconnection), or the
+    device is not what it must be: another chip, another firmware or foot after flashing,
+    several boards where one was expected. `what` says which; `hint` what to do."""
 
-    def __init__(self, device: str, *, expected: str, got: str) -> None:
-        super().__init__(f"{device}: another insole answered (expected {expected}; got {got})")
+    def __init__(
+        self,
+        device: str,
+        *,
+        expected: str,
+        got: str,
+        what: str = "another insole answered",
+        hint: str = "",
+    ) -> None:
+        text = f"{device}: {what} (expected {expected}; got {got})"
+        super().__init__(f"{text}; {hint}" if hint else text)
         self.device = device
         self.expected = expected
         self.got = got
+        self.what = what
 
 
 class DeviceRefused(DeviceError):
@@ -172,6 +263,24 @@ class DeviceRefused(DeviceError):
         self.device = device
         self.operation = operation
         self.detail = detail
+
+
+class PortBusy(DeviceError):
+    """A serial port another program holds (a serial monitor, a session), or, where the tool
+    cannot tell, one busy or gone. `doing` is what numbguard was doing; `fix` what to do."""
+
+    def __init__(
+        self,
+        port: str,
+        got: str,
+        *,
+        doing: str = "",
+        fix: str = "close the serial monitor or numbguard session that uses it",
+    ) -> None:
+        during = f" while {doing}" if doing else ""
+        super().__init__(f"{port}: port busy{during}: expected a free port, got {got}; {fix}")
+        self.port = port
+        self.doing = doing
 
 
 # Why Bluetooth cannot be used at all (see `numbguard.transports.ble_availability`).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 
 Foot = Literal["left", "right"]
 FOOT_IDS: Final[tuple[Foot, Foot]] = ("left", "right")
@@ -33,8 +33,8 @@ def parse_feet(text: str, *, where: str = "") -> tuple[Foot, ...]:
     named = tuple(part.strip() for part in text.split(","))
     feet = tuple(foot for foot in FOOT_IDS if foot in named)
     if not feet or len(feet) != len(named):
-        raise InputError("bad feet", expected="left, right or left,right", got=repr(text),
-                         where=where)  # fmt: skip
+        raise BadValue("bad feet", name="feet", expected="left, right or left,right",
+                       got=repr(text), where=where)  # fmt: skip
     return feet
 
 
@@ -44,10 +44,12 @@ def pads_from_mask(pad_mask: int) -> tuple[str, ...]:
 
 
 def mask_from_pads(pads: tuple[str, ...] | list[str]) -> int:
-    """The pad mask for a collection of pad ids; an unknown id raises `InputError`."""
+    """The pad mask for a collection of pad ids; an unknown id raises `BadValue`."""
     mask = 0
     for pad in pads:
         if pad not in PAD_IDS:
-            raise InputError("unknown pad", expected="one of " + ", ".join(PAD_IDS), got=repr(pad))
+            raise BadValue(
+                "unknown pad", name="pads", expected="one of " + ", ".join(PAD_IDS), got=repr(pad)
+            )
         mask |= 1 << PAD_IDS.index(pad)
     return mask

@@ -65,7 +65,7 @@ def test_several_boards_are_listed_and_port_asked_for() -> None:
     with pytest.raises(DeviceError) as raised:
         choose_port(None, boards)
     text = str(raised.value)
-    assert "expected one, got 2" in text and "--port" in text
+    assert "several boards found (expected one; got 2" in text and "--port" in text
     assert "/dev/ttyUSB0 (CP210x" in text and "/dev/ttyUSB1 (CH340" in text
 
 
@@ -82,5 +82,5 @@ def test_a_port_held_by_another_program_is_busy() -> None:
 
 
 def test_a_port_that_does_not_exist_is_named() -> None:
-    with pytest.raises(DeviceError, match="/dev/nonexistent-numbguard: cannot open the port"):
+    with pytest.raises(DeviceError, match="/dev/nonexistent-numbguard: opening the port failed"):
         check_port_free("/dev/nonexistent-numbguard")

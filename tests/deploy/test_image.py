@@ -67,7 +67,7 @@ def test_esptool_meeting_another_chip_is_a_wrong_chip_error() -> None:
     with PtyPeer(rom_argv("--chip-id", "9")) as rom:
         run = run_tool(image.erase_argv(rom.path, before="no-reset"))
         assert run.returncode != 0 and "This chip is ESP32-S3" in run.output  # esptool's words
-        with pytest.raises(DeviceError, match="wrong chip: expected ESP32, got ESP32-S3"):
+        with pytest.raises(DeviceError, match=r"wrong chip \(expected ESP32; got ESP32-S3\)"):
             image.check_esptool(run, rom.path)
 
 

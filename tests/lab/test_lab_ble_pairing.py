@@ -260,7 +260,7 @@ async def test_pair_and_forget_commands_with_the_real_firmware(
         await lab.press_button("left", FORGET_PRESS_S)
         await pair_insoles(transport(pair=True))
         assert lab.radio.pairings[address] == 3
-        with pytest.raises(DeviceError, match="no paired insole"):
+        with pytest.raises(DeviceError, match="a paired insole to forget: not found"):
             await forget_insoles(
                 BleTransport("ble://", backend=lab.backend, registry=PairingRegistry(None))
             )

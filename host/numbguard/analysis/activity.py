@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numbguard.errors import InputError
+from numbguard.errors import BadChunk, BadValue
 from numbguard.pads import FOREFOOT_PADS, PLANTAR_PADS, Foot
 from numbguard.types import Activity, FloatArray, PressureChunk
 
@@ -63,7 +63,9 @@ class ActivityClassifier:
         min_valid_fraction: float = 0.5,
     ) -> None:
         if not window_s > 0:
-            raise InputError("bad window", expected="window_s > 0", got=repr(window_s))
+            raise BadValue(
+                "bad window", expected="window_s > 0", got=repr(window_s), name="window_s"
+            )
         self.foot: Foot = foot
         self.window_s = window_s
         self.loaded_kpa = loaded_kpa
@@ -83,26 +85,40 @@ class ActivityClassifier:
     def update(self, chunk: PressureChunk) -> list[ActivityWindow]:
         """Consume one chunk of this foot; return the windows it completed."""
         if chunk.foot != self.foot:
-            raise InputError("chunk of the wrong foot", expected=self.foot, got=chunk.foot)
+            raise BadChunk(
+                "chunk of the wrong foot",
+                expected=self.foot,
+                got=chunk.foot,
+                foot=chunk.foot,
+                what="foot",
+            )
         pads = tuple(sorted(chunk.pressure_kpa))
         if not self._pads:
             if not any(pad in PLANTAR_PADS for pad in pads):
-                raise InputError(
+                raise BadChunk(
                     "no plantar pad: activity cannot be told",
                     expected="heel or a ball_* pad",
                     got=", ".join(pads) or "no pads",
+                    foot=chunk.foot,
+                    what="pads",
                 )
             if not chunk.sample_rate_hz > 0:
-                raise InputError(
+                raise BadChunk(
                     "bad sample rate",
                     expected="a positive rate in Hz",
                     got=repr(chunk.sample_rate_hz),
+                    foot=chunk.foot,
+                    what="sample_rate_hz",
                 )
             self._pads = pads
             self._window_n = max(2, round(self.window_s * chunk.sample_rate_hz))
         elif pads != self._pads:
-            raise InputError(
-                "pads changed mid-stream", expected=", ".join(self._pads), got=", ".join(pads)
+            raise BadChunk(
+                "pads changed mid-stream",
+                expected=", ".join(self._pads),
+                got=", ".join(pads),
+                foot=chunk.foot,
+                what="pads",
             )
         plantar = [chunk.pressure_kpa[p] for p in pads if p in PLANTAR_PADS]
         forefoot = [chunk.pressure_kpa[p] for p in pads if p in FOREFOOT_PADS] or plantar

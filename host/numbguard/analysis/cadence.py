@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.types import StepMetrics
 
 
@@ -28,10 +28,11 @@ class CadenceTracker:
 
     def __init__(self, *, window_s: float = 20.0, min_strides: int = 3) -> None:
         if not window_s > 0 or min_strides < 1:
-            raise InputError(
+            raise BadValue(
                 "bad cadence window",
                 expected="window_s > 0 and min_strides >= 1",
                 got=f"window_s={window_s}, min_strides={min_strides}",
+                name="window_s, min_strides",
             )
         self.window_s = window_s
         self.min_strides = min_strides

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from numbguard.errors import InputError
+from numbguard.errors import BadChunk, BadValue
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS, PAD_IDS, PLANTAR_PADS, Foot
 from numbguard.types import Contact, FloatArray, PressureChunk, StepMetrics
 
@@ -113,11 +113,12 @@ class ContactDetector:
         max_plausible_kpa: float = 1500.0,
     ) -> None:
         if not (0 < off_fraction < on_fraction <= peak_fraction < 1 and 0 < onset_fraction < 1):
-            raise InputError(
+            raise BadValue(
                 "bad thresholds",
                 expected="0 < off < on <= peak < 1 and 0 < onset < 1 (fractions)",
                 got=f"off_fraction={off_fraction}, on_fraction={on_fraction}, "
                 f"peak_fraction={peak_fraction}, onset_fraction={onset_fraction}",
+                name="off_fraction, on_fraction, peak_fraction, onset_fraction",
             )
         for name, value in (
             ("min_contact_s", min_contact_s),
@@ -131,7 +132,9 @@ class ContactDetector:
             ("max_gap_s", max_gap_s),
         ):
             if not (value > 0 and np.isfinite(value)):
-                raise InputError(f"bad {name}", expected="a positive number", got=repr(value))
+                raise BadValue(
+                    f"bad {name}", expected="a positive number", got=repr(value), name=name
+                )
         self.foot: Foot = foot
         self.on_fraction = on_fraction
         self.onset_fraction = onset_fraction
@@ -216,25 +219,41 @@ class ContactDetector:
 
     def _accept(self, chunk: PressureChunk) -> None:
         if chunk.foot != self.foot:
-            raise InputError("chunk of the wrong foot", expected=self.foot, got=chunk.foot)
+            raise BadChunk(
+                "chunk of the wrong foot",
+                expected=self.foot,
+                got=chunk.foot,
+                foot=chunk.foot,
+                what="foot",
+            )
         t_s = np.asarray(chunk.t_s, dtype=np.float64)
         pads = tuple(pad for pad in PAD_IDS if pad in chunk.pressure_kpa)
         unknown = set(chunk.pressure_kpa) - set(PAD_IDS)
         if unknown:
-            raise InputError(
-                "unknown pad", expected="one of " + ", ".join(PAD_IDS), got=repr(sorted(unknown)[0])
+            raise BadChunk(
+                "unknown pad",
+                expected="one of " + ", ".join(PAD_IDS),
+                got=repr(sorted(unknown)[0]),
+                foot=chunk.foot,
+                what="pads",
             )
         if not self.pads_:
             self._start(pads, chunk.sample_rate_hz)
         elif pads != self.pads_:
-            raise InputError(
-                "pads changed mid-stream", expected=", ".join(self.pads_), got=", ".join(pads)
+            raise BadChunk(
+                "pads changed mid-stream",
+                expected=", ".join(self.pads_),
+                got=", ".join(pads),
+                foot=chunk.foot,
+                what="pads",
             )
         elif chunk.sample_rate_hz != self.sample_rate_hz_:
-            raise InputError(
+            raise BadChunk(
                 "sample rate changed mid-stream",
                 expected=f"{self.sample_rate_hz_} Hz",
                 got=f"{chunk.sample_rate_hz} Hz",
+                foot=chunk.foot,
+                what="sample_rate_hz",
             )
         if len(t_s) == 0:
             return
@@ -242,20 +261,24 @@ class ContactDetector:
         for row, pad in enumerate(pads):
             column = np.asarray(chunk.pressure_kpa[pad], dtype=np.float64)
             if column.shape != t_s.shape:
-                raise InputError(
+                raise BadChunk(
                     f"pad {pad} length differs from t_s",
                     expected=str(len(t_s)),
                     got=str(column.shape),
+                    foot=chunk.foot,
+                    what="pressure_kpa",
                 )
             values[row] = column
         # A reading no pad can make (a glitch, a shorted or open pad) is a missing sample here:
         # it must not make or split a contact. The sensor-fault rule judges the pad itself.
         values[(values < self.min_plausible_kpa) | (values > self.max_plausible_kpa)] = np.nan
         if not np.all(np.isfinite(t_s)) or t_s[0] <= self._last_t_s or np.any(np.diff(t_s) <= 0):
-            raise InputError(
+            raise BadChunk(
                 "time does not increase",
                 expected="finite, strictly increasing t_s across chunks",
-                got=f"t_s from {t_s[0]!r} after {self._last_t_s!r}",
+                got=f"t_s from {float(t_s[0])!r} after {self._last_t_s!r}",
+                foot=chunk.foot,
+                what="t_s",
             )
         self._last_t_s = float(t_s[-1])
         self._pending_t.append(t_s)
@@ -265,14 +288,20 @@ class ContactDetector:
     def _start(self, pads: tuple[str, ...], sample_rate_hz: float) -> None:
         plantar = [row for row, pad in enumerate(pads) if pad in PLANTAR_PADS]
         if not plantar:
-            raise InputError(
+            raise BadChunk(
                 "no plantar pad: contacts cannot be found",
                 expected="heel or a ball_* pad",
                 got=", ".join(pads) or "no pads",
+                foot=self.foot,
+                what="pads",
             )
         if not (sample_rate_hz > 0 and np.isfinite(sample_rate_hz)):
-            raise InputError(
-                "bad sample rate", expected="a positive rate in Hz", got=repr(sample_rate_hz)
+            raise BadChunk(
+                "bad sample rate",
+                expected="a positive rate in Hz",
+                got=repr(sample_rate_hz),
+                foot=self.foot,
+                what="sample_rate_hz",
             )
         self.pads_ = pads
         self.sample_rate_hz_ = float(sample_rate_hz)

@@ -27,7 +27,7 @@ from numbguard.analysis.activity import ActivityClassifier, ActivityWindow
 from numbguard.analysis.gait import ContactDetector
 from numbguard.analysis.risk import FootRiskEngine, RiskConfig
 from numbguard.analysis.risk.asymmetry import BilateralAsymmetry
-from numbguard.errors import InputError
+from numbguard.errors import BadChunk
 from numbguard.pads import FOOT_IDS, Foot
 from numbguard.types import Alert, PressureChunk, StepMetrics
 
@@ -212,15 +212,23 @@ class SessionAnalyzer:
     def feed(self, chunk: PressureChunk) -> list[Alert]:
         """Consume one chunk; return the alert events that became final."""
         if self._finished:
-            raise InputError("session already finished", expected="no more chunks", got="a chunk")
+            raise BadChunk(
+                "session already finished",
+                expected="no more chunks",
+                got="a chunk",
+                foot=chunk.foot,
+                what="finished",
+            )
         foot = chunk.foot
         if foot not in self._risk:
             self._start_foot(chunk)
         elif self._sample_rate_hz != chunk.sample_rate_hz:
-            raise InputError(
+            raise BadChunk(
                 f"{foot} chunk changes the sample rate",
                 expected=f"{self._sample_rate_hz} Hz",
                 got=f"{chunk.sample_rate_hz} Hz",
+                foot=foot,
+                what="sample_rate_hz",
             )
         events = self._risk[foot].feed(chunk)
         # Kept for live displays (cadence, contact time): the steps this chunk made final.
@@ -239,10 +247,12 @@ class SessionAnalyzer:
         if self._sample_rate_hz is None:
             self._sample_rate_hz = chunk.sample_rate_hz
         elif chunk.sample_rate_hz != self._sample_rate_hz:
-            raise InputError(
+            raise BadChunk(
                 "the feet have different sample rates",
                 expected=f"{self._sample_rate_hz} Hz",
                 got=f"{chunk.sample_rate_hz} Hz",
+                foot=chunk.foot,
+                what="sample_rate_hz",
             )
         foot = chunk.foot
         self._risk[foot] = FootRiskEngine(foot, self.config)

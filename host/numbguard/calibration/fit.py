@@ -20,7 +20,7 @@ from numbguard.calibration.model import (
     conductance_us_from_counts,
 )
 from numbguard.calibration.pad import PadCalibration
-from numbguard.errors import InputError
+from numbguard.errors import BadCalibration
 
 
 def power_law_from_points(conductance_us: FloatArray, force_n: FloatArray) -> tuple[float, float]:
@@ -54,16 +54,21 @@ def fit_pad(
     readings = as_counts(counts, where=where).ravel()
     forces = np.asarray(force_n, dtype=np.float64).ravel()
     if readings.shape != forces.shape:
-        raise InputError(
+        raise BadCalibration(
             "readings and loads differ in number",
             expected="one known force per reading",
             got=f"{readings.size} readings, {forces.size} forces",
             where=where,
+            pad=calibration.pad,
         )
     if not np.all(np.isfinite(forces) & (forces > 0)):
         bad = forces[~(np.isfinite(forces) & (forces > 0))][0]
-        raise InputError(
-            "bad known load", expected="a force above 0 N", got=repr(float(bad)), where=where
+        raise BadCalibration(
+            "bad known load",
+            expected="a force above 0 N",
+            got=repr(float(bad)),
+            where=where,
+            pad=calibration.pad,
         )
     usable = (
         np.isfinite(readings)
@@ -73,7 +78,7 @@ def fit_pad(
     conductance_us = conductance_us_from_counts(readings[usable], calibration.divider_ohms)
     used_forces = forces[usable]
     if np.unique(used_forces).size < 2 or np.unique(conductance_us).size < 2:
-        raise InputError(
+        raise BadCalibration(
             "too few usable readings to fit",
             expected=(
                 f"at least two different loads read between {ADC_FLOOR_COUNTS} and "
@@ -81,6 +86,7 @@ def fit_pad(
             ),
             got=f"{int(usable.sum())} usable of {readings.size} readings",
             where=where,
+            pad=calibration.pad,
         )
     gain, exponent = power_law_from_points(conductance_us, used_forces)
     fitted = calibration.with_power_law(gain, exponent)  # checks the bounds

@@ -21,7 +21,7 @@ from numbguard.calibration.model import (
 )
 from numbguard.calibration.pad import NUMERIC_FIELDS, PadCalibration
 from numbguard.calibration.parts import default_pad_calibrations
-from numbguard.errors import InputError
+from numbguard.errors import BadCalibration, BadValue
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
 
 
@@ -51,7 +51,7 @@ class InsoleCalibration:
 
     def __post_init__(self) -> None:
         if not self.pads:
-            raise InputError(
+            raise BadCalibration(
                 "an insole calibration needs at least one pad",
                 expected="one or more of " + ", ".join(PAD_IDS),
                 got="none",
@@ -59,19 +59,20 @@ class InsoleCalibration:
         for pad, calibration in self.pads.items():
             if not isinstance(calibration, PadCalibration) or calibration.pad != pad:
                 got = calibration.pad if isinstance(calibration, PadCalibration) else calibration
-                raise InputError(
+                raise BadCalibration(
                     "pad calibration filed under another pad",
                     expected=f"the calibration of {pad}",
                     got=repr(got),
+                    pad=pad,
                 )
         if self.foot is not None and self.foot not in FOOT_IDS:
-            raise InputError("unknown foot", expected="left or right", got=repr(self.foot))
+            raise BadCalibration("unknown foot", expected="left or right", got=repr(self.foot))
         if self.insole_id is not None and (
             isinstance(self.insole_id, bool)
             or not isinstance(self.insole_id, int)
             or not 0 <= self.insole_id < 2**32
         ):
-            raise InputError(
+            raise BadCalibration(
                 "bad insole id", expected="an integer from 0 to 2**32 - 1", got=repr(self.insole_id)
             )
         ordered = {pad: self.pads[pad] for pad in PAD_IDS if pad in self.pads}
@@ -111,16 +112,18 @@ class InsoleCalibration:
         columns = tuple(pads) if pads is not None else self.pad_ids
         missing = [pad for pad in columns if pad not in self.pads]
         if missing:
-            raise InputError(
+            raise BadCalibration(
                 "no calibration for pad",
                 expected="one of " + ", ".join(self.pad_ids),
                 got=", ".join(missing),
+                pad=missing[0],
             )
         if len(shape) not in (1, 2) or shape[-1] != len(columns):
-            raise InputError(
+            raise BadValue(
                 "values do not match the pads",
                 expected=f"shape (samples, {len(columns)}) for {', '.join(columns)}",
                 got=f"shape {shape}",
+                name="values",
             )
         index = [self.pad_ids.index(pad) for pad in columns]
         return {name: array[index] for name, array in self._columns.items()}, columns
@@ -130,8 +133,11 @@ class InsoleCalibration:
         `convert`, rounded and held to 0-4095, for simulated insoles and test vectors."""
         pressure = np.asarray(pressure_kpa, dtype=np.float64)
         if not np.all(np.isfinite(pressure)):
-            raise InputError(
-                "pressure is not a finite number", expected="kPa values", got="NaN or infinity"
+            raise BadValue(
+                "pressure is not a finite number",
+                expected="kPa values",
+                got="NaN or infinity",
+                name="pressure_kpa",
             )
         c, _ = self._columns_for(pads, pressure.shape)
         counts = counts_from_raw_pressure_kpa(
@@ -168,10 +174,11 @@ class InsoleCalibration:
         """This calibration with new tare offsets for the pads named."""
         unknown = [pad for pad in tare_counts if pad not in self.pads]
         if unknown:
-            raise InputError(
+            raise BadCalibration(
                 "tare for a pad this insole does not have",
                 expected="one of " + ", ".join(self.pad_ids),
                 got=", ".join(unknown),
+                pad=unknown[0],
             )
         pads = dict(self.pads)
         for pad, counts in tare_counts.items():

@@ -30,7 +30,7 @@ from numbguard.calibration.fit import PowerLawFit, fit_pad
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.model import ADC_FLOOR_COUNTS, FULL_SCALE_COUNTS
 from numbguard.calibration.textfile import read_text
-from numbguard.errors import InputError
+from numbguard.errors import BadCalibration, BadFile
 from numbguard.pads import PAD_IDS
 
 HEADER = ("pad", "load_n", "counts")
@@ -59,17 +59,22 @@ class LoadTable:
         return out.getvalue()
 
 
-def _cell(text: str, name: str, where: str, low: float, high: float) -> float:
+def _cell(
+    text: str, name: str, source: str, line: int, column: int, low: float, high: float
+) -> float:
     try:
         value = float(text)
     except ValueError:
         value = float("nan")
     if not low <= value <= high:  # also refuses NaN
-        raise InputError(
+        raise BadFile(
             f"bad {name}",
+            path=source,
+            line=line,
+            column=column,
+            column_name=name,
             expected=f"a number from {low:g} to {high:g}",
             got=repr(text),
-            where=where,
         )
     return value
 
@@ -81,48 +86,48 @@ def parse_load_table(text: str, source: str = "load table") -> LoadTable:
     while first < len(lines) and lines[first].startswith("#"):
         key, sep, value = lines[first][1:].strip().partition("=")
         if not sep or not key.strip():
-            raise InputError(
+            raise BadFile(
                 "bad metadata line",
+                path=source,
+                line=first + 1,
                 expected="# key=value",
                 got=repr(lines[first]),
-                where=f"{source} line {first + 1}",
             )
         table.metadata[key.strip()] = value.strip()
         first += 1
     rows = csv.reader(lines[first:])
     header = next(rows, None)
     if header is None or tuple(cell.strip() for cell in header) != HEADER:
-        raise InputError(
-            "bad header",
-            expected=",".join(HEADER),
-            got=repr(header),
-            where=f"{source} line {first + 1}",
+        raise BadFile(
+            "bad header", path=source, line=first + 1, expected=",".join(HEADER), got=repr(header)
         )
     for number, row in enumerate(rows, start=first + 2):
-        where = f"{source} line {number}"
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != len(HEADER):
-            raise InputError(
+            raise BadFile(
                 "wrong number of cells",
+                path=source,
+                line=number,
                 expected=f"{len(HEADER)} ({','.join(HEADER)})",
                 got=str(len(row)),
-                where=where,
             )
         pad = row[0].strip()
         if pad not in PAD_IDS:
-            raise InputError(
+            raise BadFile(
                 "unknown pad",
+                path=source,
+                line=number,
+                column=1,
                 expected="one of " + ", ".join(PAD_IDS),
                 got=repr(pad),
-                where=f"{where}, column 1",
             )
-        load = _cell(row[1].strip(), "load_n", f"{where}, column 2", 0.0, 10_000.0)
-        reading = _cell(row[2].strip(), "counts", f"{where}, column 3", 0.0, FULL_SCALE_COUNTS)
+        load = _cell(row[1].strip(), "load_n", source, number, 2, 0.0, 10_000.0)
+        reading = _cell(row[2].strip(), "counts", source, number, 3, 0.0, FULL_SCALE_COUNTS)
         table.add(pad, load, reading)
     if not table.load_n:
-        raise InputError(
-            "no readings", expected="at least one row after the header", got="none", where=source
+        raise BadFile(
+            "no readings", path=source, expected="at least one row after the header", got="none"
         )
     return table
 
@@ -140,10 +145,11 @@ def calibrate_from_loads(
     result = calibration
     for pad in table.load_n:
         if pad not in result.pads:
-            raise InputError(
+            raise BadCalibration(
                 "load table names a pad this insole does not have",
                 expected="one of " + ", ".join(result.pad_ids),
                 got=pad,
+                pad=pad,
             )
         loads = np.asarray(table.load_n[pad])
         readings = np.asarray(table.counts[pad])
@@ -152,12 +158,13 @@ def calibrate_from_loads(
             zero_counts = round(float(np.median(readings[loads == 0])))
             if zero_counts >= ADC_FLOOR_COUNTS:
                 # The known loads would add to an unknown preload and bias the fit.
-                raise InputError(
+                raise BadCalibration(
                     "pad reads a load with nothing on it: check the spreader is not glued "
                     "under tension, then calibrate again",
                     expected=f"an unloaded reading below {ADC_FLOOR_COUNTS} counts",
                     got=f"{zero_counts} counts",
                     where=f"pad {pad}",
+                    pad=pad,
                 )
             pad_calibration = pad_calibration.with_tare(zero_counts)
         pad_calibration, fits[pad] = fit_pad(pad_calibration, readings[loads > 0], loads[loads > 0])

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from numbguard.calibration import esp32_adc
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -56,11 +56,12 @@ def as_counts(counts: ArrayLike, where: str = "counts") -> FloatArray:
     bad = (values < 0) | (values > FULL_SCALE_COUNTS) | np.isinf(values)
     if np.any(bad):
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InputError(
+        raise BadValue(
             "ADC counts out of range",
             expected=f"0-{FULL_SCALE_COUNTS} (or NaN for a missing sample)",
             got=f"{values[index]!r} at index {index if len(index) > 1 else index[0]}",
             where=where,
+            name="counts",
         )
     return values
 

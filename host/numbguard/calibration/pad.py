@@ -20,7 +20,7 @@ from numbguard.calibration.model import (
     pressure_and_saturation,
     raw_pressure_kpa,
 )
-from numbguard.errors import InputError
+from numbguard.errors import BadCalibration
 from numbguard.pads import PAD_IDS
 
 # Bounds a real build stays well inside; a value outside is a typo or a unit mix-up
@@ -52,22 +52,24 @@ def _number(pad: str, name: str, value: object, bounds: tuple[float, float]) -> 
         or not math.isfinite(value)
         or not low <= value <= high
     ):
-        raise InputError(
+        raise BadCalibration(
             f"bad calibration constant {name}",
             expected=f"a number from {low:g} to {high:g}",
             got=repr(value),
             where=f"pad {pad}",
+            pad=pad,
         )
     return float(value)
 
 
 def _count(pad: str, name: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError(
+        raise BadCalibration(
             f"bad calibration constant {name}",
             expected=f"a whole number of ADC counts from {low} to {high}",
             got=repr(value),
             where=f"pad {pad}",
+            pad=pad,
         )
     return value
 
@@ -99,8 +101,11 @@ class PadCalibration:
 
     def __post_init__(self) -> None:
         if self.pad not in PAD_IDS:
-            raise InputError(
-                "unknown pad", expected="one of " + ", ".join(PAD_IDS), got=repr(self.pad)
+            raise BadCalibration(
+                "unknown pad",
+                expected="one of " + ", ".join(PAD_IDS),
+                got=repr(self.pad),
+                pad=self.pad,
             )
         pad = self.pad
         set_field = object.__setattr__  # frozen: normalise ints given for floats once, here
@@ -116,8 +121,12 @@ class PadCalibration:
         _count(pad, "saturation_counts", self.saturation_counts, 1, FULL_SCALE_COUNTS)
         _count(pad, "tare_counts", self.tare_counts, 0, self.saturation_counts - 1)
         if not isinstance(self.sensor, str):
-            raise InputError(
-                "bad sensor name", expected="a string", got=repr(self.sensor), where=f"pad {pad}"
+            raise BadCalibration(
+                "bad sensor name",
+                expected="a string",
+                got=repr(self.sensor),
+                where=f"pad {pad}",
+                pad=pad,
             )
 
     # --- conversions -------------------------------------------------------------------

@@ -28,7 +28,7 @@ import numpy as np
 from numbguard.calibration.fit import power_law_from_points
 from numbguard.calibration.model import FloatArray
 from numbguard.calibration.pad import PadCalibration
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.pads import LACE_PADS, PAD_IDS
 
 
@@ -100,7 +100,9 @@ PAD_DESIGNS: dict[str, PadDesign] = {
 def default_pad_calibration(pad: str) -> PadCalibration:
     """The calibration a new pad gets from its design's nominal datasheet fit."""
     if pad not in PAD_DESIGNS:
-        raise InputError("unknown pad", expected="one of " + ", ".join(PAD_IDS), got=repr(pad))
+        raise BadValue(
+            "unknown pad", expected="one of " + ", ".join(PAD_IDS), got=repr(pad), name="pad"
+        )
     design = PAD_DESIGNS[pad]
     gain, exponent = power_law_from_points(
         design.sensor.typical_conductance_us(),

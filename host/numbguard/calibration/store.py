@@ -32,7 +32,7 @@ from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.pad import NUMERIC_FIELDS, PadCalibration
 from numbguard.calibration.parts import default_pad_calibration
 from numbguard.calibration.textfile import read_text
-from numbguard.errors import InputError
+from numbguard.errors import BadCalibration, BadFile, InputError
 from numbguard.pads import PAD_IDS
 from numbguard.private_files import write_private_text
 
@@ -58,41 +58,47 @@ def calibration_to_dict(calibration: InsoleCalibration) -> dict[str, Any]:
 
 def _pad_from_dict(pad: str, entry: object, where: str) -> PadCalibration:
     if not isinstance(entry, dict):
-        raise InputError(
+        raise BadCalibration(
             "pad entry is not an object",
             expected="an object of constants",
             got=type(entry).__name__,
             where=f"{where}: pads.{pad}",
+            pad=pad,
         )
     unknown = sorted(set(entry) - set(PAD_FIELDS))
     if unknown:
-        raise InputError(
+        raise BadCalibration(
             "unknown calibration field",
             expected="any of " + ", ".join(PAD_FIELDS),
             got=", ".join(unknown),
             where=f"{where}: pads.{pad}",
+            pad=pad,
         )
     default = default_pad_calibration(pad)
     values = {name: entry.get(name, getattr(default, name)) for name in PAD_FIELDS}
     try:
         return PadCalibration(pad=pad, **values)
     except InputError as error:
-        raise InputError(
-            error.message, expected=error.expected, got=error.got, where=f"{where}: pads.{pad}"
+        raise BadCalibration(
+            error.message,
+            expected=error.expected,
+            got=error.got,
+            where=f"{where}: pads.{pad}",
+            pad=pad,
         ) from None
 
 
 def calibration_from_dict(data: object, where: str = "calibration") -> InsoleCalibration:
-    """Read the JSON-ready form back; any flaw raises `InputError` naming where it is."""
+    """Read the JSON-ready form back; any flaw raises `BadCalibration` naming where it is."""
     if not isinstance(data, dict):
-        raise InputError(
+        raise BadCalibration(
             "not a calibration object",
             expected="a JSON object",
             got=type(data).__name__,
             where=where,
         )
     if data.get("format") != FORMAT_NAME or data.get("version") != FORMAT_VERSION:
-        raise InputError(
+        raise BadCalibration(
             "not a calibration file of a known version",
             expected=f'"format": "{FORMAT_NAME}", "version": {FORMAT_VERSION}',
             got=f'"format": {data.get("format")!r}, "version": {data.get("version")!r}',
@@ -100,7 +106,7 @@ def calibration_from_dict(data: object, where: str = "calibration") -> InsoleCal
         )
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
-        raise InputError(
+        raise BadCalibration(
             "unknown key",
             expected="any of " + ", ".join(sorted(_TOP_KEYS)),
             got=", ".join(unknown),
@@ -108,16 +114,17 @@ def calibration_from_dict(data: object, where: str = "calibration") -> InsoleCal
         )
     pads = data.get("pads")
     if not isinstance(pads, dict) or not pads:
-        raise InputError(
+        raise BadCalibration(
             "no pads", expected="a non-empty object of pads", got=repr(pads), where=where
         )
     for pad in pads:
         if pad not in PAD_IDS:
-            raise InputError(
+            raise BadCalibration(
                 "unknown pad",
                 expected="one of " + ", ".join(PAD_IDS),
                 got=repr(pad),
                 where=f"{where}: pads",
+                pad=pad,
             )
     return InsoleCalibration(
         {pad: _pad_from_dict(pad, entry, where) for pad, entry in pads.items()},
@@ -134,11 +141,13 @@ def calibration_from_json(text: str, where: str = "calibration") -> InsoleCalibr
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InputError(
+        raise BadFile(
             "not JSON",
+            path=where,
+            line=error.lineno,
+            column=error.colno,
             expected="a calibration JSON object",
-            got=f"{error.msg} at line {error.lineno}",
-            where=where,
+            got=error.msg,
         ) from None
     return calibration_from_dict(data, where)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.model import ArrayLike, as_counts
-from numbguard.errors import InputError
+from numbguard.errors import BadCalibration, BadValue
 
 MIN_TARE_SAMPLES = 10
 MAX_TARE_SPREAD_COUNTS = 64.0
@@ -36,45 +36,50 @@ def tare_counts_from_window(
     columns = tuple(pads) if pads is not None else calibration.pad_ids
     values = as_counts(counts, where="tare window")
     if values.ndim != 2 or values.shape[1] != len(columns):
-        raise InputError(
+        raise BadValue(
             "tare window does not match the pads",
             expected=f"shape (samples, {len(columns)}) for {', '.join(columns)}",
             got=f"shape {values.shape}",
+            name="counts",
         )
     offsets: dict[str, int] = {}
     for i, pad in enumerate(columns):
         if pad not in calibration.pads:
-            raise InputError(
+            raise BadCalibration(
                 "no calibration for pad",
                 expected="one of " + ", ".join(calibration.pad_ids),
                 got=pad,
+                pad=pad,
             )
         column = values[:, i][~np.isnan(values[:, i])]
         where = f"tare window, pad {pad}"
         if column.size < MIN_TARE_SAMPLES:
-            raise InputError(
+            raise BadCalibration(
                 "too few samples to tare",
                 expected=f">= {MIN_TARE_SAMPLES}",
                 got=str(column.size),
                 where=where,
+                pad=pad,
             )
         low, median, high = np.percentile(column, (5, 50, 95))
         if high - low > max_spread_counts:
-            raise InputError(
+            raise BadCalibration(
                 "pad is moving, not at rest: lift the foot or take the insole out, then tare",
                 expected=f"a spread of at most {max_spread_counts:g} counts",
                 got=f"{high - low:g} counts",
                 where=where,
+                pad=pad,
             )
         offset = round(float(median))
         pad_calibration = calibration.pads[pad]
         loaded_kpa = float(pad_calibration.raw_pressure_kpa(float(offset)))
         if loaded_kpa > max_tare_kpa or offset >= pad_calibration.saturation_counts:
-            raise InputError(
+            raise BadCalibration(
                 "pad is loaded: unlace or lift the foot, then tare",
                 expected=f"at most {max_tare_kpa:g} kPa at rest",
                 got=f"{loaded_kpa:.1f} kPa",
                 where=where,
+                pad=pad,
             )
         offsets[pad] = offset
     return offsets

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from numbguard.cli.log_options import add_log_arguments
-from numbguard.errors import InputError
+from numbguard.errors import BadCalibration, BadValue
 
 if TYPE_CHECKING:
     from numbguard.calibration.insole import InsoleCalibration
@@ -56,10 +56,11 @@ class PromptingOperator:
         try:
             return await asyncio.to_thread(input, prompt)
         except EOFError:
-            raise InputError(
+            raise BadValue(
                 "no answer at the prompt",
                 expected="Enter or the weighed grams (or --loads FILE to run without prompts)",
                 got="end of input",
+                name="prompt answer",
             ) from None
 
     async def place(self, step: LoadStep) -> float:
@@ -114,8 +115,13 @@ def _pads(text: str | None, present: tuple[str, ...]) -> tuple[str, ...]:
     pads = tuple(pad.strip() for pad in text.split(",") if pad.strip())
     for pad in pads:
         if pad not in present:
-            raise InputError("pad not on this insole", expected="one of " + ", ".join(present),
-                             got=repr(pad), where="--pads")  # fmt: skip
+            raise BadValue(
+                "pad not on this insole",
+                expected="one of " + ", ".join(present),
+                got=repr(pad),
+                where="--pads",
+                name="--pads",
+            )
     return pads
 
 
@@ -132,9 +138,12 @@ def _start(out: Path, run: CalibrationRun) -> InsoleCalibration:
         return start
     existing = load_calibration(out)
     if existing.insole_id not in (None, run.identity.insole_id):
-        raise InputError("calibration file is another insole's",
-                         expected=f"insole id {run.identity.insole_id}",
-                         got=str(existing.insole_id), where=str(out))  # fmt: skip
+        raise BadCalibration(
+            "calibration file is another insole's",
+            expected=f"insole id {run.identity.insole_id}",
+            got=str(existing.insole_id),
+            where=str(out),
+        )
     for pad in existing.pads.values():
         start = start.with_pad(pad)
     return start
@@ -197,13 +206,21 @@ async def _calibrate(args: argparse.Namespace) -> int:
 
 def _only_link(insoles: tuple[InsoleIdentity, ...]) -> str:
     if len(insoles) != 1:
-        raise InputError("which insole?", expected="one insole, or --foot",
-                         got=f"{len(insoles)} insoles")  # fmt: skip
+        raise BadValue(
+            "which insole?",
+            expected="one insole, or --foot",
+            got=f"{len(insoles)} insoles",
+            name="--foot",
+        )
     return insoles[0].link
 
 
 def run(args: argparse.Namespace) -> int:
     if args.pads and args.loads:
-        raise InputError("--pads and --loads both given", expected="one of them",
-                         got="both (the schedule names its pads)")  # fmt: skip
+        raise BadValue(
+            "--pads and --loads both given",
+            expected="one of them",
+            got="both (the schedule names its pads)",
+            name="--pads, --loads",
+        )
     return asyncio.run(_calibrate(args))

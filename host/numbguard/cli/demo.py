@@ -16,7 +16,7 @@ from numbguard.cli.tag_options import (
     tags_for_recording,
     tags_from,
 )
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import BadValue, ToolMissing
 from numbguard.recording import Channel, RecordingWriter
 from numbguard.simulate import SCENARIO_NAMES
 
@@ -86,16 +86,21 @@ def _run_lab(args: argparse.Namespace) -> int:
         from numbguard_lab.radio_link import RadioFaults
         from numbguard_lab.traces import scenario_traces
     except ImportError as error:
-        raise DeviceError(
-            f"numbguard demo --lab needs the lab package ({error.name} is missing): "
-            "in a source checkout, pip install -e ./lab"
+        raise ToolMissing(
+            f"the lab package ({error.name} is missing)",
+            purpose="run numbguard demo --lab",
+            install="in a source checkout, pip install -e ./lab",
         ) from error
 
     duration_s = args.duration_s or 120.0
     clock_scale = round(args.speed)
     if not 1 <= clock_scale <= MAX_LAB_SPEED:
-        raise InputError("lab speed", expected=f"--speed from 1 to {MAX_LAB_SPEED} with --lab",
-                         got=f"{args.speed:g}")  # fmt: skip
+        raise BadValue(
+            "lab speed",
+            expected=f"--speed from 1 to {MAX_LAB_SPEED} with --lab",
+            got=f"{args.speed:g}",
+            name="--speed",
+        )
     traces = scenario_traces(args.scenario, duration_s, seed=args.seed)
     faults = {
         foot: RadioFaults(notify_loss=args.loss, seed=args.seed + i)

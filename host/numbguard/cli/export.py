@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 
 if TYPE_CHECKING:
     from numbguard.cli.progress import SessionProgress
@@ -52,9 +52,9 @@ def parse_start_unix_s(text: str) -> float:
     try:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
-        raise InputError(
+        raise BadValue(
             "bad start time", expected="ISO 8601 such as 2026-05-01T07:30:00+02:00",
-            got=repr(text), where="--start",
+            got=repr(text), where="--start", name="--start",
         ) from None  # fmt: skip
 
 
@@ -68,7 +68,9 @@ def _with_progress(
 
 def run(args: argparse.Namespace) -> int:
     if args.start is not None and args.fit is None:
-        raise InputError("--start goes with --fit", expected="--fit OUT", got="--start alone")
+        raise BadValue(
+            "--start goes with --fit", expected="--fit OUT", got="--start alone", name="--start"
+        )
     if args.fit is not None:
         return _run_fit(args)
     from numbguard.cli.progress import SessionProgress

@@ -7,7 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from numbguard.cli import insole_choice
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceNotFound
 
 if TYPE_CHECKING:
     from numbguard.transports.ble import BleTransport
@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 async def forget_insoles(transport: BleTransport) -> list[str]:
     """Connect on the stored bonds, FORGET_BONDS, drop this host's bonds; a line per insole."""
     if not any(transport.registry.get(foot) for foot in transport.feet):
-        raise DeviceError("no paired insole to forget (`numbguard pair` pairs them)")
+        raise DeviceNotFound("a paired insole to forget", None, "`numbguard pair` pairs them")
     async with transport:
         return [
             f"{identity.foot}: {identity.name} at {identity.link} forgot its bonds"

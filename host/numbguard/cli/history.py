@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.history.paths import index_path, sessions_dir
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ def parse_date(text: str, *, end: bool = False) -> float:
         else:
             moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(
-            "bad date", expected="YYYY-MM-DD or YYYY-MM-DDTHH:MM", got=repr(text)
+        raise BadValue(
+            "bad date", expected="YYYY-MM-DD or YYYY-MM-DDTHH:MM", got=repr(text), name="date"
         ) from None
     return moment.timestamp()
 

@@ -8,7 +8,7 @@ import sys
 
 from numbguard.cli.log_options import add_log_arguments
 from numbguard.cli.session_options import add_view_arguments, run_with_view
-from numbguard.errors import InputError
+from numbguard.errors import BadFile
 from numbguard.recording import Channel
 
 
@@ -54,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"numbguard replay: {reader.damage}; replayed up to there", file=sys.stderr)
         return 1
     if transport.stats.undecodable:
-        raise InputError(
-            "recorded frames did not decode", expected="0", got=str(transport.stats.undecodable)
+        raise BadFile(
+            "recorded frames did not decode",
+            path=args.recording,
+            expected="no undecodable frame",
+            got=str(transport.stats.undecodable),
         )
     return 0

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from numbguard.errors import InputError
+from numbguard.errors import BadCalibration, BadValue
 from numbguard.pads import Foot
 from numbguard.web.address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 
@@ -79,15 +79,16 @@ def load_calibrations(paths: list[str]) -> dict[Foot, InsoleCalibration]:
     for path in paths:
         calibration = load_calibration(path)
         if calibration.foot is None:
-            raise InputError(
+            raise BadCalibration(
                 "calibration names no foot",
                 where=path,
                 expected='"foot": "left" or "right"',
                 got="none",
             )
         if calibration.foot in calibrations:
-            raise InputError(
+            raise BadValue(
                 "two calibrations for one foot",
+                name="--calibration",
                 expected="at most one file per foot",
                 got=f"a second {calibration.foot} calibration in {path}",
             )
@@ -165,6 +166,8 @@ def web_server(args: argparse.Namespace) -> WebServer | None:
     host = DEFAULT_HOST if args.web_host is None else args.web_host
     port = DEFAULT_PORT if args.web_port is None else args.web_port
     if not 0 <= port <= 65535:
-        raise InputError("web port", expected="--web-port from 0 to 65535", got=str(port))
+        raise BadValue(
+            "web port", name="--web-port", expected="--web-port from 0 to 65535", got=str(port)
+        )
     token = None if is_loopback(host) else web_token(new=args.web_new_token)
     return WebServer(host, port, token=token)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.simulate import SCENARIO_NAMES, describe_scenarios
 
 
@@ -38,10 +38,11 @@ def _write(name: str, out: Path, args: argparse.Namespace) -> Path:
 
     if name in FIELD_SCENARIOS:
         if args.duration_s is not None:
-            raise InputError(
+            raise BadValue(
                 "a field scenario has its own length",
                 expected="no --duration-s with " + name,
                 got=f"--duration-s {args.duration_s:g}",
+                name="--duration-s",
             )
         field = write_field_session(name, out, seed=args.seed, sample_rate_hz=args.sample_rate_hz)
         return field.csv_path
@@ -62,9 +63,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = args.field if args.field is not None else args.out
     if out is None:
-        raise InputError("no output folder", expected="--out DIR", got="nothing")
+        raise BadValue("no output folder", expected="--out DIR", got="nothing", name="--out")
     if args.field is not None and args.out is not None:
-        raise InputError("two output folders", expected="--field DIR alone", got="--out too")
+        raise BadValue(
+            "two output folders", expected="--field DIR alone", got="--out too", name="--out"
+        )
     if args.field is not None:
         names: tuple[str, ...] = FIELD_NAMES
     else:

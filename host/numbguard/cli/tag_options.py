@@ -7,7 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from numbguard.errors import InputError, NumbguardError
+from numbguard.errors import BadValue, NumbguardError
 from numbguard.history.paths import index_path
 
 if TYPE_CHECKING:
@@ -32,10 +32,11 @@ def tags_for_recording(args: argparse.Namespace, *, recording: bool) -> dict[str
     """The tags given, refused when there is no recording to keep them in."""
     tags = tags_from(args)
     if tags and not recording:
-        raise InputError(
+        raise BadValue(
             "tags need a recording",
             expected="a recorded session (without --no-record; demo: with --record PATH)",
             got="--" + ", --".join(tags) + " with nothing recorded",
+            name="tags",
         )
     return tags
 

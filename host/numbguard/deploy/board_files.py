@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from numbguard.deploy.tools import ToolRun, run_tool, shown, tool_argv
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceRefused, PortBusy
 
 
 def mpremote_argv(port: str, *commands: Sequence[str]) -> list[str]:
@@ -81,19 +81,18 @@ def check_mpremote(run: ToolRun, port: str, doing: str) -> None:
         return
     text = run.output.lower()
     if "failed to access" in text:
-        raise DeviceError(
-            f"{port}: port busy or gone while {doing}: expected a free port, got "
-            f"`{run.tail(1)}`; close any other program that uses it"
-        )
+        raise PortBusy(port, f"busy or gone: `{run.tail(1)}`", doing=doing,
+                       fix="close any other program that uses it")  # fmt: skip
     if "could not enter raw repl" in text:
-        raise DeviceError(
-            f"{port}: no MicroPython REPL while {doing}: expected the raw REPL prompt, got "
-            f"none (is MicroPython on the chip? use --micropython FIRMWARE.bin to put it there)"
-        )
-    raise DeviceError(
-        f"{port}: mpremote failed while {doing} (exit {run.returncode}): {run.tail()}; "
-        f"command: {shown(run.argv)}"
-    )
+        raise DeviceRefused(
+            port, doing,
+            "no MicroPython REPL: expected the raw REPL prompt, got none (is MicroPython on "
+            "the chip? use --micropython FIRMWARE.bin to put it there)",
+        )  # fmt: skip
+    raise DeviceRefused(
+        port, doing,
+        f"mpremote exit {run.returncode}: {run.tail()}; command: {shown(run.argv)}",
+    )  # fmt: skip
 
 
 def verify_hashes(expected: Mapping[str, str], got: Mapping[str, str], port: str) -> None:
@@ -105,10 +104,11 @@ def verify_hashes(expected: Mapping[str, str], got: Mapping[str, str], port: str
         if got.get(name) != digest
     ]
     if bad:
-        raise DeviceError(
-            f"{port}: copy did not verify: {len(bad)} of {len(expected)} file(s) differ on the "
-            f"board: {', '.join(bad)}; flash again (a worn or full flash can corrupt writes)"
-        )
+        raise DeviceRefused(
+            port, "verifying the copy",
+            f"{len(bad)} of {len(expected)} file(s) differ on the board: {', '.join(bad)}; "
+            "flash again (a worn or full flash can corrupt writes)",
+        )  # fmt: skip
 
 
 def copy_files(port: str, files: Mapping[str, Path]) -> None:

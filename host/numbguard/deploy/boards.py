@@ -18,7 +18,7 @@ import serial
 from serial.tools import list_ports
 from serial.tools.list_ports_common import ListPortInfo
 
-from numbguard.errors import DeviceError, DeviceNotFound
+from numbguard.errors import DeviceNotFound, DeviceRefused, PortBusy, WrongDevice
 
 # (vendor id, product id or None for any product of the vendor) -> bridge name
 USB_BRIDGES: Final[dict[tuple[int, int | None], str]] = {
@@ -82,25 +82,22 @@ def choose_port(port: str | None, boards: list[DetectedBoard]) -> str:
         )  # fmt: skip
     if len(boards) > 1:
         found = ", ".join(board.describe() for board in boards)
-        raise DeviceError(
-            f"several boards found: expected one, got {len(boards)}: {found}; "
-            "choose one with --port"
-        )
+        raise WrongDevice(
+            "USB", what="several boards found", expected="one", got=f"{len(boards)}: {found}",
+            hint="choose one with --port",
+        )  # fmt: skip
     return boards[0].port
 
 
 def check_port_free(port: str) -> None:
-    """Open `port` exclusively and close it again; raise `DeviceError` if it is busy or absent."""
+    """Open `port` exclusively and close it again; raise `PortBusy` if another program holds it."""
     try:
         handle = serial.serial_for_url(port, do_not_open=True, exclusive=True)
         handle.open()
     except (serial.SerialException, OSError, ValueError) as error:
         text = str(error)
         if "exclusive" in text.lower() or "busy" in text.lower():
-            raise DeviceError(
-                f"{port}: port busy: expected a free port, got one another program holds "
-                f"({text}); close the serial monitor or numbguard session that uses it"
-            ) from error
-        raise DeviceError(f"{port}: cannot open the port ({text})") from error
+            raise PortBusy(port, f"one another program holds ({text})") from error
+        raise DeviceRefused(port, "opening the port", text) from error
     with contextlib.suppress(Exception):
         handle.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import numbguard
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, BadValue, UnreadableFile
 from numbguard.pads import FOOT_IDS, Foot
 from numbguard.protocol.constants import NAME_MAX_BYTES
 
@@ -31,11 +31,12 @@ def default_firmware_dir() -> Path:
     for directory in (package / "firmware", package.parents[1] / "firmware"):
         if (directory / ENTRY_MODULE).is_file():
             return directory
-    raise InputError(
-        "this numbguard has no firmware to flash",
-        expected=f"{package / 'firmware' / ENTRY_MODULE} (an installed wheel) or a checkout",
-        got="neither; give the firmware folder with --firmware-dir",
-    )
+    raise UnreadableFile(
+        package / "firmware" / ENTRY_MODULE,
+        "neither; give the firmware folder with --firmware-dir",
+        expected="this file (an installed wheel) or a checkout",
+        message="this numbguard has no firmware to flash",
+    )  # fmt: skip
 
 
 def _source_value(
@@ -45,14 +46,13 @@ def _source_value(
     try:
         text = path.read_text()
     except OSError as error:
-        raise InputError(
-            f"cannot read the firmware's {module}", expected="a firmware directory",
-            got=str(error), where=str(firmware_dir),
+        raise UnreadableFile(
+            firmware_dir, str(error), expected="a firmware directory",
+            message=f"cannot read the firmware's {module}",
         ) from error  # fmt: skip
     match = pattern.search(text)
     if match is None:
-        raise InputError(f"no {what} in {module}", expected=pattern.pattern, got="none",
-                         where=str(path))  # fmt: skip
+        raise BadFile(f"no {what} in {module}", path=path, expected=pattern.pattern, got="none")
     return match.groups()
 
 
@@ -72,9 +72,9 @@ def load_bundle(firmware_dir: Path | None = None) -> FirmwareBundle:
     directory = firmware_dir if firmware_dir is not None else default_firmware_dir()
     files = {path.name: path for path in sorted(directory.glob("*.py"))}
     if ENTRY_MODULE not in files:
-        raise InputError(
-            "not a firmware directory", expected=f"a directory with {ENTRY_MODULE}",
-            got=", ".join(files) or "no .py files", where=str(directory),
+        raise BadFile(
+            "not a firmware directory", path=directory, expected=f"a directory with {ENTRY_MODULE}",
+            got=", ".join(files) or "no .py files",
         )  # fmt: skip
     major, minor, patch = (int(v) for v in _source_value(directory, "insole.py", _VERSION,
                                                           "FW_VERSION"))  # fmt: skip
@@ -84,15 +84,16 @@ def load_bundle(firmware_dir: Path | None = None) -> FirmwareBundle:
 
 def check_foot(foot: str) -> Foot:
     if foot not in FOOT_IDS:
-        raise InputError("unknown foot", expected="left or right", got=repr(foot))
+        raise BadValue("unknown foot", name="foot", expected="left or right", got=repr(foot))
     return foot
 
 
 def check_name(name: str) -> str:
     """The insole's name as the firmware accepts it: 1-11 printable ASCII characters."""
     if not 1 <= len(name) <= NAME_MAX_BYTES or not all(" " <= ch <= "~" for ch in name):
-        raise InputError(
+        raise BadValue(
             "bad insole name",
+            name="name",
             expected=f"1-{NAME_MAX_BYTES} printable ASCII characters",
             got=repr(name),
         )

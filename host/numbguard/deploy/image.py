@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Final
 
 from numbguard.deploy.tools import ToolRun, tool_argv
-from numbguard.errors import DeviceError, InputError
+from numbguard.errors import BadFile, DeviceRefused, PortBusy, UnreadableFile, WrongDevice
 
 CHIP: Final = "esp32"
 CHIP_NAME: Final = "ESP32"
@@ -42,26 +42,26 @@ def check_image(path: Path) -> None:
     try:
         head = path.read_bytes()[:IMAGE_HEADER_BYTES]
     except OSError as error:
-        raise InputError(
-            "cannot read the MicroPython image", expected="a readable .bin file",
-            got=str(error), where=str(path),
+        raise UnreadableFile(
+            path, str(error), expected="a readable .bin file",
+            message="cannot read the MicroPython image",
         ) from error  # fmt: skip
     if len(head) < IMAGE_HEADER_BYTES or head[0] != IMAGE_MAGIC:
         got = f"{len(head)} bytes" if len(head) < IMAGE_HEADER_BYTES else f"0x{head[0]:02X}"
-        raise InputError(
+        raise BadFile(
             "not an ESP32 firmware image",
             expected=f"a MicroPython .bin for ESP32 starting with 0x{IMAGE_MAGIC:02X}",
             got=got,
-            where=str(path),
+            path=path,
         )
     chip_id = int.from_bytes(head[IMAGE_CHIP_ID_OFFSET : IMAGE_CHIP_ID_OFFSET + 2], "little")
     if chip_id != 0:
         chip = IMAGE_CHIP_IDS.get(chip_id, f"chip id {chip_id}")
-        raise InputError(
+        raise BadFile(
             "MicroPython image built for another chip",
             expected=f"a build for {CHIP_NAME} (e.g. ESP32_GENERIC)",
             got=f"a build for {chip}",
-            where=str(path),
+            path=path,
         )
 
 
@@ -90,19 +90,20 @@ def check_esptool(run: ToolRun, port: str) -> None:
         return
     text = run.output
     if match := _WRONG_CHIP.search(text):
-        raise DeviceError(
-            f"{port}: wrong chip: expected {match.group(2)}, got {match.group(1)} "
-            "(this firmware runs on the classic ESP32 only)"
-        )
+        raise WrongDevice(
+            port, what="wrong chip", expected=match.group(2), got=match.group(1),
+            hint="this firmware runs on the classic ESP32 only",
+        )  # fmt: skip
     if match := _NO_ANSWER.search(text):
-        raise DeviceError(
-            f"{port}: the chip's bootloader did not answer: expected an {match.group(1)} in "
-            f"download mode, got: {match.group(2).strip()} (hold BOOT while plugging in, or "
-            "check the board's auto-reset)"
-        )
+        raise DeviceRefused(
+            port, "esptool connect",
+            f"the chip's bootloader did not answer: expected an {match.group(1)} in download "
+            f"mode, got: {match.group(2).strip()} (hold BOOT while plugging in, or check the "
+            "board's auto-reset)",
+        )  # fmt: skip
     if _NOT_OPEN.search(text):
-        raise DeviceError(
-            f"{port}: esptool cannot open the port: expected a free port, got busy or absent "
-            f"({run.tail(2)})"
-        )
-    raise DeviceError(f"{port}: esptool failed (exit {run.returncode}): {run.tail()}")
+        raise PortBusy(
+            port, f"busy or absent ({run.tail(2)})", doing="running esptool",
+            fix="close any other program that uses it, or check the port name",
+        )  # fmt: skip
+    raise DeviceRefused(port, "esptool", f"exit {run.returncode}: {run.tail()}")

@@ -31,7 +31,7 @@ from numbguard.deploy.compile import (
 from numbguard.deploy.confirm import BOOT_TIMEOUT_S, RunningFirmware, read_running_firmware
 from numbguard.deploy.repl import wake_repl
 from numbguard.deploy.tools import run_tool, shown
-from numbguard.errors import DeviceError
+from numbguard.errors import WrongDevice
 from numbguard.pads import Foot
 
 logger = logging.getLogger(__name__)
@@ -186,15 +186,15 @@ def _confirm(
     running = asyncio.run(read_running_firmware(port, boot_timeout_s=timeout_s))
     result.running = running
     if running.version != bundle.version:
-        raise DeviceError(
-            f"{port}: firmware version after flashing: expected {bundle.version_text}, got "
-            f"{running.version_text} (an older main.py still runs? flash again)"
-        )
+        raise WrongDevice(
+            port, what="firmware version after flashing", expected=bundle.version_text,
+            got=running.version_text, hint="an older main.py still runs? flash again",
+        )  # fmt: skip
     if running.foot != foot:
-        raise DeviceError(
-            f"{port}: foot after flashing: expected {foot}, got {running.foot} (the config "
-            f"file was not loaded at boot)"
-        )
+        raise WrongDevice(
+            port, what="foot after flashing", expected=foot, got=running.foot,
+            hint="the config file was not loaded at boot",
+        )  # fmt: skip
     warning = "" if running.config_loaded else (
         f"; warning: the firmware refused fields of {bundle.config_name} and uses its defaults "
         "for them"

@@ -14,7 +14,7 @@ from typing import Final
 
 import serial
 
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceRefused, DeviceTimeout, LinkLost
 
 PROMPTS: Final = (b">>> ", b"raw REPL; CTRL-B to exit")
 WAKE_TIMEOUT_S: Final = 6.0
@@ -47,7 +47,7 @@ def wake_repl(
         handle = serial.serial_for_url(port, baudrate=115200, timeout=INTERRUPT_PERIOD_S,
                                        exclusive=True)  # fmt: skip
     except (serial.SerialException, OSError, ValueError) as error:
-        raise DeviceError(f"{port}: cannot open the port ({error})") from error
+        raise DeviceRefused(port, "opening the port", str(error)) from error
     seen = b""
     try:
         if reset:
@@ -60,13 +60,12 @@ def wake_repl(
             if any(prompt in seen for prompt in PROMPTS):
                 return
     except (serial.SerialException, OSError) as error:
-        raise DeviceError(f"{port}: serial link lost while waking the REPL ({error})") from error
+        raise LinkLost(port, None, f"while waking the REPL: {error}") from error
     finally:
         with contextlib.suppress(Exception):
             handle.close()
-    raise DeviceError(
-        f"{port}: no MicroPython prompt: expected '>>>' after Ctrl-C within "
-        f"{quiet_s + timeout_s:g} s, "
-        f"got {seen[-60:]!r}; if the insole firmware is running and the board has no "
-        "auto-reset, hold BOOT, press EN, and flash with --micropython FIRMWARE.bin"
-    )
+    raise DeviceTimeout(
+        port, "MicroPython prompt '>>>' after Ctrl-C", quiet_s + timeout_s,
+        detail=f"got {seen[-60:]!r}; if the insole firmware is running and the board has no "
+        "auto-reset, hold BOOT, press EN, and flash with --micropython FIRMWARE.bin",
+    )  # fmt: skip

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import Final
 
-from numbguard.errors import DeviceError
+from numbguard.errors import DeviceTimeout
 
 TOOL_TIMEOUT_S: Final = 300.0  # erasing and writing 4 MB of flash takes about a minute
 
@@ -47,7 +47,5 @@ def run_tool(argv: list[str], *, timeout_s: float = TOOL_TIMEOUT_S) -> ToolRun:
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired as error:
-        raise DeviceError(
-            f"`{shown(argv)}` did not finish: expected it within {timeout_s:g} s, got no end"
-        ) from error
+        raise DeviceTimeout(f"`{shown(argv)}`", "end", timeout_s) from error
     return ToolRun(tuple(argv), done.returncode, done.stdout, done.stderr)

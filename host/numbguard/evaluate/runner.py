@@ -10,7 +10,7 @@ from pathlib import Path
 
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.analysis.risk import RiskConfig
-from numbguard.errors import InputError
+from numbguard.errors import BadValue, UnreadableFile
 from numbguard.evaluate import DEFAULT_GRACE_S
 from numbguard.evaluate.scoring import Evaluation, ScoredSession, score_session
 from numbguard.session.sources import analyse_session
@@ -29,24 +29,29 @@ SESSION_SUFFIXES = (".csv", ".ngrec", ".txt")
 def labelled_sessions(folder: Path) -> list[tuple[Path, Path]]:
     """(session file, labels) pairs in `folder`, by name; a folder without any is an error."""
     if not folder.is_dir():
-        raise InputError("not a folder", expected="a folder of labelled sessions", got=str(folder))
+        reason = "not a folder" if folder.exists() else "no such folder"
+        raise UnreadableFile(
+            folder, reason, expected="a folder of labelled sessions", message="cannot open folder"
+        )
     pairs = []
     for labels in sorted(folder.glob("*" + LABELS_SUFFIX)):
         stem = labels.name[: -len(LABELS_SUFFIX)]
         found = [labels.with_name(stem + suffix) for suffix in SESSION_SUFFIXES]
         sessions = [path for path in found if path.exists()]
         if not sessions:
-            raise InputError(
-                "labels without a session",
+            raise UnreadableFile(
+                labels,
+                "none beside it",
                 expected=" or ".join(path.name for path in found),
-                got=f"none beside {labels}",
+                message="labels without a session",
             )
         pairs.append((sessions[0], labels))
     if not pairs:
-        raise InputError(
-            "no labelled sessions",
+        raise UnreadableFile(
+            folder,
+            "none",
             expected=f"NAME.csv, .ngrec or .txt with NAME{LABELS_SUFFIX} (`numbguard simulate`)",
-            got=f"none in {folder}",
+            message="no labelled sessions",
         )
     return pairs
 
@@ -77,7 +82,7 @@ def evaluate_folder(
     pairs = labelled_sessions(folder)
     labels = [read_labels(labels_path) for _, labels_path in pairs]
     if jobs is not None and jobs < 1:
-        raise InputError("bad number of jobs", expected="1 or more", got=str(jobs))
+        raise BadValue("bad number of jobs", expected="1 or more", got=str(jobs), name="jobs")
     workers = min(jobs or os.cpu_count() or 1, len(pairs))
     names = [csv.stem for csv, _ in pairs]
     if progress is not None:

@@ -26,7 +26,7 @@ from typing import Final
 
 import numpy as np
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.recording import TAG_NAMES
 from numbguard.types import FloatArray
 
@@ -164,10 +164,11 @@ def parse_selector(text: str) -> dict[str, str]:
         name, equals, value = part.partition("=")
         name, value = name.strip(), value.strip()
         if not equals or name not in SELECTOR_TAGS or not value or name in selector:
-            raise InputError(
+            raise BadValue(
                 "bad session selector",
                 expected="TAG=VALUE[,TAG=VALUE] with TAG one of " + ", ".join(SELECTOR_TAGS),
                 got=repr(text),
+                name="selector",
             )
         selector[name] = value
     return selector

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from numbguard.errors import InputError, NumbguardError
+from numbguard.errors import InputError, NumbguardError, UnreadableFile
 from numbguard.history.steps import FOREFOOT_PEAK_KPA, LACE_KPA, SessionSteps, read_session_steps
 from numbguard.history.tags import read_tags, sidecar_path
 from numbguard.pads import FOOT_IDS
@@ -193,8 +193,8 @@ class SessionIndex:
                 todo.append(path)
         for folder in folders:
             if not Path(folder).is_dir():
-                raise InputError("no such folder", expected="a folder of recordings",
-                                 got=str(folder))  # fmt: skip
+                raise UnreadableFile(folder, "no such folder", expected="a folder of recordings",
+                                     message="cannot open folder")  # fmt: skip
             todo += [p for p in sorted(Path(folder).rglob(RECORDING_GLOB))
                      if str(p.resolve()) not in known]  # fmt: skip
         warnings = []

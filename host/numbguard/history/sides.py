@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.history.compare import (
     Difference,
     describe_selector,
@@ -57,21 +57,29 @@ def select_side(text: str, index: SessionIndex | None, *, name: str) -> Side:
     if not is_selector(text):
         path = Path(text)
         if not path.is_file():
-            raise InputError(
+            raise BadValue(
                 f"side {name}: no such session",
                 expected="a session file or a selector such as lacing=loose",
                 got=text,
+                name=f"side {name}",
             )
         return Side(name, path.name, (read_session_steps(path),), (read_tags(path),))
     selector = parse_selector(text)
     if index is None:
-        raise InputError(f"side {name}: a selector needs the session index", got=text,
-                         expected="a session file")  # fmt: skip
+        raise BadValue(
+            f"side {name}: a selector needs the session index",
+            got=text,
+            expected="a session file",
+            name=f"side {name}",
+        )
     rows = index.sessions(shoe=selector.get("shoe"), lacing=selector.get("lacing"))
     if not rows:
-        raise InputError(f"side {name}: no indexed session matches",
-                         expected="sessions tagged " + describe_selector(selector),
-                         got="none (see `numbguard history`)")  # fmt: skip
+        raise BadValue(
+            f"side {name}: no indexed session matches",
+            expected="sessions tagged " + describe_selector(selector),
+            got="none (see `numbguard history`)",
+            name=f"side {name}",
+        )
     paths = [Path(row.path) for row in rows]
     return Side(
         name,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, UnreadableFile
 from numbguard.private_files import write_private_text
 from numbguard.recording import TAG_NAMES, RecordingReader, checked_tags
 from numbguard.recording.format import MAGIC
@@ -35,20 +35,20 @@ def sidecar_path(session: str | os.PathLike[str]) -> Path:
 def parse_sidecar(text: str, *, where: str = "") -> dict[str, str]:
     """The tags in a sidecar's text, empty values kept (they clear a recorded tag).
 
-    Anything else than the documented object raises `InputError` saying what came.
+    Anything else than the documented object raises `BadFile` saying what came.
     """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InputError("tags file is not JSON", expected="a JSON object", got=str(error),
-                         where=where) from None  # fmt: skip
+        raise BadFile(
+            "tags file is not JSON", path=where, line=error.lineno, column=error.colno,
+            expected="a JSON object", got=error.msg,
+        ) from None  # fmt: skip
     if not isinstance(data, dict) or data.get("format") != SIDECAR_FORMAT:
-        raise InputError("bad tags file", expected=SIDECAR_FORM, got=repr(data)[:80],
-                         where=where)  # fmt: skip
+        raise BadFile("bad tags file", path=where, expected=SIDECAR_FORM, got=repr(data)[:80])
     tags = data.get("tags")
     if not isinstance(tags, dict):
-        raise InputError("bad tags file", expected=SIDECAR_FORM, got=repr(tags)[:80],
-                         where=where)  # fmt: skip
+        raise BadFile("bad tags file", path=where, expected=SIDECAR_FORM, got=repr(tags)[:80])
     return _with_clears(tags, where)
 
 
@@ -66,8 +66,8 @@ def read_sidecar(session: str | os.PathLike[str]) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as error:
-        raise InputError("cannot read tags file", expected="a readable UTF-8 file",
-                         got=str(error), where=str(path)) from None  # fmt: skip
+        raise UnreadableFile(path, str(error), expected="a readable UTF-8 file",
+                             message="cannot read tags file") from None  # fmt: skip
     return parse_sidecar(text, where=str(path))
 
 
@@ -78,8 +78,8 @@ def recorded_tags(session: str | os.PathLike[str]) -> dict[str, str]:
             if file.read(len(MAGIC)) != MAGIC:
                 return {}
     except OSError as error:
-        raise InputError("cannot open session", expected="a readable session file",
-                         got=str(error), where=str(session)) from None  # fmt: skip
+        raise UnreadableFile(session, str(error), expected="a readable session file",
+                             message="cannot open session") from None  # fmt: skip
     return RecordingReader(session).tags
 
 
@@ -96,7 +96,8 @@ def write_tags(session: str | os.PathLike[str], tags: Mapping[str, Any]) -> dict
     """
     path = Path(session)
     if not path.is_file():
-        raise InputError("no such session", expected="an existing session file", got=str(path))
+        raise UnreadableFile(path, "no such file", expected="an existing session file",
+                             message="no such session")  # fmt: skip
     updates = _with_clears({name: value for name, value in tags.items() if value is not None})
     sidecar = {**read_sidecar(path), **updates}
     body = {"format": SIDECAR_FORMAT, "tags": dict(sorted(sidecar.items()))}

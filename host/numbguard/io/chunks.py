@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, BadValue
 from numbguard.pads import Foot
 from numbguard.types import FloatArray, PressureChunk
 
@@ -14,8 +14,11 @@ from numbguard.types import FloatArray, PressureChunk
 def chunk_samples(chunk_s: float, sample_rate_hz: float) -> int:
     """Samples per chunk for a chunk length in seconds (at least one)."""
     if not (chunk_s > 0 and np.isfinite(chunk_s)):
-        raise InputError(
-            "bad chunk length", expected="a positive number of seconds", got=repr(chunk_s)
+        raise BadValue(
+            "bad chunk length",
+            name="chunk_s",
+            expected="a positive number of seconds",
+            got=repr(chunk_s),
         )
     return max(1, round(chunk_s * sample_rate_hz))
 
@@ -42,10 +45,10 @@ def rate_from_times(t_s: FloatArray, where: str) -> float:
     """Sample rate from the median time step, to 6 significant digits (0.01 s steps -> 100 Hz)."""
     step_s = float(np.median(np.diff(t_s)))
     if not step_s > 0:
-        raise InputError(
+        raise BadFile(
             "cannot infer the sample rate",
+            path=where,
             expected="increasing times",
             got=f"median time step {step_s!r} s",
-            where=where,
         )
     return float(f"{1.0 / step_s:.6g}")

@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from numbguard.errors import BadFile, InputError, UnreadableFile
+from numbguard.errors import BadChunk, BadFile, BadValue, UnreadableFile
 from numbguard.io.chunks import chunk_samples, rate_from_times
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
 from numbguard.private_files import open_private_text
@@ -55,18 +55,17 @@ def column_name(foot: Foot, pad: str) -> str:
     return f"{foot}.{pad}"
 
 
-def _parse_column(name: str, where: str) -> tuple[Foot, str]:
+_COLUMN_FORM: Final = (
+    f"{TIME_COLUMN} then <foot>.<pad> with foot left or right and pad one of " + ", ".join(PAD_IDS)
+)
+
+
+def _parse_column(name: str) -> tuple[Foot, str] | None:
     foot, _, pad = name.partition(".")
     for known in FOOT_IDS:
         if foot == known and pad in PAD_IDS:
             return known, pad
-    raise InputError(
-        "unknown column",
-        expected=f"{TIME_COLUMN} then <foot>.<pad> with foot left or right and pad one of "
-        + ", ".join(PAD_IDS),
-        got=repr(name),
-        where=where,
-    )
+    return None
 
 
 class InterchangeReader:
@@ -145,6 +144,7 @@ class InterchangeReader:
     # ---- preamble ---------------------------------------------------------------------
 
     def _read_preamble(self) -> None:
+        self._metadata_lines: dict[str, int] = {}  # for the errors that name a comment
         while True:
             raw = self._next_line()
             if raw is None:
@@ -161,11 +161,11 @@ class InterchangeReader:
                 key, equals, value = text[1:].partition("=")
                 if equals:
                     self.metadata[key.strip()] = value.strip()
+                    self._metadata_lines[key.strip()] = self._line
                 continue
             break
         names = tuple(cell.strip() for cell in text.split(","))
         self.columns: tuple[str, ...] = names
-        where = f"{self.name} line {self._line}"  # for the column parser's errors
         if names[0] != TIME_COLUMN:
             raise BadFile(
                 "bad header",
@@ -178,8 +178,13 @@ class InterchangeReader:
         self.pads: dict[Foot, tuple[str, ...]] = {}
         positions: dict[tuple[Foot, str], int] = {}
         for index, name in enumerate(names[1:], start=1):
-            place = f"{where}, column {index + 1}"
-            foot, pad = _parse_column(name, place)
+            parsed = _parse_column(name)
+            if parsed is None:
+                raise BadFile(
+                    "unknown column", expected=_COLUMN_FORM, got=repr(name), path=self.name,
+                    line=self._line, column=index + 1,
+                )  # fmt: skip
+            foot, pad = parsed
             if (foot, pad) in positions:
                 raise BadFile(
                     "duplicate column",
@@ -213,11 +218,14 @@ class InterchangeReader:
             except ValueError:
                 rate = float("nan")
             if not (np.isfinite(rate) and rate > 0):
-                raise InputError(
+                raise BadFile(
                     "bad sample rate",
+                    path=self.name,
+                    line=self._metadata_lines.get(RATE_KEY),
+                    column=1,
+                    column_name=f"comment {RATE_KEY}",
                     expected="a positive number of Hz",
                     got=repr(given),
-                    where=f"{self.name} comment {RATE_KEY}",
                 )
             return rate
         while self._rows_n < _RATE_PROBE_ROWS and self._read_rows():
@@ -427,10 +435,13 @@ class InterchangeWriter:
         metadata: Mapping[str, str] | None = None,
     ) -> None:
         for index, name in enumerate(columns):
-            _parse_column(name, f"column {index + 2}")
+            if _parse_column(name) is None:
+                raise BadValue("unknown column", name="columns", expected=_COLUMN_FORM,
+                               got=repr(name), where=f"column {index + 2}")  # fmt: skip
         if len(set(columns)) != len(columns) or not columns:
-            raise InputError(
+            raise BadValue(
                 "bad column list",
+                name="columns",
                 expected="one or more distinct <foot>.<pad> names",
                 got=repr(list(columns)),
             )
@@ -446,8 +457,9 @@ class InterchangeWriter:
             lines.append(f"# {RATE_KEY}={sample_rate_hz:g}")
         for key, value in (metadata or {}).items():
             if "\n" in key + value or "=" in key:
-                raise InputError(
+                raise BadValue(
                     "bad metadata",
+                    name="metadata",
                     expected="one-line key=value, no '=' in the key",
                     got=repr(f"{key}={value}"),
                 )
@@ -461,15 +473,19 @@ class InterchangeWriter:
         """Write samples: `pressure_kpa` maps every column name to an array like `t_s`."""
         missing = [name for name in self.columns if name not in pressure_kpa]
         if missing:
-            raise InputError(
-                "missing column", expected=", ".join(self.columns), got=f"no {missing[0]}"
+            raise BadValue(
+                "missing column",
+                name="pressure_kpa",
+                expected=", ".join(self.columns),
+                got=f"no {missing[0]}",
             )
         table = np.column_stack(
             [t_s, *(np.asarray(pressure_kpa[name], dtype=np.float64) for name in self.columns)]
         )
         if np.isinf(table).any() or np.isnan(table[:, 0]).any():
-            raise InputError(
+            raise BadValue(
                 "cannot write",
+                name="t_s, pressure_kpa",
                 expected="finite times and pressures (NaN = missing)",
                 got="an infinite value or a missing time",
             )
@@ -489,8 +505,10 @@ class InterchangeWriter:
         values: dict[str, FloatArray] = {}
         for chunk in group:
             if not np.array_equal(chunk.t_s, t_s):
-                raise InputError(
+                raise BadChunk(
                     "chunks of one row block differ in time",
+                    foot=chunk.foot,
+                    what="t_s",
                     expected="equal t_s",
                     got=f"{chunk.foot} t_s from {chunk.t_s[:1]!r}",
                 )

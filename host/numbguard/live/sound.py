@@ -7,7 +7,7 @@ import subprocess
 import sys
 from typing import Literal, TextIO
 
-from numbguard.errors import InputError
+from numbguard.errors import ToolMissing
 from numbguard.live.sink import SessionSink
 from numbguard.types import Alert
 
@@ -22,11 +22,10 @@ class AlertSound(SessionSink):
         self._stream = stream or sys.stderr
         self._espeak = shutil.which("espeak-ng") if mode == "speak" else None
         if mode == "speak" and self._espeak is None:
-            raise InputError(
-                "cannot speak alerts",
-                expected="espeak-ng on the PATH (Debian: apt-get install espeak-ng)",
-                got="no espeak-ng",
-            )
+            raise ToolMissing(
+                "espeak-ng", purpose="speak alerts",
+                install="on the PATH; Debian: apt-get install espeak-ng",
+            )  # fmt: skip
         self._speakers: list[subprocess.Popen[bytes]] = []
 
     def alert(self, alert: Alert) -> None:

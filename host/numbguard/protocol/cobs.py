@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbguard.errors import InputError
+from numbguard.protocol.errors import FrameError
 
 DELIMITER = b"\x00"
 
@@ -27,7 +27,7 @@ def cobs_encode(data: bytes | bytearray | memoryview) -> bytes:
 
 
 def cobs_decode(encoded: bytes | bytearray | memoryview) -> bytes:
-    """Undo `cobs_encode`; raises `InputError` for a 0x00 inside or a block that overruns."""
+    """Undo `cobs_encode`; a 0x00 inside or a block that overruns raises `FrameError`."""
     data = bytes(encoded)
     out = bytearray()
     index, end = 0, len(data)
@@ -35,14 +35,16 @@ def cobs_decode(encoded: bytes | bytearray | memoryview) -> bytes:
         code = data[index]
         block_end = index + code
         if code == 0 or block_end > end:
-            raise InputError(
+            raise FrameError(
+                "bad_cobs",
                 "not valid COBS",
                 expected="code bytes 1-255 whose blocks fit the frame",
                 got=f"code {code} at byte {index} of {end}",
             )
         block = data[index + 1 : block_end]
         if 0 in block:
-            raise InputError(
+            raise FrameError(
+                "bad_cobs",
                 "not valid COBS",
                 expected="no 0x00 inside a frame",
                 got=f"0x00 at byte {index + 1 + block.index(0)}",

@@ -12,7 +12,7 @@ from typing import Final, TypedDict
 
 import numpy as np
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.pads import FOOT_IDS, Foot
 from numbguard.protocol.constants import (
     ALL_PADS_MASK,
@@ -102,15 +102,17 @@ _TARE_BYTES: Final = packed_bytes(PAD_COUNT)
 
 def _header(frame: FrameHeader, pad_mask: int) -> bytes:
     if frame.foot not in FOOT_IDS:
-        raise InputError("unknown foot", expected="'left' or 'right'", got=repr(frame.foot))
+        raise BadValue(
+            "unknown foot", expected="'left' or 'right'", got=repr(frame.foot), name="foot"
+        )
     for name, value, top in (
         ("insole_tag", frame.insole_tag, 0x7F),
         ("seq", frame.seq, SEQ_MODULO - 1),
         ("pad_mask", pad_mask, ALL_PADS_MASK),
     ):
         if not 0 <= value <= top:
-            raise InputError(
-                f"header field {name} out of range", expected=f"0-{top}", got=str(value)
+            raise BadValue(
+                f"header field {name} out of range", expected=f"0-{top}", got=str(value), name=name
             )
     foot_tag = (FOOT_IDS.index(frame.foot) << 7) | frame.insole_tag
     return struct.pack("<BBBH", PROTOCOL_VERSION, frame.kind << 6 | pad_mask, foot_tag, frame.seq)
@@ -119,24 +121,29 @@ def _header(frame: FrameHeader, pad_mask: int) -> bytes:
 def _data_body(frame: DataFrame) -> bytes:
     n_pads = bin(frame.pad_mask).count("1")
     if frame.pad_mask == 0:
-        raise InputError("data frame without pads", expected="a pad mask 1-63", got="0")
+        raise BadValue(
+            "data frame without pads", expected="a pad mask 1-63", got="0", name="pad_mask"
+        )
     if frame.samples.ndim != 2 or frame.samples.shape[0] < 1 or frame.samples.shape[1] != n_pads:
-        raise InputError(
+        raise BadValue(
             "samples do not match the pad mask",
             expected=f"an array of shape (n_sets >= 1, {n_pads})",
             got=f"shape {frame.samples.shape}",
+            name="samples",
         )
     if not RATE_MIN_HZ <= frame.rate_hz <= RATE_MAX_HZ:
-        raise InputError(
+        raise BadValue(
             "sample rate out of range",
             expected=f"{RATE_MIN_HZ}-{RATE_MAX_HZ} Hz",
             got=str(frame.rate_hz),
+            name="rate_hz",
         )
     if not 0 <= frame.t_first_us < T_FIRST_MODULO:
-        raise InputError(
+        raise BadValue(
             "t_first_us out of range",
             expected="the low 24 bits of the clock",
             got=str(frame.t_first_us),
+            name="t_first_us",
         )
     t = frame.t_first_us
     return struct.pack("<HBB", t & 0xFFFF, t >> 16, frame.rate_hz) + pack12(frame.samples)
@@ -145,17 +152,22 @@ def _data_body(frame: DataFrame) -> bytes:
 def _status_body(frame: StatusFrame) -> bytes:
     if isinstance(frame, StatusTare):
         if len(frame.tare_offsets) != PAD_COUNT:
-            raise InputError(
+            raise BadValue(
                 "tare page needs one offset per pad bit",
                 expected=str(PAD_COUNT),
                 got=str(len(frame.tare_offsets)),
+                name="tare_offsets",
             )
         return bytes([frame.page]) + pack12(list(frame.tare_offsets))
     fmt, names = STATUS_LAYOUTS[type(frame)]
     try:
         return bytes([frame.page]) + struct.pack("<" + fmt, *(getattr(frame, n) for n in names))
     except struct.error as error:
-        raise InputError(f"status page {frame.page} field does not fit", got=str(error)) from None
+        raise BadValue(
+            f"status page {frame.page} field does not fit",
+            got=str(error),
+            name=f"status page {frame.page}",
+        ) from None
 
 
 def _body(frame: Frame) -> bytes:
@@ -165,10 +177,11 @@ def _body(frame: Frame) -> bytes:
         return _status_body(frame)
     if isinstance(frame, Reply):
         if not (0 <= frame.opcode <= 0xFF and 0 <= frame.result <= 0xFF):
-            raise InputError(
+            raise BadValue(
                 "reply opcode or result out of range",
                 expected="0-255",
                 got=f"{frame.opcode}, {frame.result}",
+                name="opcode, result",
             )
         return bytes([frame.opcode, frame.result]) + pack_reply_data(frame.opcode, frame.data)
     return bytes([frame.opcode]) + pack_control_args(frame.opcode, frame.args)
@@ -184,10 +197,11 @@ def _with_crc(payload: bytes, kind: int, max_bytes: int = MAX_FRAME_BYTES) -> by
     out = payload + struct.pack("<H", crc16_ccitt_false(payload))
     limit = min(max_bytes, MAX_FRAME_BYTES)
     if len(out) > limit:
-        raise InputError(
+        raise BadValue(
             f"{KIND_NAMES[kind]} frame too long",
             expected=f"<= {limit} bytes",
             got=f"{len(out)} bytes",
+            name="frame",
         )
     return out
 
@@ -207,7 +221,9 @@ def encode_control(
     """
     head = Control(foot=foot, insole_tag=insole_tag, seq=request_id, opcode=opcode)
     if not 0 <= opcode <= 0xFF:
-        raise InputError("control opcode out of range", expected="0-255", got=str(opcode))
+        raise BadValue(
+            "control opcode out of range", expected="0-255", got=str(opcode), name="opcode"
+        )
     return _with_crc(_header(head, 0) + bytes([opcode]) + bytes(args), KIND_CONTROL)
 
 

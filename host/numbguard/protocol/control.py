@@ -10,7 +10,7 @@ import math
 import struct
 from dataclasses import dataclass
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.pads import Foot
 from numbguard.protocol.constants import (
     ALL_PADS_MASK,
@@ -55,15 +55,20 @@ class Layout:
 
     def pack(self, values: dict[str, ArgValue], what: str) -> bytes:
         if set(values) != set(self.names):
-            raise InputError(
+            raise BadValue(
                 f"wrong arguments for {what}",
                 expected=", ".join(self.names) or "none",
                 got=", ".join(sorted(values)) or "none",
+                name=f"{what} arguments",
             )
         try:
             return struct.pack("<" + self.fmt, *(values[name] for name in self.names))
         except struct.error as error:
-            raise InputError(f"argument does not fit its field in {what}", got=str(error)) from None
+            raise BadValue(
+                f"argument does not fit its field in {what}",
+                got=str(error),
+                name=f"{what} arguments",
+            ) from None
 
     def unpack(self, data: bytes) -> dict[str, ArgValue]:
         values = struct.unpack("<" + self.fmt, data)
@@ -77,14 +82,17 @@ class Layout:
         for name, bounds in zip(self.names, self.ranges, strict=False):
             value = values[name]
             if isinstance(value, float) and not math.isfinite(value):
-                raise InputError(f"{what} argument {name} is not a finite number", got=repr(value))
+                raise BadValue(
+                    f"{what} argument {name} is not a finite number", got=repr(value), name=name
+                )
             if bounds is not None and not (
                 isinstance(value, int) and bounds[0] <= value <= bounds[1]
             ):
-                raise InputError(
+                raise BadValue(
                     f"{what} argument {name} out of range",
                     expected=f"an integer {bounds[0]}-{bounds[1]}",
                     got=repr(value),
+                    name=name,
                 )
 
 
@@ -123,13 +131,14 @@ def opcode_name(opcode: int) -> str:
 
 def _check_name(name: ArgValue) -> bytes:
     if not (isinstance(name, str) and name.isascii() and name.isprintable()):
-        raise InputError("insole name must be printable ASCII", got=repr(name))
+        raise BadValue("insole name must be printable ASCII", got=repr(name), name="name")
     raw = name.encode("ascii")
     if not 1 <= len(raw) <= NAME_MAX_BYTES:
-        raise InputError(
+        raise BadValue(
             "insole name length out of range",
             expected=f"1-{NAME_MAX_BYTES} characters",
             got=f"{len(raw)} ({name!r})",
+            name="name",
         )
     return raw
 
@@ -139,12 +148,20 @@ def pack_control_args(opcode: int, args: dict[str, ArgValue]) -> bytes:
     what = opcode_name(opcode)
     if opcode == OP_SET_NAME:
         if set(args) != {"name"}:
-            raise InputError(f"wrong arguments for {what}", expected="name", got=", ".join(args))
+            raise BadValue(
+                f"wrong arguments for {what}",
+                expected="name",
+                got=", ".join(args),
+                name=f"{what} arguments",
+            )
         return _check_name(args["name"])
     layout = CONTROL_ARGS.get(opcode)
     if layout is None:
-        raise InputError(
-            "unknown control opcode", expected="an opcode of docs/protocol.md", got=str(opcode)
+        raise BadValue(
+            "unknown control opcode",
+            expected="an opcode of docs/protocol.md",
+            got=str(opcode),
+            name="opcode",
         )
     return layout.pack(args, what)
 
@@ -180,7 +197,11 @@ def pack_reply_data(opcode: int, data: dict[str, ArgValue]) -> bytes:
         return b""
     layout = REPLY_DATA.get(opcode)
     if layout is None:
-        raise InputError(f"{opcode_name(opcode)} replies carry no data", got=", ".join(data))
+        raise BadValue(
+            f"{opcode_name(opcode)} replies carry no data",
+            got=", ".join(data),
+            name=f"{opcode_name(opcode)} reply data",
+        )
     return layout.pack(data, f"{opcode_name(opcode)} reply")
 
 
@@ -207,8 +228,11 @@ def make_control(
     Example: ``make_control(OP_RESEND, 7, first_seq=100, last_seq=140)``.
     """
     if not 0 <= request_id < SEQ_MODULO:
-        raise InputError(
-            "request id out of range", expected=f"0-{SEQ_MODULO - 1}", got=str(request_id)
+        raise BadValue(
+            "request id out of range",
+            expected=f"0-{SEQ_MODULO - 1}",
+            got=str(request_id),
+            name="request_id",
         )
     layout = CONTROL_ARGS.get(opcode)
     if layout is not None and set(args) == set(layout.names):

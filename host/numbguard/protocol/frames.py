@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.pads import Foot, pads_from_mask
 from numbguard.protocol.constants import (
     FIRMWARE_TASKS,
@@ -80,10 +80,11 @@ class DataFrame(InsoleFrame):
         # A frame is a value: its samples must not change under whoever holds it.
         given = np.asarray(self.samples)
         if given.size and not _are_counts(given):
-            raise InputError(
+            raise BadValue(
                 "samples must be 12-bit ADC counts",
                 expected=f"integers 0-{MAX_VALUE}",
                 got=f"{given.dtype} values {given.min()}-{given.max()}",
+                name="samples",
             )
         samples = np.array(given, dtype=np.uint16, copy=True)
         samples.setflags(write=False)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.protocol.constants import (
     ATT_OVERHEAD_BYTES,
     DATA_OVERHEAD_BYTES,
@@ -17,6 +17,7 @@ from numbguard.protocol.constants import (
     MAX_VALUE,
     PAD_COUNT,
 )
+from numbguard.protocol.errors import FrameError
 
 U16Array = npt.NDArray[np.uint16]
 
@@ -29,7 +30,8 @@ def packed_bytes(n_values: int) -> int:
 def value_count(n_bytes: int) -> int:
     """How many 12-bit values `n_bytes` packed bytes hold; a length no count packs to raises."""
     if n_bytes < 0 or n_bytes % 3 == 1:
-        raise InputError(
+        raise FrameError(
+            "bad_length",
             "impossible packed sample length",
             expected="a byte count that is not 1 more than a multiple of 3",
             got=str(n_bytes),
@@ -41,10 +43,11 @@ def pack12(values: Sequence[int] | npt.NDArray[np.integer]) -> bytes:
     """Pack 12-bit values in pairs: b0 = v0 & 0xFF, b1 = v0 >> 8 | (v1 & 0xF) << 4, b2 = v1 >> 4."""
     flat = np.asarray(values).reshape(-1)
     if flat.size and (int(flat.min()) < 0 or int(flat.max()) > MAX_VALUE):
-        raise InputError(
+        raise BadValue(
             "sample value out of the 12-bit range",
             expected=f"0-{MAX_VALUE}",
             got=f"{int(flat.min())}-{int(flat.max())}",
+            name="samples",
         )
     n_values = flat.size
     pairs = np.zeros((n_values + 1) // 2 * 2, dtype=np.uint16)
@@ -72,8 +75,8 @@ def unpack12(data: bytes | bytearray | memoryview) -> U16Array:
 def max_frame_bytes(mtu: int) -> int:
     """The longest frame one notification carries at ATT MTU `mtu`."""
     if mtu < DEFAULT_MTU:
-        raise InputError(
-            "ATT MTU below the BLE minimum", expected=f">= {DEFAULT_MTU}", got=str(mtu)
+        raise BadValue(
+            "ATT MTU below the BLE minimum", expected=f">= {DEFAULT_MTU}", got=str(mtu), name="mtu"
         )
     return min(mtu - ATT_OVERHEAD_BYTES, MAX_FRAME_BYTES)
 
@@ -85,7 +88,9 @@ def sets_per_frame(mtu: int, n_pads: int, rate_hz: int) -> int:
     `MAX_FRAME_SPAN_MS` of samples, so the host hears from the insole at least 4 times a second.
     """
     if not 1 <= n_pads <= PAD_COUNT:
-        raise InputError("pad count out of range", expected=f"1-{PAD_COUNT}", got=str(n_pads))
+        raise BadValue(
+            "pad count out of range", expected=f"1-{PAD_COUNT}", got=str(n_pads), name="n_pads"
+        )
     sample_bytes = max_frame_bytes(mtu) - DATA_OVERHEAD_BYTES
     by_size = (2 * sample_bytes // 3) // n_pads
     by_span = max(1, rate_hz * MAX_FRAME_SPAN_MS // 1000)

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any, Final
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 
 MAGIC: Final = b"NGREC\x01\r\n"
 FORMAT_VERSION: Final = 1
@@ -64,16 +64,22 @@ def checked_tags(tags: Mapping[str, Any], *, where: str = "") -> dict[str, str]:
     checked: dict[str, str] = {}
     for name, value in tags.items():
         if name not in TAG_NAMES:
-            raise InputError("unknown session tag", expected="one of " + ", ".join(TAG_NAMES),
-                             got=repr(name), where=where)  # fmt: skip
+            raise BadValue(
+                "unknown session tag",
+                expected="one of " + ", ".join(TAG_NAMES),
+                got=repr(name),
+                where=where,
+                name="tags",
+            )
         if value is None:
             continue
         if not isinstance(value, str) or len(value) > MAX_TAG_CHARS:
-            raise InputError(
+            raise BadValue(
                 f"bad {name} tag",
                 expected=f"text of at most {MAX_TAG_CHARS} characters",
                 got=repr(value)[:80],
                 where=where,
+                name=name,
             )
         if value.strip():
             checked[name] = value.strip()
@@ -84,6 +90,11 @@ def session_tags(session: Mapping[str, Any], *, where: str = "") -> dict[str, st
     """The tags of a SESSION record's JSON object; none in a recording made without them."""
     tags = session.get("tags", {})
     if not isinstance(tags, Mapping):
-        raise InputError("bad tags in the session record", expected="a JSON object",
-                         got=repr(tags)[:80], where=where)  # fmt: skip
+        raise BadValue(
+            "bad tags in the session record",
+            expected="a JSON object",
+            got=repr(tags)[:80],
+            where=where,
+            name="tags",
+        )
     return checked_tags(tags, where=where)

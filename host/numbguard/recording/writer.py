@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from numbguard import __version__
-from numbguard.errors import FileExistsAlready, InputError
+from numbguard.errors import BadValue, FileExistsAlready
 from numbguard.private_files import OWNER_ONLY_MODE
 from numbguard.recording.format import (
     FORMAT_VERSION,
@@ -125,10 +125,11 @@ class RecordingWriter:
 
     def _write(self, record_type: RecordType, payload: bytes) -> None:
         if len(payload) > MAX_PAYLOAD_BYTES:
-            raise InputError(
+            raise BadValue(
                 "record too large",
                 expected=f"at most {MAX_PAYLOAD_BYTES} bytes",
                 got=f"{len(payload)} bytes",
+                name="record",
             )
         header = RECORD_HEADER.pack(record_type, len(payload))
         crc = zlib.crc32(payload, zlib.crc32(header))

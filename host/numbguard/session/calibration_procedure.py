@@ -38,7 +38,7 @@ import numpy as np
 from numbguard.calibration.fit import PowerLawFit
 from numbguard.calibration.insole import InsoleCalibration
 from numbguard.calibration.loads import LoadTable, calibrate_from_loads
-from numbguard.errors import DeviceError, DeviceRefused, InputError, LinkLost
+from numbguard.errors import BadCalibration, DeviceRefused, DeviceTimeout, LinkLost, WrongDevice
 from numbguard.pads import LACE_PADS, PAD_IDS, pads_from_mask
 from numbguard.protocol.constants import (
     OP_GET_CAL,
@@ -94,7 +94,7 @@ def parse_load_schedule(text: str, source: str = "load schedule") -> list[LoadSt
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     rows = list(csv.reader(lines))
     if not rows or tuple(cell.strip() for cell in rows[0]) != SCHEDULE_HEADER:
-        raise InputError(
+        raise BadCalibration(
             "bad header",
             expected=",".join(SCHEDULE_HEADER),
             got=repr(rows[0] if rows else None),
@@ -106,23 +106,35 @@ def parse_load_schedule(text: str, source: str = "load schedule") -> list[LoadSt
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(SCHEDULE_HEADER):
-            raise InputError("wrong number of cells", expected="pad,load_n", got=repr(row),
-                             where=where)  # fmt: skip
+            raise BadCalibration(
+                "wrong number of cells", expected="pad,load_n", got=repr(row), where=where
+            )
         pad, load_text = row[0].strip(), row[1].strip()
         if pad not in PAD_IDS:
-            raise InputError("unknown pad", expected="one of " + ", ".join(PAD_IDS),
-                             got=repr(pad), where=where)  # fmt: skip
+            raise BadCalibration(
+                "unknown pad",
+                expected="one of " + ", ".join(PAD_IDS),
+                got=repr(pad),
+                where=where,
+                pad=pad,
+            )
         try:
             load_n = float(load_text)
         except ValueError:
             load_n = math.nan
         if not 0 <= load_n <= 10_000:
-            raise InputError("bad load_n", expected="newtons from 0 to 10000", got=repr(load_text),
-                             where=where)  # fmt: skip
+            raise BadCalibration(
+                "bad load_n",
+                expected="newtons from 0 to 10000",
+                got=repr(load_text),
+                where=where,
+                pad=pad,
+            )
         steps.append(LoadStep(pad, load_n))
     if not steps:
-        raise InputError("no loads", expected="at least one row after the header", got="none",
-                         where=source)  # fmt: skip
+        raise BadCalibration(
+            "no loads", expected="at least one row after the header", got="none", where=source
+        )
     check_schedule(steps, source)
     return steps
 
@@ -132,11 +144,12 @@ def check_schedule(steps: Sequence[LoadStep], source: str = "load schedule") -> 
     seen: set[str] = set()
     for step in steps:
         if step.pad not in seen and step.load_n != 0:
-            raise InputError(
+            raise BadCalibration(
                 f"pad {step.pad} starts loaded",
                 expected="the pad's first row unloaded (load_n 0)",
                 got=f"{step.load_n:g} N",
                 where=source,
+                pad=step.pad,
             )
         seen.add(step.pad)
 
@@ -247,10 +260,10 @@ class CalibrationRun:
             if isinstance(frame, DataFrame) and frame.n_sets:
                 pads = pads_from_mask(frame.pad_mask)
                 if pad not in pads:
-                    raise DeviceError(
-                        f"{self.link}: pad {pad} is not on this insole: expected it in the "
-                        f"data frames, got {', '.join(pads)}"
-                    )
+                    raise WrongDevice(
+                        self.link, what=f"pad {pad} is not on this insole",
+                        expected=f"{pad} in the data frames", got=", ".join(pads),
+                    )  # fmt: skip
                 self.rate_hz = frame.rate_hz
                 return event.received_s, frame.samples[:, pads.index(pad)].astype(np.float64)
 
@@ -278,10 +291,10 @@ class CalibrationRun:
             waited += counts.size
             if waited > CHANGE_TIMEOUT_S * max(self.rate_hz, 1):
                 what = "move away from" if change else "come back to"
-                raise DeviceError(
-                    f"{self.link}: pad {pad}: expected the reading to {what} {level:.0f} counts "
-                    f"within {CHANGE_TIMEOUT_S:g} s, got no such change"
-                )
+                raise DeviceTimeout(
+                    self.link, f"change of pad {pad}'s reading", CHANGE_TIMEOUT_S,
+                    detail=f"expected it to {what} {level:.0f} counts",
+                )  # fmt: skip
 
     async def _hold(self, pad: str, after_s: float | None) -> float:
         """Mean counts over the hold, after the settle time."""
@@ -298,10 +311,11 @@ class CalibrationRun:
         assert self.identity is not None
         absent = sorted({step.pad for step in schedule} - set(self.pads))
         if absent:
-            raise InputError(
+            raise BadCalibration(
                 "load schedule names pads this insole does not have",
                 expected="pads among " + ", ".join(self.pads),
                 got=", ".join(absent),
+                pad=absent[0],
             )
         table = LoadTable(metadata={"insole_id": str(self.identity.insole_id),
                                     "foot": self.identity.foot})  # fmt: skip
@@ -341,7 +355,8 @@ class CalibrationRun:
     def pads(self) -> tuple[str, ...]:
         """The pads the insole reports present (known once `read_status` ran)."""
         if self.identity is None:
-            raise DeviceError(f"{self.link}: status not read yet")
+            # An ordering bug of the caller (read_status runs first), not a fault of the user.
+            raise RuntimeError(f"{self.link}: pads asked for before read_status")
         return pads_from_mask(self.identity.pad_mask)
 
     def fit(self, table: LoadTable, start: InsoleCalibration | None = None) -> CalibrationOutcome:
@@ -374,8 +389,8 @@ class CalibrationRun:
             reply = await self._control(OP_GET_CAL, pad_bit=pad_bit)
             held = (reply.data.get("pad_bit"), reply.data.get("gain"), reply.data.get("exponent"))
             if held != (pad_bit, gain, exponent):
-                raise DeviceError(
-                    f"{self.link}: pad {pad}: GET_CAL after SET_CAL: expected "
-                    f"({pad_bit}, {gain!r}, {exponent!r}), got {held!r}"
-                )
+                raise DeviceRefused(
+                    self.link, f"SET_CAL of pad {pad}",
+                    f"GET_CAL read back {held!r}, expected ({pad_bit}, {gain!r}, {exponent!r})",
+                )  # fmt: skip
             outcome.written.append(pad)

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from numbguard.analysis.gait import ContactDetector
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.io.interchange import InterchangeWriter, column_name
 from numbguard.pads import FOOT_IDS, FOREFOOT_PADS, LACE_PADS, PAD_IDS, Foot
 from numbguard.private_files import open_private_text
@@ -145,7 +145,9 @@ def write_csv(
         if writer is not None:
             writer.close()
     if writer is None:
-        raise InputError("nothing to export", expected="a session with samples", got="no samples")
+        raise BadValue(
+            "nothing to export", expected="a session with samples", got="no samples", name="chunks"
+        )
     return rows
 
 

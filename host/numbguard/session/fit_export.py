@@ -41,7 +41,7 @@ from garmin_fit_sdk import FIT_EPOCH_S, Encoder, Profile
 from numbguard import __version__
 from numbguard.analysis.pipeline import SessionResult
 from numbguard.analysis.risk import is_clearing
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, BadValue, InputError
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS
 from numbguard.private_files import OWNER_ONLY_MODE
 from numbguard.recording import RecordingReader
@@ -165,10 +165,11 @@ def check_start(start_unix_s: float, source: StartSource = "given") -> None:
         origin = {"given": "--start", "recording": "the recording's start",
                   "moticon": "the export's start time",
                   "file-mtime": "the file's modification time"}[source]  # fmt: skip
-        raise InputError(
+        raise BadValue(
             "start time out of range",
             expected="a start between 1998-07-03 and 2126 (FIT's absolute times); give --start",
             got=f"{got} ({origin})",
+            name=origin,
         )
 
 
@@ -198,10 +199,8 @@ def read_fit_session(
     result, warning = analyse_session(path, on_chunk=take, keep_steps=True)
     steps = [step for foot_steps in result.steps.values() for step in foot_steps]
     if not math.isfinite(span[0]):
-        raise InputError(
-            "nothing to export", expected="a session with samples", got="no samples",
-            where=str(path),
-        )  # fmt: skip
+        raise BadFile("nothing to export", path=path, expected="a session with samples",
+                      got="no samples")  # fmt: skip
     source: StartSource = "given"
     if start_unix_s is None:
         start_unix_s, source = session_start_unix_s(path)
@@ -406,9 +405,9 @@ def encode_fit(messages: Iterable[dict[str, Any]]) -> bytes:
         try:
             encoder.write_mesg(message)
         except ValueError as error:
-            raise InputError(
+            raise BadValue(
                 "cannot encode a FIT message", expected="values that fit the FIT profile",
-                got=f"{error} in {message}",
+                got=f"{error} in {message}", name="FIT message",
             ) from None  # fmt: skip
     return encoder.close()
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from numbguard.analysis.suggestions import fault_advice
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.pads import Foot
 from numbguard.simulate.scenarios import Label
 
@@ -300,7 +300,10 @@ FIELD_NAMES: tuple[str, ...] = tuple(FIELD_SCENARIOS)
 def build_field_scenario(name: str) -> FieldScenario:
     """The field scenario `name` (its length is part of it)."""
     if name not in FIELD_SCENARIOS:
-        raise InputError(
-            "unknown field scenario", expected="one of " + ", ".join(FIELD_NAMES), got=repr(name)
+        raise BadValue(
+            "unknown field scenario",
+            expected="one of " + ", ".join(FIELD_NAMES),
+            got=repr(name),
+            name="scenario",
         )
     return FIELD_SCENARIOS[name]

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
 from numbguard.simulate import physical, sensor_chain
 from numbguard.simulate.field import STEPPING, Change, FieldScenario, Stretch
@@ -237,8 +237,11 @@ class FieldSimulator:
         self, scenario: FieldScenario, *, seed: int = 0, sample_rate_hz: float = 100.0
     ) -> None:
         if not (10.0 <= sample_rate_hz <= 1000.0):
-            raise InputError(
-                "bad simulated sample rate", expected="10-1000 Hz", got=repr(sample_rate_hz)
+            raise BadValue(
+                "bad simulated sample rate",
+                expected="10-1000 Hz",
+                got=repr(sample_rate_hz),
+                name="sample_rate_hz",
             )
         self.scenario = scenario
         self.seed = seed
@@ -254,7 +257,9 @@ class FieldSimulator:
 
     def foot_chunks(self, foot: Foot, chunk_s: float = 1.0) -> Iterator[PressureChunk]:
         if not chunk_s > 0:
-            raise InputError("bad chunk length", expected="seconds > 0", got=repr(chunk_s))
+            raise BadValue(
+                "bad chunk length", expected="seconds > 0", got=repr(chunk_s), name="chunk_s"
+            )
         whole = self.foot(foot)
         step = max(1, round(chunk_s * self.sample_rate_hz))
         for start in range(0, len(whole.t_s), step):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from numbguard.errors import InputError
+from numbguard.errors import BadFile, UnreadableFile
 from numbguard.io.interchange import write_interchange
 from numbguard.pads import FOOT_IDS
 from numbguard.simulate.field import build_field_scenario
@@ -95,7 +95,7 @@ def _write(
     return SessionFiles(csv_path, labels_path)
 
 
-def _label(item: Any, where: str) -> Label:
+def _label(item: Any, path: Path, number: int) -> Label:
     try:
         foot = item["foot"]
         if foot not in FOOT_IDS:
@@ -105,35 +105,35 @@ def _label(item: Any, where: str) -> Label:
             raise ValueError(advice)
         return Label(str(item["kind"]), foot, float(item["onset_s"]), float(item["end_s"]), advice)
     except (KeyError, TypeError, ValueError, OverflowError) as error:
-        raise InputError(
-            "bad label",
+        raise BadFile(
+            f"bad label {number}",
+            path=path,
             expected=(
                 '{"kind": str, "foot": "left"|"right", "onset_s": s, "end_s": s'
                 ', optional "advice": str}'
             ),
             got=f"{item!r} ({error!r})",
-            where=where,
         ) from None
 
 
 def read_labels(labels_path: Path) -> tuple[Label, ...]:
-    """The labels of a session sidecar; a malformed file raises `InputError`."""
-    where = str(labels_path)
+    """The labels of a session sidecar; a malformed file raises `BadFile`."""
     try:
         data = json.loads(labels_path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise InputError(
-            "cannot read labels", expected="a readable file", got=str(error), where=where
+        raise UnreadableFile(
+            labels_path, str(error), expected="a readable file", message="cannot read labels"
         ) from None
     except json.JSONDecodeError as error:
-        raise InputError(
-            "labels are not JSON", expected="a JSON object", got=str(error), where=where
-        ) from None
+        raise BadFile(
+            "labels are not JSON", path=labels_path, line=error.lineno, column=error.colno,
+            expected="a JSON object", got=error.msg,
+        ) from None  # fmt: skip
     if not isinstance(data, dict) or not isinstance(data.get("labels"), list):
-        raise InputError(
+        raise BadFile(
             "bad labels file",
+            path=labels_path,
             expected='an object with a "labels" list',
             got=repr(data)[:80],
-            where=where,
         )
-    return tuple(_label(item, f"{where} label {i + 1}") for i, item in enumerate(data["labels"]))
+    return tuple(_label(item, labels_path, i + 1) for i, item in enumerate(data["labels"]))

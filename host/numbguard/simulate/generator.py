@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from numbguard.analysis.risk.windows import BoolArray
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
 from numbguard.simulate.scenarios import Scenario, Segment
 from numbguard.types import FloatArray, PressureChunk
@@ -348,8 +348,11 @@ class SessionSimulator:
 
     def __init__(self, scenario: Scenario, *, seed: int = 0, sample_rate_hz: float = 100.0) -> None:
         if not (10.0 <= sample_rate_hz <= 1000.0):
-            raise InputError(
-                "bad simulated sample rate", expected="10-1000 Hz", got=repr(sample_rate_hz)
+            raise BadValue(
+                "bad simulated sample rate",
+                expected="10-1000 Hz",
+                got=repr(sample_rate_hz),
+                name="sample_rate_hz",
             )
         self.scenario = scenario
         self.seed = seed
@@ -359,7 +362,9 @@ class SessionSimulator:
     def foot_chunks(self, foot: Foot, chunk_s: float = 1.0) -> Iterator[PressureChunk]:
         """One foot's samples in chunks of `chunk_s` seconds."""
         if not chunk_s > 0:
-            raise InputError("bad chunk length", expected="seconds > 0", got=repr(chunk_s))
+            raise BadValue(
+                "bad chunk length", expected="seconds > 0", got=repr(chunk_s), name="chunk_s"
+            )
         foot_sim = FootSimulator(
             self.scenario, foot, seed=self.seed, sample_rate_hz=self.sample_rate_hz, block_s=1.0
         )

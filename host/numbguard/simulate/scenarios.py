@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.pads import FOOT_IDS, Foot
 
 ActivityName = Literal["running", "walking", "standing", "elliptical"]
@@ -282,12 +282,18 @@ DEFAULT_DURATION_S = 240.0
 def build_scenario(name: str, duration_s: float = DEFAULT_DURATION_S) -> Scenario:
     """The scenario `name` lasting `duration_s` seconds."""
     if name not in _BUILDERS:
-        raise InputError(
-            "unknown scenario", expected="one of " + ", ".join(SCENARIO_NAMES), got=repr(name)
+        raise BadValue(
+            "unknown scenario",
+            expected="one of " + ", ".join(SCENARIO_NAMES),
+            got=repr(name),
+            name="scenario",
         )
     if not (duration_s >= 30.0 and duration_s < 1e6):
-        raise InputError(
-            "bad session length", expected="a duration of at least 30 s", got=repr(duration_s)
+        raise BadValue(
+            "bad session length",
+            expected="a duration of at least 30 s",
+            got=repr(duration_s),
+            name="duration_s",
         )
     description, build = _BUILDERS[name]
     return replace(build(float(duration_s)), description=description)

@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from numbguard.errors import InputError
+from numbguard.errors import BadFile
 from numbguard.pads import FOOT_IDS, Foot
 from numbguard.private_files import write_private_text
 
@@ -51,11 +51,11 @@ class PairingRegistry:
                     name=str(entry["name"]),
                 )  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise InputError(
+            raise BadFile(
                 "unreadable paired-insoles file",
+                path=path,
                 expected='{"left": {"insole_id": N, "address": "...", "name": "..."}, ...}',
                 got=str(error),
-                where=str(path),
             ) from error
 
     def get(self, foot: Foot) -> PairedInsole | None:

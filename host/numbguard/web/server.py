@@ -32,7 +32,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 from numbguard.web.address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 from numbguard.web.clients import ClientQueue
 
@@ -66,8 +66,12 @@ def _bind(host: str, port: int) -> socket.socket:
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
     except socket.gaierror as error:
-        raise InputError("web host", expected="an address or name of this computer for "
-                         "--web-host", got=f"{host!r} ({error.strerror})") from None  # fmt: skip
+        raise BadValue(
+            "web host",
+            expected="an address or name of this computer for --web-host",
+            got=f"{host!r} ({error.strerror})",
+            name="--web-host",
+        ) from None
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart over TIME_WAIT
@@ -77,12 +81,17 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         if error.errno == errno.EADDRINUSE:
             taken = f"{host}:{port} is taken by another program"
-            raise InputError(
-                "web port in use", expected="a free port for --web-port", got=taken
+            raise BadValue(
+                "web port in use",
+                expected="a free port for --web-port",
+                got=taken,
+                name="--web-port",
             ) from None
         expected = "an address of this computer for --web-host and a port you may open"
         got = f"{host}:{port}: {error.strerror}"
-        raise InputError("web address", expected=expected, got=got) from None
+        raise BadValue(
+            "web address", expected=expected, got=got, name="--web-host, --web-port"
+        ) from None
     sock.setblocking(False)
     return sock
 
@@ -102,8 +111,12 @@ class WebServer:
         self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, token: str | None = None
     ) -> None:
         if token is None and not is_loopback(host):
-            raise InputError("web token", expected=f"a token to serve on {host} (not loopback)",
-                             got="none")  # fmt: skip
+            raise BadValue(
+                "web token",
+                expected=f"a token to serve on {host} (not loopback)",
+                got="none",
+                name="--web-token",
+            )
         self.host = host
         self.port = port
         self.token = token
@@ -175,7 +188,12 @@ class WebServer:
             if self._task.done():
                 sock.close()
                 await self._task  # its error, if it has one
-                raise InputError("web server", expected="it to start", got="it stopped")
+                raise BadValue(
+                    "web server",
+                    expected="it to start",
+                    got="it stopped",
+                    name="--web-host, --web-port",
+                )
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from numbguard.errors import InputError
+from numbguard.errors import BadValue
 
 
 @dataclass(frozen=True)
@@ -275,14 +275,16 @@ class RiskConfig:
             if item.name in ("fault_min_kpa",):
                 continue
             if not isinstance(value, float | int) or value <= 0:
-                raise InputError(
+                raise BadValue(
                     f"risk config {item.name} must be a positive number",
                     expected="a number > 0",
                     got=repr(value),
+                    name=item.name,
                 )
         if self.persist_s < self.window_s:
-            raise InputError(
+            raise BadValue(
                 "risk config persist_s must be at least one window",
                 expected=f">= window_s ({self.window_s})",
                 got=repr(self.persist_s),
+                name="persist_s",
             )

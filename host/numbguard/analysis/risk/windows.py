@@ -12,7 +12,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from numbguard.errors import InputError
+from numbguard.errors import BadChunk
 from numbguard.pads import PLANTAR_PADS, Foot
 from numbguard.types import FloatArray, PressureChunk
 
@@ -246,10 +246,12 @@ class FootWindower:
 
     def _start(self, chunk: PressureChunk) -> None:
         if not chunk.sample_rate_hz > 0:
-            raise InputError(
+            raise BadChunk(
                 f"{chunk.foot} chunk has no usable sample rate",
                 expected="sample_rate_hz > 0",
                 got=repr(chunk.sample_rate_hz),
+                foot=chunk.foot,
+                what="sample_rate_hz",
             )
         self.sample_rate_hz = chunk.sample_rate_hz
         self.pads = tuple(chunk.pressure_kpa)
@@ -257,23 +259,29 @@ class FootWindower:
 
     def _check(self, chunk: PressureChunk) -> None:
         if tuple(chunk.pressure_kpa) != self.pads:
-            raise InputError(
+            raise BadChunk(
                 f"{chunk.foot} chunk pads changed mid-session",
                 expected=", ".join(self.pads or ()),
                 got=", ".join(chunk.pressure_kpa),
+                foot=chunk.foot,
+                what="pads",
             )
         for pad, values in chunk.pressure_kpa.items():
             if values.shape != chunk.t_s.shape:
-                raise InputError(
+                raise BadChunk(
                     f"{chunk.foot}.{pad}: {values.shape[0]} samples for {len(chunk.t_s)} times",
                     expected="one pressure per time",
                     got=f"{values.shape[0]} values",
+                    foot=chunk.foot,
+                    what="pressure_kpa",
                 )
         if len(chunk.t_s) and self.last_t_s is not None and chunk.t_s[0] <= self.last_t_s:
-            raise InputError(
+            raise BadChunk(
                 f"{chunk.foot} chunk goes back in time",
                 expected=f"t_s after {self.last_t_s:.3f}",
                 got=f"{chunk.t_s[0]:.3f}",
+                foot=chunk.foot,
+                what="t_s",
             )
 
     def feed(self, chunk: PressureChunk) -> WindowBatch | None:
