@@ -41,6 +41,9 @@ def frozen_nimble32() -> str:
                     pytrace=False)  # fmt: skip
 
 
+# On a fresh machine the fixture first builds MicroPython with the firmware frozen in (about
+# two minutes on a fast one): more than the suite's per-test timeout allows for.
+@pytest.mark.timeout(1200)
 def test_the_frozen_firmware_runs_a_whole_session_in_64_kib(
     frozen_nimble32: str, tmp_path: Path
 ) -> None:
