@@ -3,8 +3,10 @@
 `SessionAnalyzer` chains, per foot, the contact detector (`numbguard.analysis.gait`), the
 activity classifier (`numbguard.analysis.activity`, time per activity in the summary) and the
 risk engine (`numbguard.analysis.risk`, plus the asymmetry rule across both feet). The risk
-rules judge cyclic loading on their own windows, after faulty pads are screened out: a
-shorted pad must not make a window look loaded.
+rules judge cyclic loading on their own windows, after faulty pads are screened out of every
+figure they read (the gait figures included): a shorted or leaking pad must not make a window
+look loaded. The contacts, steps and activity time of the summary come from all pads and
+drive no rule.
 
 Feed it `PressureChunk`s of both feet (the feet may interleave in any way; each foot's chunks
 come in time order); `feed` returns the alert events that became final. `finish` returns a

@@ -5,13 +5,17 @@ itself look like a rise. So each window gets an activity from its gait statistic
 stepping, walking, running, a machine), windows of one activity form a bout, and only a bout's
 steady part, after `baseline_settle_s` of it, may set a baseline. A different activity held for
 `bout_change_s`, or a pause of `bout_pause_s` without steps, starts a new bout; baselines then
-start over instead of comparing one activity with another. All times are configurable
-judgements (`RiskConfig`).
+start over instead of comparing one activity with another. So does a change in the plantar pads
+the gait figures come from (a pad put under or out of sensor-fault suspicion, see
+`risk/sensor_fault.py`): without the heel a contact looks shorter and a walk's duty falls to a
+run's, so figures from different pads are not compared. All times are configurable judgements
+(`RiskConfig`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from numbguard.analysis.risk.config import RiskConfig
 from numbguard.analysis.risk.windows import BoolArray, Bouts, WindowBatch, filled
@@ -49,14 +53,26 @@ class BoutTracker:
         self._other_s = 0.0  # time of a different activity since the last window of the bout's
         self._other = NOT_STEPPING
         self._pause_s = 0.0
+        self._pads = 0  # which plantar pads the current bout's gait figures leave out
 
-    def label(self, batch: WindowBatch, active: BoolArray) -> Bouts:
+    def label(
+        self,
+        batch: WindowBatch,
+        active: BoolArray,
+        left_out: npt.NDArray[np.int64] | None = None,
+    ) -> Bouts:
+        """Bouts of the windows of `batch`; `left_out`, per window, a code of the plantar pads
+        its gait figures leave out (0: none); a new code starts a new bout."""
         c = self._config
         window_s = c.window_s
         activity = window_activity(batch, active, c)
         bout = np.zeros(len(batch), dtype=np.int64)
         steady = np.zeros(len(batch), dtype=bool)
-        for i, kind in enumerate(activity.tolist()):
+        codes = left_out.tolist() if left_out is not None else [0] * len(batch)
+        for i, (kind, code) in enumerate(zip(activity.tolist(), codes, strict=True)):
+            if kind != NOT_STEPPING and code != self._pads:
+                self._pads = code
+                self._current = NOT_STEPPING  # the figures changed: this starts a new bout
             if kind == NOT_STEPPING:
                 self._pause_s += window_s
                 if self._pause_s >= c.bout_pause_s:

@@ -204,7 +204,8 @@ class RiskConfig:
     10.1186/s13047-016-0176-z); no single 13 mm spot carries that alone."""
     fault_swing_unloaded_kpa: float = 20.0
     """'About unloaded' for the other plantar pads: room for an untared floor or a drifted zero
-    (see drift_zero_max_kpa). Judgement."""
+    (see drift_zero_max_kpa). A pad seen leaking stays suspected until its own window minimum
+    is this low, which its leak level (hundreds of kPa) cannot be. Judgement."""
     fault_swing_load_fraction: float = 0.25
     """Share of a window's samples in that state that marks the pad: a foot rolling onto one
     pad at touch-down or toe-off does so for tens of ms, not a quarter of a window. Judgement."""

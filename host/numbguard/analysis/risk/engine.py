@@ -27,7 +27,7 @@ from numbguard.analysis.risk.windows import (
     machine_paced,
     stepping,
 )
-from numbguard.pads import FOREFOOT_PADS, LACE_PADS, Foot
+from numbguard.pads import FOREFOOT_PADS, LACE_PADS, PLANTAR_PADS, Foot
 from numbguard.types import Alert, PressureChunk
 
 WindowListener = Callable[[Foot, WindowBatch, BoolArray], list[Alert]]
@@ -94,6 +94,8 @@ class FootRiskEngine:
         # Per rule, the pads it could not judge for a while because they were under suspicion.
         self.not_assessed: dict[str, tuple[str, ...]] = {}
         self._kinds_by_pad: dict[str, tuple[str, ...]] = {}
+        self._plantar_rows: list[int] = []
+        self._plantar_bits = np.zeros((0, 1), dtype=np.int64)
         self.active_s = 0.0
         self.assessed_s = 0.0
         # Rules across both feet (asymmetry) see each screened batch through this.
@@ -118,6 +120,8 @@ class FootRiskEngine:
     def _build(self, pads: tuple[str, ...]) -> None:
         c = self.config
         self._kinds_by_pad = kinds_by_pad(pads)
+        self._plantar_rows = [i for i, pad in enumerate(pads) if pad in PLANTAR_PADS]
+        self._plantar_bits = (1 << np.arange(len(self._plantar_rows), dtype=np.int64))[:, None]
         self._fault = SensorFault(c, pads, self._kinds_by_pad)
         self._plausibility = Plausibility(c, pads)
         self._drift = DriftTracker(c, pads)
@@ -164,7 +168,11 @@ class FootRiskEngine:
         assert self._plausibility is not None and self._drift is not None
         # Faults are judged on the raw readings; drift is corrected on what passes screening.
         suspected = self._plausibility.signatures(batch)
-        masked, fault_verdict = self._fault.screen(batch, suspected, self._plausibility.evidence)
+        # Screening comes first: every figure below (drift, stepping, machine pace, bouts, the
+        # rules) reads only the pads that pass, the gait figures included.
+        masked, fault_verdict, excluded = self._fault.screen(
+            batch, suspected, self._plausibility.evidence
+        )
         self._note_not_assessed(batch, masked)
         masked = self._drift.correct(masked)
         c = self.config
@@ -178,7 +186,8 @@ class FootRiskEngine:
                 masked, self._cycles.periods_s(masked), c.machine_max_relief, c.machine_max_cycle_s
             )
         )
-        masked = replace(masked, bouts=self._bouts.label(masked, active))
+        left_out = (excluded[self._plantar_rows] * self._plantar_bits).sum(axis=0)
+        masked = replace(masked, bouts=self._bouts.label(masked, active, left_out))
         self.active_s += float(active.sum()) * self.config.window_s
         self.assessed_s += len(batch) * self.config.window_s
         events = self._fault_tracker.update(fault_verdict)

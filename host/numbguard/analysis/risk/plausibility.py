@@ -5,7 +5,11 @@ fail in ways that look like load; these checks read the raw samples of each wind
 
 - `swing_load`: a plantar pad reads >= 150 kPa for a quarter of the window while every other
   plantar pad of the foot is about unloaded (<= 20 kPa). With the rest of the foot in the air
-  no single pad carries load: moisture or a leak path in the pad (a sweat leak);
+  no single pad carries load: moisture or a leak path in the pad (a sweat leak). A leak reads
+  its level whatever the foot does, so a pad seen leaking stays marked until it reads about
+  unloaded again (its window minimum <= 20 kPa), which a leaking pad cannot: on a machine the
+  pedal never lets the other pads unload, the test above cannot see the leak again, and the
+  pad would otherwise come back into the rules (and the gait figures) after `fault_hold_s`;
 - `fast_rise`: a reading rises faster than a foot loads a pad (> 60 kPa/ms; a heel strike is
   ~10-20 kPa/ms), as a contact bounce to full scale does (a loose wire);
 - `dropout`: a plantar pad drops to zero and back inside one stance (loaded >= 50 kPa just
@@ -40,6 +44,7 @@ class Plausibility:
         self._pads = pads
         self._plantar = [i for i, pad in enumerate(pads) if pad in PLANTAR_PADS]
         self._live = np.zeros(len(pads), dtype=bool)  # seen live in an earlier window
+        self._leaking = np.zeros(len(pads), dtype=bool)  # seen leaking, not unloaded since
         self.evidence: dict[str, FloatArray] = {}  # of the last batch: numbers per window
 
     def signatures(self, batch: WindowBatch) -> dict[str, BoolArray]:
@@ -61,6 +66,7 @@ class Plausibility:
             if len(self._plantar) >= 3:
                 self._swing_load(plantar, found["swing_load"])
             self._dropouts(plantar, rate_hz, found["dropout"])
+        found["swing_load"] = self._leak_held(batch, found["swing_load"])
         found["flat_zero"] = self._flat_zero(batch, moving)
         return found
 
@@ -78,6 +84,19 @@ class Plausibility:
         alone = np.maximum(loaded_alone.sum(axis=-1), 1)
         swing_kpa = np.where(hit, np.where(loaded_alone, plantar, 0.0).sum(axis=-1) / alone, 0.0)
         self._note("swing_load_kpa", np.where(hit.any(axis=0), swing_kpa.max(axis=0), np.nan))
+
+    def _leak_held(self, batch: WindowBatch, seen: BoolArray) -> BoolArray:
+        """`seen` carried on, per pad, from a window that shows a leak until one in which the
+        pad reads about unloaded (a window without data clears nothing)."""
+        c = self._config
+        unloads = filled(batch.table.min_kpa, np.inf) <= c.fault_swing_unloaded_kpa
+        held = np.empty_like(seen)
+        state = self._leaking
+        for j in range(seen.shape[1]):
+            state = seen[:, j] | (state & ~unloads[:, j])
+            held[:, j] = state
+        self._leaking = state.copy()
+        return held
 
     def _fast_rise(self, samples: FloatArray, rate_hz: float, out: BoolArray) -> None:
         c = self._config

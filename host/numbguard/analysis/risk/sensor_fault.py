@@ -19,7 +19,11 @@ risk/plausibility.py) come after these four and are screened the same way.
 
 Thresholds are configurable judgements. A pad with a signature is excluded from every rule
 for that window and `fault_hold_s` after the last one, so a fault can never raise another alert
-even before its own alert is due.
+even before its own alert is due. Excluded means from every figure a rule reads: the pad's
+window statistics, its raw samples (the forefoot cycle clock, risk/cycles.py) and the summed
+plantar load whose relief and contact duty decide stepping, the activity bouts and the effort
+of `forefoot_overload`. A leak reading 690 kPa through swing would otherwise make a run look
+like a machine that never relieves the foot, and a stuck pad would shorten the contact duty.
 """
 
 from __future__ import annotations
@@ -30,7 +34,13 @@ import numpy as np
 
 from numbguard.analysis.risk.alerting import Assessment
 from numbguard.analysis.risk.config import RiskConfig
-from numbguard.analysis.risk.windows import BoolArray, PadWindows, WindowBatch, filled
+from numbguard.analysis.risk.windows import (
+    BoolArray,
+    PadWindows,
+    WindowBatch,
+    filled,
+    gait_statistics,
+)
 from numbguard.analysis.suggestions import fault_advice
 from numbguard.pads import FOREFOOT_PADS, PLANTAR_PADS
 from numbguard.types import FloatArray
@@ -83,8 +93,9 @@ class SensorFault:
         batch: WindowBatch,
         extra: dict[str, BoolArray] | None = None,
         extra_evidence: dict[str, FloatArray] | None = None,
-    ) -> tuple[WindowBatch, Assessment]:
-        """The batch with faulty and under-sampled pads blanked out, and the fault verdict.
+    ) -> tuple[WindowBatch, Assessment, BoolArray]:
+        """The batch with faulty and under-sampled pads blanked out, the fault verdict, and the
+        (pads, windows) mask of the pads excluded for suspicion (a signature or its hold).
 
         `extra`: more signatures (pads, windows) after the four own ones, in precedence order.
         """
@@ -121,7 +132,8 @@ class SensorFault:
             notes=lambda i: self._notes(faults_at(i)),
             suggestions=lambda i: fault_advice(next(iter(faults_at(i).values()), "")),
         )
-        return replace(batch, table=_blank(batch.table, unusable)), verdict
+        screened = replace(batch, table=_blank(batch.table, unusable))
+        return _without_suspected(screened, excluded, c), verdict, excluded
 
     def _notes(self, faults: dict[str, str]) -> dict[str, str]:
         notes = {f"{pad}_fault": name for pad, name in faults.items()}
@@ -129,6 +141,20 @@ class SensorFault:
             if self._kinds_by_pad.get(pad):
                 notes[f"{pad}_cannot_assess"] = ", ".join(self._kinds_by_pad[pad])
         return notes
+
+
+def _without_suspected(batch: WindowBatch, excluded: BoolArray, c: RiskConfig) -> WindowBatch:
+    """The batch with the suspected pads' samples blanked and, if a plantar pad is among them,
+    the gait figures taken again from the plantar pads that pass. Nothing is recomputed when no
+    pad is suspected: the windower's figures are then those of the pads that pass."""
+    if batch.samples_kpa is None or not excluded.any():
+        return batch
+    samples = np.where(excluded[:, :, None], np.nan, batch.samples_kpa)
+    plantar = [i for i, pad in enumerate(batch.pad_ids) if pad in PLANTAR_PADS]
+    if not excluded[plantar].any():
+        return replace(batch, samples_kpa=samples)
+    limits = (c.fault_saturation_kpa, c.fault_min_kpa, c.fault_max_kpa)
+    return replace(batch, samples_kpa=samples, gait=gait_statistics(samples, plantar, *limits))
 
 
 def _blank(table: PadWindows, unusable: BoolArray) -> PadWindows:
