@@ -339,9 +339,12 @@ class ContactDetector:
 
         # Hold each pad's last valid value through its missing samples.
         valid = ~np.isnan(raw)
-        last_index = np.maximum.accumulate(np.where(valid, index, -1), axis=1)
-        filled = np.take_along_axis(raw, np.maximum(last_index, 0), axis=1)
-        filled = np.where(last_index >= 0, filled, self._last_valid[:, None])
+        if valid.all():
+            filled = raw  # nothing to hold (the usual case)
+        else:
+            last_index = np.maximum.accumulate(np.where(valid, index, -1), axis=1)
+            filled = np.take_along_axis(raw, np.maximum(last_index, 0), axis=1)
+            filled = np.where(last_index >= 0, filled, self._last_valid[:, None])
         self._last_valid = filled[:, -1].copy()
         load = np.nansum(filled[self._plantar_rows], axis=0)
 
@@ -467,22 +470,24 @@ class ContactDetector:
         previous = list(self._block_stats)[-(w - 1) :] if w > 1 else []
         all_lows = np.concatenate(([s[0] for s in previous], lows))
         all_highs = np.concatenate(([s[1] for s in previous], highs))
-        start = len(previous)
+        # Floor and top of each block's window (the last `w` blocks), all blocks at once;
+        # NaN in front stands for blocks before the stream (fmin/fmax skip NaN).
+        pad = np.full(max(0, w - 1 - len(previous)), np.nan)
+        window_lows = np.lib.stride_tricks.sliding_window_view(np.concatenate((pad, all_lows)), w)
+        window_highs = np.lib.stride_tricks.sliding_window_view(np.concatenate((pad, all_highs)), w)
+        floors = np.fmin.reduce(window_lows[-n_blocks:], axis=1)
+        with np.errstate(invalid="ignore"):
+            spreads = np.fmax.reduce(window_highs[-n_blocks:], axis=1) - floors
+        spreads[~np.isfinite(spreads)] = 0.0
         decay = 0.5 ** (self.block_s / self.range_half_life_s)
-        on_levels = np.empty(n_blocks)
-        off_levels = np.empty(n_blocks)
-        peak_levels = np.empty(n_blocks)
-        for b in range(n_blocks):
-            window = slice(max(0, start + b - w + 1), start + b + 1)
-            floor = float(np.fmin.reduce(all_lows[window]))
-            top = float(np.fmax.reduce(all_highs[window]))
-            spread = top - floor if np.isfinite(top - floor) else 0.0
+        level_ranges = np.empty(n_blocks)
+        for b, spread in enumerate(spreads.tolist()):  # the range decays block by block
             self._range_kpa = max(spread, self._range_kpa * decay)
             # Too little swing in the load (standing, noise, no insole on): hold the state.
-            level_range = self._range_kpa if self._range_kpa >= self.min_range_kpa else np.nan
-            on_levels[b] = floor + self.on_fraction * level_range
-            off_levels[b] = floor + self.off_fraction * level_range
-            peak_levels[b] = floor + self.peak_fraction * level_range
+            level_ranges[b] = self._range_kpa if self._range_kpa >= self.min_range_kpa else np.nan
+        on_levels = floors + self.on_fraction * level_ranges
+        off_levels = floors + self.off_fraction * level_ranges
+        peak_levels = floors + self.peak_fraction * level_ranges
         self._block_stats.extend(zip(lows.tolist(), highs.tolist(), strict=True))
         while len(self._block_stats) > max(w - 1, 0):
             self._block_stats.popleft()
@@ -600,86 +605,129 @@ class ContactDetector:
             segment = load[index]
             level = segment.min(axis=1) + rise_kpa[which]
             first = index[:, 0] + np.argmax(segment <= level[:, None], axis=1)
-            for k, i, at in zip(which.tolist(), first.tolist(), level.tolist(), strict=True):
-                if np.isfinite(at) and i > 0:
-                    ends[k] = max(off_s[k], _interpolate(t_all, load, i - 1, at))
+            moved = np.isfinite(level) & (first > 0)
+            which, first, level = which[moved], first[moved], level[moved]
+            crossing_s = _crossing_times(t_all, load, first - 1, level)
+            ends[which] = np.maximum(off_s[which], crossing_s)
         return ends
 
     def _metrics(self, steps: list[_Step], history: _History) -> list[StepMetrics]:
-        """Per-step metrics of every step at once: per-step numpy calls would dominate."""
+        """Per-step metrics of every step at once: per-step numpy calls would dominate.
+
+        Every number is the float64 operation the step-by-step definition does (the same
+        operands in the same order), only done for all steps in one numpy call."""
         t_all, p_all, _ = history
         on_s = np.array([step.t_on_s for step in steps])
         off_s = np.array([step.t_off_s for step in steps])
         stance = np.searchsorted(t_all, (on_s, off_s), side="right")
-        counts, means, peaks = (
-            values.T.tolist() for values in _range_stats(p_all, stance[0], stance[1])
-        )
-        # The swing before each step with a stride: from the previous step's end to the onset.
-        swing_medians: list[list[float | None]] = [[] for _ in steps]
+        counts, means, peaks = _range_stats(p_all, stance[0], stance[1])  # pads x steps
+        contact_s = off_s - on_s
+        measured = counts > 0  # a pad without any sample in the contact has no metrics
+        pti = means * contact_s
+        shares, indices = self._plantar_shares(pti, measured)
+        # The swing before each step with a stride: from the previous step's end to the
+        # onset; per swing pad its median (NaN: no swing, or no sample in it).
+        swing_medians = np.full((len(steps), len(self._swing_rows)), np.nan)
         with_swing = [k for k, step in enumerate(steps) if step.stride_from is not None]
         if with_swing and len(self._swing_rows):
             swing_from_s = [step.stride_from[1] for step in steps if step.stride_from is not None]
             swing = np.searchsorted(t_all, np.array((swing_from_s, on_s[with_swing])))
             between = p_all[self._swing_rows]
-            for k, medians in zip(
-                with_swing, _range_medians(between, swing[0], swing[1]), strict=True
-            ):
-                swing_medians[k] = medians
-        return [
-            self._step_metrics(step, counts[k], means[k], peaks[k], swing_medians[k])
-            for k, step in enumerate(steps)
-        ]
-
-    def _step_metrics(
-        self,
-        step: _Step,
-        counts: list[int],
-        means: list[float],
-        peaks: list[float],
-        swing_medians: list[float | None],
-    ) -> StepMetrics:
-        on, off = step.t_on_s, step.t_off_s
-        contact_s = off - on
-        peak: dict[str, float] = {}
-        pti: dict[str, float] = {}
-        dorsal_stance: dict[str, float] = {}
-        for row, pad, is_lace in self._pad_rows:
-            if counts[row]:
-                peak[pad] = peaks[row]
-                pti[pad] = means[row] * contact_s
-                if is_lace:
-                    dorsal_stance[pad] = means[row]
-        dorsal_swing: dict[str, float] = {}
-        forefoot_swing: dict[str, float] = {}
-        # No medians when the step has no stride (no swing).
-        for (pad, is_lace), median in zip(self._swing_pads, swing_medians, strict=False):
-            if median is not None:
-                (dorsal_swing if is_lace else forefoot_swing)[pad] = median
-        forefoot_pti = sum(pti.get(pad, 0.0) for pad in FOREFOOT_PADS)
-        forefoot_share: float | None = None
-        if "heel" in pti and any(pad in pti for pad in FOREFOOT_PADS):
-            plantar = forefoot_pti + pti["heel"]
-            forefoot_share = forefoot_pti / plantar if plantar > 0 else None
-        medial_lateral: float | None = None
-        if "ball_medial" in pti and "ball_lateral" in pti:
-            total = pti["ball_medial"] + pti["ball_lateral"]
-            medial_lateral = (
-                (pti["ball_medial"] - pti["ball_lateral"]) / total if total > 0 else None
-            )
-        return StepMetrics(
-            foot=self.foot,
-            t_on_s=on,
-            t_off_s=off,
-            contact_s=contact_s,
-            stride_s=None if step.stride_from is None else on - step.stride_from[0],
-            peak_kpa=peak,
-            pti_kpa_s=pti,
-            forefoot_share=forefoot_share,
-            medial_lateral_index=medial_lateral,
-            dorsal_swing_kpa=dorsal_swing,
-            dorsal_stance_kpa=dorsal_stance,
-            forefoot_swing_kpa=forefoot_swing,
+            swing_medians[with_swing] = _range_medians(between, swing[0], swing[1])
+        pads = [pad for _, pad, _ in self._pad_rows]
+        lace_rows = [row for row, _, is_lace in self._pad_rows if is_lace]
+        laces = [pads[row] for row in lace_rows]
+        swing_laces = [k for k, (_, is_lace) in enumerate(self._swing_pads) if is_lace]
+        swing_forefoot = [k for k, (_, is_lace) in enumerate(self._swing_pads) if not is_lace]
+        every_pad: list[bool] = np.logical_and.reduce(measured, axis=0).tolist()
+        peak_rows, pti_rows, mean_rows = peaks.T.tolist(), pti.T.tolist(), means.T.tolist()
+        lace_means = means[lace_rows].T.tolist()
+        measured_rows = measured.T.tolist()
+        dorsal_swings = _present_dicts(
+            [self._swing_pads[k][0] for k in swing_laces], swing_medians[:, swing_laces]
         )
+        forefoot_swings = _present_dicts(
+            [self._swing_pads[k][0] for k in swing_forefoot], swing_medians[:, swing_forefoot]
+        )
+        result: list[StepMetrics] = []
+        for k, (step, contact) in enumerate(zip(steps, contact_s.tolist(), strict=True)):
+            if every_pad[k]:
+                peak = dict(zip(pads, peak_rows[k], strict=True))
+                step_pti = dict(zip(pads, pti_rows[k], strict=True))
+                dorsal_stance = dict(zip(laces, lace_means[k], strict=True))
+            else:
+                present = [row for row, has in enumerate(measured_rows[k]) if has]
+                peak = {pads[row]: peak_rows[k][row] for row in present}
+                step_pti = {pads[row]: pti_rows[k][row] for row in present}
+                dorsal_stance = {
+                    pads[row]: mean_rows[k][row] for row in present if row in lace_rows
+                }
+            stride_from = step.stride_from
+            result.append(
+                StepMetrics(
+                    foot=self.foot,
+                    t_on_s=step.t_on_s,
+                    t_off_s=step.t_off_s,
+                    contact_s=contact,
+                    stride_s=None if stride_from is None else step.t_on_s - stride_from[0],
+                    peak_kpa=peak,
+                    pti_kpa_s=step_pti,
+                    forefoot_share=shares[k],
+                    medial_lateral_index=indices[k],
+                    dorsal_swing_kpa=dorsal_swings[k],
+                    dorsal_stance_kpa=dorsal_stance,
+                    forefoot_swing_kpa=forefoot_swings[k],
+                )
+            )
+        return result
+
+    def _plantar_shares(
+        self, pti: FloatArray, measured: npt.NDArray[np.bool_]
+    ) -> tuple[list[float | None], list[float | None]]:
+        """Per step: the forefoot share of the plantar pressure-time integral and the
+        medial-lateral index of the forefoot (None where a pad is missing or all is 0)."""
+        n = pti.shape[1]
+        row_of = {pad: row for row, pad, _ in self._pad_rows}
+
+        def pad_pti(pad: str) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+            row = row_of.get(pad)
+            if row is None:
+                return np.zeros(n), np.zeros(n, dtype=bool)
+            return np.where(measured[row], pti[row], 0.0), measured[row]
+
+        forefoot_pti = np.zeros(n)  # 0.0 + each pad in turn, as a sum() of them
+        any_forefoot = np.zeros(n, dtype=bool)
+        for pad in FOREFOOT_PADS:
+            values, has = pad_pti(pad)
+            forefoot_pti = forefoot_pti + values
+            any_forefoot |= has
+        heel, has_heel = pad_pti("heel")
+        medial, has_medial = pad_pti("ball_medial")
+        lateral, has_lateral = pad_pti("ball_lateral")
+        plantar = forefoot_pti + heel
+        total = medial + lateral
+        with np.errstate(all="ignore"):
+            share = forefoot_pti / plantar
+            index = (medial - lateral) / total
+        shares = np.where(has_heel & any_forefoot & (plantar > 0), share, np.nan)
+        indices = np.where(has_medial & has_lateral & (total > 0), index, np.nan)
+        return _none_for_nan(shares), _none_for_nan(indices)
+
+
+def _present_dicts(names: list[str], values: FloatArray) -> list[dict[str, float]]:
+    """Per row of `values` (rows x names), a dict of the values that are not NaN."""
+    complete: list[bool] = (~np.logical_or.reduce(np.isnan(values), axis=1)).tolist()
+    rows: list[list[float]] = values.tolist()
+    return [
+        dict(zip(names, row, strict=True))
+        if whole
+        else {name: value for name, value in zip(names, row, strict=True) if value == value}
+        for row, whole in zip(rows, complete, strict=True)
+    ]
+
+
+def _none_for_nan(values: FloatArray) -> list[float | None]:
+    return [None if value != value else value for value in values.tolist()]
 
 
 @dataclass(frozen=True)
@@ -692,15 +740,17 @@ class _Step:
 
 
 def _length_groups(starts: IntArray, stops: IntArray) -> Iterator[tuple[IntArray, IntArray]]:
-    """Sample ranges [start, stop) grouped by length: per length > 0, which ranges have it and
-    their sample indices (ranges x length), so that each group is one numpy call."""
-    groups: dict[int, list[int]] = {}  # grouped in Python: cheaper for the few ranges of a chunk
-    for position, length in enumerate((stops - starts).tolist()):
+    """Sample ranges [start, stop) grouped by length: per length > 0, which ranges have it (in
+    order) and their sample indices (ranges x length), so that each group is one numpy call."""
+    lengths = stops - starts
+    order = np.argsort(lengths, kind="stable")
+    ordered = lengths[order]
+    bounds = np.flatnonzero(np.diff(ordered)) + 1
+    for first, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), len(order)], strict=True):
+        length = int(ordered[first]) if stop > first else 0
         if length > 0:
-            groups.setdefault(length, []).append(position)
-    for length, positions in groups.items():
-        which = np.array(positions, dtype=np.int64)
-        yield which, starts[which, None] + np.arange(length)
+            which = order[first:stop]
+            yield which, starts[which, None] + np.arange(length)
 
 
 def _range_max(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArray:
@@ -731,28 +781,20 @@ def _range_stats(
     return counts, means, peaks
 
 
-def _range_medians(
-    values: FloatArray, starts: IntArray, stops: IntArray
-) -> list[list[float | None]]:
-    """Per range, the median of each row of `values` over it, without NaN (None without any
-    sample). Ranges of one length without NaN are sorted together."""
-    result: list[list[float | None]] = [[None] * len(values) for _ in starts]
+def _range_medians(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArray:
+    """Per range and row of `values`, the median over the range without NaN (NaN without
+    any sample): ranges x rows. Ranges of one length without NaN are sorted together."""
+    result = np.full((len(starts), len(values)), np.nan)
     for which, index in _length_groups(starts, stops):
         length = index.shape[1]
         ordered = np.sort(values[:, index], axis=2)  # NaN sorts last
-        middle = ((ordered[:, :, (length - 1) // 2] + ordered[:, :, length // 2]) / 2.0).T
-        has_gap = np.logical_or.reduce(np.isnan(ordered[:, :, -1]), axis=0).tolist()
-        for k, range_index, medians, gap in zip(
-            which.tolist(), index, middle.tolist(), has_gap, strict=True
-        ):
-            if gap:  # rare: gaps in the swing; per row, without the missing samples
-                rows = values[:, range_index]
-                result[k] = [
-                    float(np.median(row[~np.isnan(row)])) if (~np.isnan(row)).any() else None
-                    for row in rows
-                ]
-            else:
-                result[k] = medians
+        result[which] = ((ordered[:, :, (length - 1) // 2] + ordered[:, :, length // 2]) / 2.0).T
+        has_gap = np.logical_or.reduce(np.isnan(ordered[:, :, -1]), axis=0)
+        for k, range_index in zip(which[has_gap].tolist(), index[has_gap], strict=True):
+            # Rare: gaps in the swing; per row, without the missing samples.
+            for row, samples in enumerate(values[:, range_index]):
+                present = samples[~np.isnan(samples)]
+                result[k, row] = np.median(present) if len(present) else np.nan
     return result
 
 
@@ -791,6 +833,14 @@ def _interpolate_many(
 ) -> list[float]:
     """`_interpolate` of every (k, level) pair at once, with the same arithmetic (float64,
     the same operations in the same order), so each time is the one `_interpolate` gives."""
+    result: list[float] = _crossing_times(t_s, load, k, level).tolist()
+    return result
+
+
+def _crossing_times(
+    t_s: FloatArray, load: FloatArray, k: IntArray, level: FloatArray
+) -> FloatArray:
+    """`_interpolate_many` as an array."""
     n = len(t_s)
     inside = (k >= 0) & (k + 1 < n)
     k0 = np.clip(k, 0, max(n - 1, 0))
@@ -799,9 +849,8 @@ def _interpolate_many(
     with np.errstate(all="ignore"):
         fraction = np.where(y1 != y0, (level - y0) / (y1 - y0), 0.0)
     fraction = np.where(np.isfinite(fraction), np.minimum(1.0, np.maximum(0.0, fraction)), 0.0)
-    times = np.where(inside, t_s[k0] + fraction * (t_s[k1] - t_s[k0]), t_s[k0])
-    result: list[float] = times.tolist()
-    return result
+    times: FloatArray = np.where(inside, t_s[k0] + fraction * (t_s[k1] - t_s[k0]), t_s[k0])
+    return times
 
 
 class GaitTracker:
