@@ -86,7 +86,7 @@ class _Decoded:
 class _FootGrid:
     """One regular foot: its counts on the grid, in frame-number order."""
 
-    counts: FloatArray  # (samples, pads)
+    counts: npt.NDArray[np.uint16]  # (samples, pads), as decoded (whole counts)
     pads: tuple[str, ...]
     rate_hz: int
 
@@ -323,7 +323,7 @@ def _regular_foot(
     if not _status_in_step(decoded, foot, positions, seq64, newest, group, span):
         return None
     samples = group.samples[order[first_copy]]
-    counts = samples.reshape(-1, samples.shape[2]).astype(np.float64)
+    counts = samples.reshape(-1, samples.shape[2])
     return _FootGrid(counts, pads_from_mask(group.pad_mask), rate_hz)
 
 
