@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -62,7 +63,7 @@ def contact_of(step: StepMetrics) -> Contact:
     return Contact(foot=step.foot, t_on_s=step.t_on_s, t_off_s=step.t_off_s)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     """A contact whose onset is known and whose end is not yet (or not yet final)."""
 
@@ -74,9 +75,8 @@ class _Open:
     end_by_s: float = float("inf")  # the next onset: the end lies before it
 
 
-@dataclass
-class _Event:
-    index: int  # global sample index where the event becomes known
+class _Event(NamedTuple):  # a tuple: tens of thousands per hour are made
+    at: int  # global sample index where the event becomes known
     kind: str  # rise, fall, gap, gap_end
     t_s: float = float("nan")
     onset_index: int = -1  # rise: global index of the last sample at the off level before it
@@ -380,14 +380,19 @@ class ContactDetector:
                 rises[known], onset_index[known], falls, (thr_on, thr_off), history, base
             )
         )
-        rise_kpa = self._rise_kpa(thr_on, thr_off)
-        for i, k, is_known in zip(
-            rises.tolist(), onset_index.tolist(), known.tolist(), strict=True
+        rise_kpa = self._rise_kpa(thr_on[rises], thr_off[rises]).tolist()
+        for i, k, is_known, peak_level, rise in zip(
+            rises.tolist(),
+            onset_index.tolist(),
+            known.tolist(),
+            thr_peak[rises].tolist(),
+            rise_kpa,
+            strict=True,
         ):
             if is_known:
-                event = _Event(base + i, "rise", next(onsets_s), k, thr_peak[i], rise_kpa[i])
+                event = _Event(base + i, "rise", next(onsets_s), k, peak_level, rise)
             else:
-                event = _Event(base + i, "rise", float(t_s[i]), -1, thr_peak[i], rise_kpa[i])
+                event = _Event(base + i, "rise", float(t_s[i]), -1, peak_level, rise)
             queue.append(event)
         if len(falls):
             before_fall = base + falls - offset - 1  # the sample before each fall, in all_*
@@ -397,7 +402,7 @@ class ContactDetector:
             ):
                 queue.append(_Event(base + j, "fall", fall_s))
         queue += self._gap_events(missing, t_s, base)
-        queue.sort(key=lambda event: (event.index, event.kind != "gap_end"))
+        queue.sort(key=lambda event: (event.at, event.kind != "gap_end"))
 
         for event in queue:
             self._apply(event)
@@ -553,7 +558,7 @@ class ContactDetector:
             self._closed.append(None)
             self._candidate = self._open = None
         else:  # gap_end
-            self._last_gap_end = event.index
+            self._last_gap_end = event.at
 
     def _finalize(self, history: _History) -> list[StepMetrics]:
         """The steps among the closed contacts, all measured at once on `history`."""
@@ -636,50 +641,65 @@ class ContactDetector:
             swing_medians[with_swing] = _range_medians(between, swing[0], swing[1])
         pads = [pad for _, pad, _ in self._pad_rows]
         lace_rows = [row for row, _, is_lace in self._pad_rows if is_lace]
-        laces = [pads[row] for row in lace_rows]
         swing_laces = [k for k, (_, is_lace) in enumerate(self._swing_pads) if is_lace]
         swing_forefoot = [k for k, (_, is_lace) in enumerate(self._swing_pads) if not is_lace]
-        every_pad: list[bool] = np.logical_and.reduce(measured, axis=0).tolist()
-        peak_rows, pti_rows, mean_rows = peaks.T.tolist(), pti.T.tolist(), means.T.tolist()
-        lace_means = means[lace_rows].T.tolist()
-        measured_rows = measured.T.tolist()
-        dorsal_swings = _present_dicts(
-            [self._swing_pads[k][0] for k in swing_laces], swing_medians[:, swing_laces]
-        )
-        forefoot_swings = _present_dicts(
-            [self._swing_pads[k][0] for k in swing_forefoot], swing_medians[:, swing_forefoot]
-        )
-        result: list[StepMetrics] = []
-        for k, (step, contact) in enumerate(zip(steps, contact_s.tolist(), strict=True)):
-            if every_pad[k]:
-                peak = dict(zip(pads, peak_rows[k], strict=True))
-                step_pti = dict(zip(pads, pti_rows[k], strict=True))
-                dorsal_stance = dict(zip(laces, lace_means[k], strict=True))
-            else:
-                present = [row for row, has in enumerate(measured_rows[k]) if has]
-                peak = {pads[row]: peak_rows[k][row] for row in present}
-                step_pti = {pads[row]: pti_rows[k][row] for row in present}
-                dorsal_stance = {
-                    pads[row]: mean_rows[k][row] for row in present if row in lace_rows
-                }
-            stride_from = step.stride_from
-            result.append(
-                StepMetrics(
-                    foot=self.foot,
-                    t_on_s=step.t_on_s,
-                    t_off_s=step.t_off_s,
-                    contact_s=contact,
-                    stride_s=None if stride_from is None else step.t_on_s - stride_from[0],
-                    peak_kpa=peak,
-                    pti_kpa_s=step_pti,
-                    forefoot_share=shares[k],
-                    medial_lateral_index=indices[k],
-                    dorsal_swing_kpa=dorsal_swings[k],
-                    dorsal_stance_kpa=dorsal_stance,
-                    forefoot_swing_kpa=forefoot_swings[k],
-                )
+        swing_names = [pad for pad, _ in self._swing_pads]
+        swing_present = ~np.isnan(swing_medians.T)
+        strides_s = [
+            None if step.stride_from is None else step.t_on_s - step.stride_from[0]
+            for step in steps
+        ]
+        foot = self.foot
+        return [
+            StepMetrics(
+                foot=foot,
+                t_on_s=step.t_on_s,
+                t_off_s=step.t_off_s,
+                contact_s=contact,
+                stride_s=stride_s,
+                peak_kpa=peak,
+                pti_kpa_s=step_pti,
+                forefoot_share=share,
+                medial_lateral_index=index,
+                dorsal_swing_kpa=dorsal_swing,
+                dorsal_stance_kpa=dorsal_stance,
+                forefoot_swing_kpa=forefoot_swing,
             )
-        return result
+            for (
+                step,
+                contact,
+                stride_s,
+                peak,
+                step_pti,
+                share,
+                index,
+                dorsal_swing,
+                dorsal_stance,
+                forefoot_swing,
+            ) in zip(
+                steps,
+                contact_s.tolist(),
+                strides_s,
+                _present_dicts(pads, peaks, measured),
+                _present_dicts(pads, pti, measured),
+                shares,
+                indices,
+                _present_dicts(
+                    [swing_names[k] for k in swing_laces],
+                    swing_medians.T[swing_laces],
+                    swing_present[swing_laces],
+                ),
+                _present_dicts(
+                    [pads[row] for row in lace_rows], means[lace_rows], measured[lace_rows]
+                ),
+                _present_dicts(
+                    [swing_names[k] for k in swing_forefoot],
+                    swing_medians.T[swing_forefoot],
+                    swing_present[swing_forefoot],
+                ),
+                strict=True,
+            )
+        ]
 
     def _plantar_shares(
         self, pti: FloatArray, measured: npt.NDArray[np.bool_]
@@ -714,15 +734,17 @@ class ContactDetector:
         return _none_for_nan(shares), _none_for_nan(indices)
 
 
-def _present_dicts(names: list[str], values: FloatArray) -> list[dict[str, float]]:
-    """Per row of `values` (rows x names), a dict of the values that are not NaN."""
-    complete: list[bool] = (~np.logical_or.reduce(np.isnan(values), axis=1)).tolist()
-    rows: list[list[float]] = values.tolist()
+def _present_dicts(
+    names: list[str], values: FloatArray, present: npt.NDArray[np.bool_]
+) -> list[dict[str, float]]:
+    """Per column of `values` (names x columns), a dict of the values `present` marks."""
+    rows: list[list[float]] = values.T.tolist()
+    if np.logical_and.reduce(present, axis=None):  # the usual case: every value
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    marks: list[list[bool]] = present.T.tolist()
     return [
-        dict(zip(names, row, strict=True))
-        if whole
-        else {name: value for name, value in zip(names, row, strict=True) if value == value}
-        for row, whole in zip(rows, complete, strict=True)
+        {name: value for name, value, mark in zip(names, row, marked, strict=True) if mark}
+        for row, marked in zip(rows, marks, strict=True)
     ]
 
 
@@ -730,8 +752,7 @@ def _none_for_nan(values: FloatArray) -> list[float | None]:
     return [None if value != value else value for value in values.tolist()]
 
 
-@dataclass(frozen=True)
-class _Step:
+class _Step(NamedTuple):
     """A contact that counts as a step, and the step before it if that one starts its stride."""
 
     t_on_s: float
