@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -740,7 +741,8 @@ def _present_dicts(
     """Per column of `values` (names x columns), a dict of the values `present` marks."""
     rows: list[list[float]] = values.T.tolist()
     if np.logical_and.reduce(present, axis=None):  # the usual case: every value
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        # map, not a comprehension with zip(strict=...): this is the detector's hot loop.
+        return list(map(dict, map(zip, repeat(names), rows)))
     marks: list[list[bool]] = present.T.tolist()
     return [
         {name: value for name, value, mark in zip(names, row, marked, strict=True) if mark}
