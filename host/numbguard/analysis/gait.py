@@ -38,6 +38,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
+from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -76,13 +77,12 @@ class _Open:
     end_by_s: float = float("inf")  # the next onset: the end lies before it
 
 
-class _Event(NamedTuple):  # a tuple: tens of thousands per hour are made
-    at: int  # global sample index where the event becomes known
-    kind: str  # rise, fall, gap, gap_end
-    t_s: float = float("nan")
-    onset_index: int = -1  # rise: global index of the last sample at the off level before it
-    peak_level_kpa: float = float("nan")
-    rise_kpa: float = float("nan")
+# An event of the state machine: (global sample index where it becomes known, kind: rise,
+# fall, gap or gap_end, time, and for a rise: the global index of the last sample at the off
+# level before it, the peak level and the rise level). Plain tuples, made by zip: tens of
+# thousands an hour.
+_Event = tuple[int, str, float, int, float, float]
+_NAN = float("nan")
 
 
 class ContactDetector:
@@ -373,37 +373,34 @@ class ContactDetector:
         offset = base - len(self._hist_t)  # global index of all_*[0]
         history = (all_t, all_p, all_load)
 
-        queue: list[_Event] = []
         onset_index = below[rises]
         known = (onset_index >= 0) & (onset_index - offset >= 0)  # else the stream began loaded
-        onsets_s = iter(
-            self._rise_onsets(
-                rises[known], onset_index[known], falls, (thr_on, thr_off), history, base
+        rise_s = t_s[rises]  # the rise itself where the stream began loaded
+        rise_s[known] = self._rise_onsets(
+            rises[known], onset_index[known], falls, (thr_on, thr_off), history, base
+        )
+        queue: list[_Event] = list(
+            zip(
+                (base + rises).tolist(),
+                repeat("rise"),
+                rise_s.tolist(),
+                np.where(known, onset_index, -1).tolist(),
+                thr_peak[rises].tolist(),
+                self._rise_kpa(thr_on[rises], thr_off[rises]).tolist(),
             )
         )
-        rise_kpa = self._rise_kpa(thr_on[rises], thr_off[rises]).tolist()
-        for i, k, is_known, peak_level, rise in zip(
-            rises.tolist(),
-            onset_index.tolist(),
-            known.tolist(),
-            thr_peak[rises].tolist(),
-            rise_kpa,
-            strict=True,
-        ):
-            if is_known:
-                event = _Event(base + i, "rise", next(onsets_s), k, peak_level, rise)
-            else:
-                event = _Event(base + i, "rise", float(t_s[i]), -1, peak_level, rise)
-            queue.append(event)
         if len(falls):
             before_fall = base + falls - offset - 1  # the sample before each fall, in all_*
             levels = all_off[np.minimum(before_fall + 1, len(all_off) - 1)]
-            for j, fall_s in zip(
-                falls.tolist(), _interpolate_many(all_t, all_load, before_fall, levels), strict=True
-            ):
-                queue.append(_Event(base + j, "fall", fall_s))
-        queue += self._gap_events(missing, t_s, base)
-        queue.sort(key=lambda event: (event.at, event.kind != "gap_end"))
+            fall_s = _interpolate_many(all_t, all_load, before_fall, levels)
+            fall_at: list[int] = (base + falls).tolist()
+            queue += zip(fall_at, repeat("fall"), fall_s, repeat(-1), repeat(_NAN), repeat(_NAN))
+        gap_events = self._gap_events(missing, t_s, base)
+        if gap_events:
+            queue += gap_events
+            queue.sort(key=lambda event: (event[0], event[1] != "gap_end"))
+        else:  # rises and falls never share a sample
+            queue.sort(key=itemgetter(0))
 
         for event in queue:
             self._apply(event)
@@ -510,8 +507,8 @@ class ContactDetector:
         previous_t = self._hist_t[-1] if len(self._hist_t) else None
         steps_s = np.diff(t_s, prepend=t_s[0] if previous_t is None else previous_t)
         for i in np.flatnonzero(steps_s > self.max_gap_s):
-            events.append(_Event(base + int(i), "gap"))
-            events.append(_Event(base + int(i), "gap_end"))
+            events.append((base + int(i), "gap", _NAN, -1, _NAN, _NAN))
+            events.append((base + int(i), "gap_end", _NAN, -1, _NAN, _NAN))
         flags = missing.astype(np.int8)
         before = np.concatenate(([1 if self._missing_start >= 0 else 0], flags[:-1]))
         starts = (np.flatnonzero((flags == 1) & (before == 0)) + base).tolist()
@@ -522,20 +519,21 @@ class ContactDetector:
             end = ends[position] if position < len(ends) else None
             stop = end if end is not None else base + len(missing)
             if stop - start > self._max_gap_n:
-                events.append(_Event(start + self._max_gap_n, "gap"))
+                events.append((start + self._max_gap_n, "gap", _NAN, -1, _NAN, _NAN))
                 if end is not None:
-                    events.append(_Event(end, "gap_end"))
+                    events.append((end, "gap_end", _NAN, -1, _NAN, _NAN))
         self._missing_start = starts[-1] if len(starts) > len(ends) else -1
         return events
 
     # ---- contact assembly -------------------------------------------------------------
 
     def _apply(self, event: _Event) -> None:
+        at, kind, t_s, onset_index, peak_level_kpa, rise_kpa = event
         candidate = self._candidate
-        if event.kind == "rise":
+        if kind == "rise":
             # An onset before the end of a long gap is not known.
-            valid = event.onset_index >= max(0, self._last_gap_end)
-            if candidate is not None and event.t_s - candidate.t_off_s < self.min_swing_s:
+            valid = onset_index >= max(0, self._last_gap_end)
+            if candidate is not None and t_s - candidate.t_off_s < self.min_swing_s:
                 self._open = _Open(
                     candidate.t_on_s,
                     candidate.valid and valid,
@@ -544,22 +542,22 @@ class ContactDetector:
                 )  # a dip, not a swing
             else:
                 if candidate is not None:
-                    candidate.end_by_s = event.t_s
+                    candidate.end_by_s = t_s
                     self._closed.append(candidate)
-                self._open = _Open(event.t_s, valid, event.peak_level_kpa, event.rise_kpa)
+                self._open = _Open(t_s, valid, peak_level_kpa, rise_kpa)
             self._candidate = None
-        elif event.kind == "fall":
+        elif kind == "fall":
             if self._open is not None:
-                self._open.t_off_s = event.t_s
+                self._open.t_off_s = t_s
                 self._candidate, self._open = self._open, None
-        elif event.kind == "gap":
+        elif kind == "gap":
             if candidate is not None:
                 candidate.end_by_s = candidate.t_off_s  # what follows is held, not measured
                 self._closed.append(candidate)
             self._closed.append(None)
             self._candidate = self._open = None
         else:  # gap_end
-            self._last_gap_end = event.at
+            self._last_gap_end = at
 
     def _finalize(self, history: _History) -> list[StepMetrics]:
         """The steps among the closed contacts, all measured at once on `history`."""
