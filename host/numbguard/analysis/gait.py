@@ -51,6 +51,8 @@ from numbguard.types import Contact, FloatArray, PressureChunk, StepMetrics
 IntArray = npt.NDArray[np.int64]
 _History = tuple[FloatArray, FloatArray, FloatArray]  # t_s, pad values (pads x samples), load
 
+# Fewer ranges than this (a live chunk's steps) are grouped by length in Python, more in numpy.
+_FEW_RANGES = 32
 _LOW_PERCENTILE = 0.02
 _HIGH_PERCENTILE = 0.98
 _SWING_FLOOR_S = 0.8  # look-back for the swing floor under an onset
@@ -476,11 +478,12 @@ class ContactDetector:
         # Floor and top of each block's window (the last `w` blocks), all blocks at once;
         # NaN in front stands for blocks before the stream (fmin/fmax skip NaN).
         pad = np.full(max(0, w - 1 - len(previous)), np.nan)
-        window_lows = np.lib.stride_tricks.sliding_window_view(np.concatenate((pad, all_lows)), w)
-        window_highs = np.lib.stride_tricks.sliding_window_view(np.concatenate((pad, all_highs)), w)
-        floors = np.fmin.reduce(window_lows[-n_blocks:], axis=1)
+        padded_lows, padded_highs = (np.concatenate((pad, v)) for v in (all_lows, all_highs))
+        # Row i: the block i back of each block's window (w rows, one column per block).
+        floors = np.fmin.reduce(np.array([padded_lows[i : i + n_blocks] for i in range(w)]))
+        tops = np.fmax.reduce(np.array([padded_highs[i : i + n_blocks] for i in range(w)]))
         with np.errstate(invalid="ignore"):
-            spreads = np.fmax.reduce(window_highs[-n_blocks:], axis=1) - floors
+            spreads = tops - floors
         spreads[~np.isfinite(spreads)] = 0.0
         decay = 0.5 ** (self.block_s / self.range_half_life_s)
         level_ranges = np.empty(n_blocks)
@@ -604,15 +607,17 @@ class ContactDetector:
         rise_kpa = np.array([contact.rise_kpa for contact in closed])
         starts = np.searchsorted(t_all, off_s)
         stops = np.maximum(np.searchsorted(t_all, by_s, side="right"), starts)
-        ends = off_s.copy()
+        # Per contact: the first sample at the end level, and that level (NaN: keep off_s).
+        first = np.zeros(len(closed), dtype=np.int64)
+        levels = np.full(len(closed), np.nan)
         for which, index in _length_groups(starts, stops):
             segment = load[index]
-            level = segment.min(axis=1) + rise_kpa[which]
-            first = index[:, 0] + np.argmax(segment <= level[:, None], axis=1)
-            moved = np.isfinite(level) & (first > 0)
-            which, first, level = which[moved], first[moved], level[moved]
-            crossing_s = _crossing_times(t_all, load, first - 1, level)
-            ends[which] = np.maximum(off_s[which], crossing_s)
+            levels[which] = segment.min(axis=1) + rise_kpa[which]
+            first[which] = index[:, 0] + np.argmax(segment <= levels[which, None], axis=1)
+        moved = np.isfinite(levels) & (first > 0)
+        ends = off_s.copy()
+        crossing_s = _crossing_times(t_all, load, first[moved] - 1, levels[moved])
+        ends[moved] = np.maximum(off_s[moved], crossing_s)
         return ends
 
     def _metrics(self, steps: list[_Step], history: _History) -> list[StepMetrics]:
@@ -712,7 +717,7 @@ class ContactDetector:
             row = row_of.get(pad)
             if row is None:
                 return np.zeros(n), np.zeros(n, dtype=bool)
-            return np.where(measured[row], pti[row], 0.0), measured[row]
+            return pti[row], measured[row]  # 0.0 where the pad has no sample (mean 0)
 
         forefoot_pti = np.zeros(n)  # 0.0 + each pad in turn, as a sum() of them
         any_forefoot = np.zeros(n, dtype=bool)
@@ -764,11 +769,20 @@ def _length_groups(starts: IntArray, stops: IntArray) -> Iterator[tuple[IntArray
     """Sample ranges [start, stop) grouped by length: per length > 0, which ranges have it (in
     order) and their sample indices (ranges x length), so that each group is one numpy call."""
     lengths = stops - starts
+    if len(lengths) < _FEW_RANGES:  # live chunks: grouping in Python costs less
+        groups: dict[int, list[int]] = {}
+        for position, length in enumerate(lengths.tolist()):
+            if length > 0:
+                groups.setdefault(length, []).append(position)
+        for length, positions in groups.items():
+            which = np.array(positions, dtype=np.int64)
+            yield which, starts[which, None] + np.arange(length)
+        return
     order = np.argsort(lengths, kind="stable")
     ordered = lengths[order]
     bounds = np.flatnonzero(np.diff(ordered)) + 1
     for first, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), len(order)], strict=True):
-        length = int(ordered[first]) if stop > first else 0
+        length = int(ordered[first])
         if length > 0:
             which = order[first:stop]
             yield which, starts[which, None] + np.arange(length)
@@ -864,7 +878,7 @@ def _crossing_times(
     """`_interpolate_many` as an array."""
     n = len(t_s)
     inside = (k >= 0) & (k + 1 < n)
-    k0 = np.clip(k, 0, max(n - 1, 0))
+    k0 = np.minimum(np.maximum(k, 0), max(n - 1, 0))  # np.clip, without its overhead
     k1 = np.minimum(k0 + 1, n - 1)
     y0, y1 = load[k0], load[k1]
     with np.errstate(all="ignore"):
