@@ -17,6 +17,7 @@ from numbguard.calibration import (
     PadCalibration,
     default_pad_calibration,
 )
+from numbguard.calibration.insole import TABLE_MIN_SETS
 from numbguard.errors import InputError
 from numbguard.pads import FOREFOOT_PADS, LACE_PADS, PAD_IDS
 
@@ -197,6 +198,53 @@ def test_insole_convert_matches_the_pad_model_per_column() -> None:
         np.testing.assert_array_equal(result.pressure_kpa[:, i], pressure)
         np.testing.assert_array_equal(result.saturated[:, i], saturated)
     assert math.isnan(result.pressure_by_pad()["ball_center"][7])
+
+
+@pytest.mark.parametrize("exponent", [0.7, 1.0, 1.153, 1.9])
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, np.uint16])
+def test_a_long_block_converts_through_the_table_to_the_bit(
+    exponent: float, dtype: type[np.generic]
+) -> None:
+    # A block of whole counts of at least TABLE_MIN_SETS sets reads every sample from a
+    # table of the 4096 counts: each value must be the one the block's own conversion gives.
+    base = InsoleCalibration.default().with_tare({"lace_upper": 250, "heel": 40})
+    insole = InsoleCalibration(
+        {pad: c.with_power_law(c.gain, exponent) for pad, c in base.pads.items()}
+    )
+    rng = np.random.default_rng(2)
+    sets = max(TABLE_MIN_SETS, 3 * (FULL_SCALE_COUNTS + 1))
+    counts = np.stack(
+        [rng.permutation(np.resize(ALL_COUNTS, sets)) for _ in PAD_IDS], axis=1
+    ).astype(dtype)
+    result = insole.convert(counts)
+    for i, pad in enumerate(PAD_IDS):
+        pressure, saturated = insole.pads[pad].pressure_and_saturation(counts[:, i])
+        assert result.pressure_kpa[:, i].tobytes() == pressure.tobytes()
+        np.testing.assert_array_equal(result.saturated[:, i], saturated)
+    # A column subset in another order, and the block cut short of the table length.
+    subset = insole.convert(counts[:, [5, 0]], pads=("lace_upper", "heel"))
+    np.testing.assert_array_equal(subset.pressure_kpa, result.pressure_kpa[:, [5, 0]])
+    short = insole.convert(counts[: TABLE_MIN_SETS - 1])
+    np.testing.assert_array_equal(short.pressure_kpa, result.pressure_kpa[: TABLE_MIN_SETS - 1])
+
+
+def test_a_long_block_with_gaps_fractions_or_bad_counts_converts_directly() -> None:
+    insole = InsoleCalibration.default()
+    counts = np.full((TABLE_MIN_SETS, len(PAD_IDS)), 1000.0)
+    counts[3, 1] = np.nan
+    assert math.isnan(insole.convert(counts).pressure_kpa[3, 1])
+    counts[3, 1] = 1000.5
+    half = insole.convert(counts).pressure_kpa[3, 1]
+    assert (
+        insole.convert(counts).pressure_kpa[2, 1]
+        < half
+        < insole.pads["ball_medial"].pressure_kpa(1001.0)
+    )
+    counts[3, 1] = FULL_SCALE_COUNTS + 1
+    with pytest.raises(InputError, match="ADC counts out of range"):
+        insole.convert(counts)
+    with pytest.raises(InputError, match="ADC counts out of range"):
+        insole.convert(counts.astype(np.int64) - 5000)
 
 
 def test_insole_convert_takes_a_subset_of_columns_in_any_order() -> None:

@@ -133,6 +133,46 @@ def test_any_cut_or_flipped_byte_never_raises_past_the_header(
         assert reader.damage is not None or not reader.ended_cleanly
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    cut=st.integers(min_value=0, max_value=4000),
+    flips=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=4000), st.integers(1, 255)), max_size=3
+    ),
+)
+def test_scan_reads_what_records_reads_damage_and_all(
+    tmp_path_factory: pytest.TempPathFactory, cut: int, flips: list[tuple[int, int]]
+) -> None:
+    # scan() checks every record at once; the damage it names must be the first one that
+    # records() meets, and what comes before it the same records.
+    path = tmp_path_factory.mktemp("rec") / "session.ngrec"
+    _write_sample(path, 60)
+    data = bytearray(path.read_bytes())
+    for at, mask in flips:
+        if at < len(data):
+            data[at] ^= mask
+    path.write_bytes(bytes(data[:cut]))
+    try:
+        reader = RecordingReader(path)
+    except InputError:
+        return
+    records = list(reader.records())
+    expected = (reader.damage, reader.ended_cleanly)
+    scan = reader.scan()
+    assert (reader.damage, reader.ended_cleanly) == expected
+    frames = [r for r in records if isinstance(r, FrameRecord)]
+    assert scan.frames == [r.data for r in frames]
+    assert scan.insole_index == [r.insole_index for r in frames]
+    assert scan.channel == [int(r.channel) for r in frames]
+    assert [repr(t) for t in scan.t_rx_s] == [repr(r.t_rx_s) for r in frames]
+    json_records = [
+        (sum(isinstance(r, FrameRecord) for r in records[:i]), r)
+        for i, r in enumerate(records)
+        if isinstance(r, JsonRecord)
+    ]
+    assert scan.json == json_records
+
+
 WRITER_SCRIPT = textwrap.dedent(
     """
     import sys

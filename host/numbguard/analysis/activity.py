@@ -164,8 +164,10 @@ class ActivityClassifier:
         in one numpy pass, since per-window percentiles would dominate the stage's cost."""
         no_gap = np.logical_and.reduce(~np.isnan(load) & ~np.isnan(forefoot), axis=1)
         clean = no_gap if self.min_valid_fraction <= 1.0 else np.zeros_like(no_gap)
-        low, high = np.percentile(load[clean], [5, 95], axis=1)
-        forefoot_low, forefoot_high = np.percentile(forefoot[clean], [5, 95], axis=1)
+        # Both signals' rows in one call (each row's percentiles are its own).
+        rows = int(np.count_nonzero(clean))
+        both = np.percentile(np.concatenate((load[clean], forefoot[clean])), [5, 95], axis=1)
+        (low, high), (forefoot_low, forefoot_high) = np.split(both, [rows], axis=1)
         swing = high - low
         duty = np.mean(load[clean] > (low + _LOADED_LEVEL * swing)[:, None], axis=1)
         columns = (high, swing, forefoot_low, forefoot_high, duty)
@@ -222,8 +224,11 @@ class ActivityClassifier:
 def _pad_sum(columns: list[FloatArray]) -> FloatArray:
     """Sum of pads per sample; NaN only where every pad is missing."""
     stacked = np.vstack([np.asarray(c, dtype=np.float64) for c in columns])
-    missing = np.isnan(stacked).all(axis=0)
-    total: FloatArray = np.where(missing, np.nan, np.nansum(stacked, axis=0))
+    gaps = np.isnan(stacked)
+    if not gaps.any():  # the usual case: nansum's sum, without its copy
+        plain: FloatArray = stacked.sum(axis=0)
+        return plain
+    total: FloatArray = np.where(gaps.all(axis=0), np.nan, np.nansum(stacked, axis=0))
     return total
 
 

@@ -37,6 +37,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +51,8 @@ from numbguard.types import Contact, FloatArray, PressureChunk, StepMetrics
 IntArray = npt.NDArray[np.int64]
 _History = tuple[FloatArray, FloatArray, FloatArray]  # t_s, pad values (pads x samples), load
 
+# Fewer ranges than this (a live chunk's steps) are grouped by length in Python, more in numpy.
+_FEW_RANGES = 32
 _LOW_PERCENTILE = 0.02
 _HIGH_PERCENTILE = 0.98
 _SWING_FLOOR_S = 0.8  # look-back for the swing floor under an onset
@@ -62,7 +67,7 @@ def contact_of(step: StepMetrics) -> Contact:
     return Contact(foot=step.foot, t_on_s=step.t_on_s, t_off_s=step.t_off_s)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     """A contact whose onset is known and whose end is not yet (or not yet final)."""
 
@@ -74,14 +79,12 @@ class _Open:
     end_by_s: float = float("inf")  # the next onset: the end lies before it
 
 
-@dataclass
-class _Event:
-    index: int  # global sample index where the event becomes known
-    kind: str  # rise, fall, gap, gap_end
-    t_s: float = float("nan")
-    onset_index: int = -1  # rise: global index of the last sample at the off level before it
-    peak_level_kpa: float = float("nan")
-    rise_kpa: float = float("nan")
+# An event of the state machine: (global sample index where it becomes known, kind: rise,
+# fall, gap or gap_end, time, and for a rise: the global index of the last sample at the off
+# level before it, the peak level and the rise level). Plain tuples, made by zip: tens of
+# thousands an hour.
+_Event = tuple[int, str, float, int, float, float]
+_NAN = float("nan")
 
 
 class ContactDetector:
@@ -339,9 +342,12 @@ class ContactDetector:
 
         # Hold each pad's last valid value through its missing samples.
         valid = ~np.isnan(raw)
-        last_index = np.maximum.accumulate(np.where(valid, index, -1), axis=1)
-        filled = np.take_along_axis(raw, np.maximum(last_index, 0), axis=1)
-        filled = np.where(last_index >= 0, filled, self._last_valid[:, None])
+        if valid.all():
+            filled = raw  # nothing to hold (the usual case)
+        else:
+            last_index = np.maximum.accumulate(np.where(valid, index, -1), axis=1)
+            filled = np.take_along_axis(raw, np.maximum(last_index, 0), axis=1)
+            filled = np.where(last_index >= 0, filled, self._last_valid[:, None])
         self._last_valid = filled[:, -1].copy()
         load = np.nansum(filled[self._plantar_rows], axis=0)
 
@@ -369,32 +375,34 @@ class ContactDetector:
         offset = base - len(self._hist_t)  # global index of all_*[0]
         history = (all_t, all_p, all_load)
 
-        queue: list[_Event] = []
         onset_index = below[rises]
         known = (onset_index >= 0) & (onset_index - offset >= 0)  # else the stream began loaded
-        onsets_s = iter(
-            self._rise_onsets(
-                rises[known], onset_index[known], falls, (thr_on, thr_off), history, base
+        rise_s = t_s[rises]  # the rise itself where the stream began loaded
+        rise_s[known] = self._rise_onsets(
+            rises[known], onset_index[known], falls, (thr_on, thr_off), history, base
+        )
+        queue: list[_Event] = list(
+            zip(
+                (base + rises).tolist(),
+                repeat("rise"),
+                rise_s.tolist(),
+                np.where(known, onset_index, -1).tolist(),
+                thr_peak[rises].tolist(),
+                self._rise_kpa(thr_on[rises], thr_off[rises]).tolist(),
             )
         )
-        rise_kpa = self._rise_kpa(thr_on, thr_off)
-        for i, k, is_known in zip(
-            rises.tolist(), onset_index.tolist(), known.tolist(), strict=True
-        ):
-            if is_known:
-                event = _Event(base + i, "rise", next(onsets_s), k, thr_peak[i], rise_kpa[i])
-            else:
-                event = _Event(base + i, "rise", float(t_s[i]), -1, thr_peak[i], rise_kpa[i])
-            queue.append(event)
         if len(falls):
             before_fall = base + falls - offset - 1  # the sample before each fall, in all_*
             levels = all_off[np.minimum(before_fall + 1, len(all_off) - 1)]
-            for j, fall_s in zip(
-                falls.tolist(), _interpolate_many(all_t, all_load, before_fall, levels), strict=True
-            ):
-                queue.append(_Event(base + j, "fall", fall_s))
-        queue += self._gap_events(missing, t_s, base)
-        queue.sort(key=lambda event: (event.index, event.kind != "gap_end"))
+            fall_s = _interpolate_many(all_t, all_load, before_fall, levels)
+            fall_at: list[int] = (base + falls).tolist()
+            queue += zip(fall_at, repeat("fall"), fall_s, repeat(-1), repeat(_NAN), repeat(_NAN))
+        gap_events = self._gap_events(missing, t_s, base)
+        if gap_events:
+            queue += gap_events
+            queue.sort(key=lambda event: (event[0], event[1] != "gap_end"))
+        else:  # rises and falls never share a sample
+            queue.sort(key=itemgetter(0))
 
         for event in queue:
             self._apply(event)
@@ -467,22 +475,25 @@ class ContactDetector:
         previous = list(self._block_stats)[-(w - 1) :] if w > 1 else []
         all_lows = np.concatenate(([s[0] for s in previous], lows))
         all_highs = np.concatenate(([s[1] for s in previous], highs))
-        start = len(previous)
+        # Floor and top of each block's window (the last `w` blocks), all blocks at once;
+        # NaN in front stands for blocks before the stream (fmin/fmax skip NaN).
+        pad = np.full(max(0, w - 1 - len(previous)), np.nan)
+        padded_lows, padded_highs = (np.concatenate((pad, v)) for v in (all_lows, all_highs))
+        # Row i: the block i back of each block's window (w rows, one column per block).
+        floors = np.fmin.reduce(np.array([padded_lows[i : i + n_blocks] for i in range(w)]))
+        tops = np.fmax.reduce(np.array([padded_highs[i : i + n_blocks] for i in range(w)]))
+        with np.errstate(invalid="ignore"):
+            spreads = tops - floors
+        spreads[~np.isfinite(spreads)] = 0.0
         decay = 0.5 ** (self.block_s / self.range_half_life_s)
-        on_levels = np.empty(n_blocks)
-        off_levels = np.empty(n_blocks)
-        peak_levels = np.empty(n_blocks)
-        for b in range(n_blocks):
-            window = slice(max(0, start + b - w + 1), start + b + 1)
-            floor = float(np.fmin.reduce(all_lows[window]))
-            top = float(np.fmax.reduce(all_highs[window]))
-            spread = top - floor if np.isfinite(top - floor) else 0.0
+        level_ranges = np.empty(n_blocks)
+        for b, spread in enumerate(spreads.tolist()):  # the range decays block by block
             self._range_kpa = max(spread, self._range_kpa * decay)
             # Too little swing in the load (standing, noise, no insole on): hold the state.
-            level_range = self._range_kpa if self._range_kpa >= self.min_range_kpa else np.nan
-            on_levels[b] = floor + self.on_fraction * level_range
-            off_levels[b] = floor + self.off_fraction * level_range
-            peak_levels[b] = floor + self.peak_fraction * level_range
+            level_ranges[b] = self._range_kpa if self._range_kpa >= self.min_range_kpa else np.nan
+        on_levels = floors + self.on_fraction * level_ranges
+        off_levels = floors + self.off_fraction * level_ranges
+        peak_levels = floors + self.peak_fraction * level_ranges
         self._block_stats.extend(zip(lows.tolist(), highs.tolist(), strict=True))
         while len(self._block_stats) > max(w - 1, 0):
             self._block_stats.popleft()
@@ -499,8 +510,8 @@ class ContactDetector:
         previous_t = self._hist_t[-1] if len(self._hist_t) else None
         steps_s = np.diff(t_s, prepend=t_s[0] if previous_t is None else previous_t)
         for i in np.flatnonzero(steps_s > self.max_gap_s):
-            events.append(_Event(base + int(i), "gap"))
-            events.append(_Event(base + int(i), "gap_end"))
+            events.append((base + int(i), "gap", _NAN, -1, _NAN, _NAN))
+            events.append((base + int(i), "gap_end", _NAN, -1, _NAN, _NAN))
         flags = missing.astype(np.int8)
         before = np.concatenate(([1 if self._missing_start >= 0 else 0], flags[:-1]))
         starts = (np.flatnonzero((flags == 1) & (before == 0)) + base).tolist()
@@ -511,20 +522,21 @@ class ContactDetector:
             end = ends[position] if position < len(ends) else None
             stop = end if end is not None else base + len(missing)
             if stop - start > self._max_gap_n:
-                events.append(_Event(start + self._max_gap_n, "gap"))
+                events.append((start + self._max_gap_n, "gap", _NAN, -1, _NAN, _NAN))
                 if end is not None:
-                    events.append(_Event(end, "gap_end"))
+                    events.append((end, "gap_end", _NAN, -1, _NAN, _NAN))
         self._missing_start = starts[-1] if len(starts) > len(ends) else -1
         return events
 
     # ---- contact assembly -------------------------------------------------------------
 
     def _apply(self, event: _Event) -> None:
+        at, kind, t_s, onset_index, peak_level_kpa, rise_kpa = event
         candidate = self._candidate
-        if event.kind == "rise":
+        if kind == "rise":
             # An onset before the end of a long gap is not known.
-            valid = event.onset_index >= max(0, self._last_gap_end)
-            if candidate is not None and event.t_s - candidate.t_off_s < self.min_swing_s:
+            valid = onset_index >= max(0, self._last_gap_end)
+            if candidate is not None and t_s - candidate.t_off_s < self.min_swing_s:
                 self._open = _Open(
                     candidate.t_on_s,
                     candidate.valid and valid,
@@ -533,22 +545,22 @@ class ContactDetector:
                 )  # a dip, not a swing
             else:
                 if candidate is not None:
-                    candidate.end_by_s = event.t_s
+                    candidate.end_by_s = t_s
                     self._closed.append(candidate)
-                self._open = _Open(event.t_s, valid, event.peak_level_kpa, event.rise_kpa)
+                self._open = _Open(t_s, valid, peak_level_kpa, rise_kpa)
             self._candidate = None
-        elif event.kind == "fall":
+        elif kind == "fall":
             if self._open is not None:
-                self._open.t_off_s = event.t_s
+                self._open.t_off_s = t_s
                 self._candidate, self._open = self._open, None
-        elif event.kind == "gap":
+        elif kind == "gap":
             if candidate is not None:
                 candidate.end_by_s = candidate.t_off_s  # what follows is held, not measured
                 self._closed.append(candidate)
             self._closed.append(None)
             self._candidate = self._open = None
         else:  # gap_end
-            self._last_gap_end = event.index
+            self._last_gap_end = at
 
     def _finalize(self, history: _History) -> list[StepMetrics]:
         """The steps among the closed contacts, all measured at once on `history`."""
@@ -595,95 +607,157 @@ class ContactDetector:
         rise_kpa = np.array([contact.rise_kpa for contact in closed])
         starts = np.searchsorted(t_all, off_s)
         stops = np.maximum(np.searchsorted(t_all, by_s, side="right"), starts)
-        ends = off_s.copy()
+        # Per contact: the first sample at the end level, and that level (NaN: keep off_s).
+        first = np.zeros(len(closed), dtype=np.int64)
+        levels = np.full(len(closed), np.nan)
         for which, index in _length_groups(starts, stops):
             segment = load[index]
-            level = segment.min(axis=1) + rise_kpa[which]
-            first = index[:, 0] + np.argmax(segment <= level[:, None], axis=1)
-            for k, i, at in zip(which.tolist(), first.tolist(), level.tolist(), strict=True):
-                if np.isfinite(at) and i > 0:
-                    ends[k] = max(off_s[k], _interpolate(t_all, load, i - 1, at))
+            levels[which] = segment.min(axis=1) + rise_kpa[which]
+            first[which] = index[:, 0] + np.argmax(segment <= levels[which, None], axis=1)
+        moved = np.isfinite(levels) & (first > 0)
+        ends = off_s.copy()
+        crossing_s = _crossing_times(t_all, load, first[moved] - 1, levels[moved])
+        ends[moved] = np.maximum(off_s[moved], crossing_s)
         return ends
 
     def _metrics(self, steps: list[_Step], history: _History) -> list[StepMetrics]:
-        """Per-step metrics of every step at once: per-step numpy calls would dominate."""
+        """Per-step metrics of every step at once: per-step numpy calls would dominate.
+
+        Every number is the float64 operation the step-by-step definition does (the same
+        operands in the same order), only done for all steps in one numpy call."""
         t_all, p_all, _ = history
         on_s = np.array([step.t_on_s for step in steps])
         off_s = np.array([step.t_off_s for step in steps])
         stance = np.searchsorted(t_all, (on_s, off_s), side="right")
-        counts, means, peaks = (
-            values.T.tolist() for values in _range_stats(p_all, stance[0], stance[1])
-        )
-        # The swing before each step with a stride: from the previous step's end to the onset.
-        swing_medians: list[list[float | None]] = [[] for _ in steps]
+        counts, means, peaks = _range_stats(p_all, stance[0], stance[1])  # pads x steps
+        contact_s = off_s - on_s
+        measured = counts > 0  # a pad without any sample in the contact has no metrics
+        pti = means * contact_s
+        shares, indices = self._plantar_shares(pti, measured)
+        # The swing before each step with a stride: from the previous step's end to the
+        # onset; per swing pad its median (NaN: no swing, or no sample in it).
+        swing_medians = np.full((len(steps), len(self._swing_rows)), np.nan)
         with_swing = [k for k, step in enumerate(steps) if step.stride_from is not None]
         if with_swing and len(self._swing_rows):
             swing_from_s = [step.stride_from[1] for step in steps if step.stride_from is not None]
             swing = np.searchsorted(t_all, np.array((swing_from_s, on_s[with_swing])))
             between = p_all[self._swing_rows]
-            for k, medians in zip(
-                with_swing, _range_medians(between, swing[0], swing[1]), strict=True
-            ):
-                swing_medians[k] = medians
+            swing_medians[with_swing] = _range_medians(between, swing[0], swing[1])
+        pads = [pad for _, pad, _ in self._pad_rows]
+        lace_rows = [row for row, _, is_lace in self._pad_rows if is_lace]
+        swing_laces = [k for k, (_, is_lace) in enumerate(self._swing_pads) if is_lace]
+        swing_forefoot = [k for k, (_, is_lace) in enumerate(self._swing_pads) if not is_lace]
+        swing_names = [pad for pad, _ in self._swing_pads]
+        swing_present = ~np.isnan(swing_medians.T)
+        strides_s = [
+            None if step.stride_from is None else step.t_on_s - step.stride_from[0]
+            for step in steps
+        ]
+        foot = self.foot
         return [
-            self._step_metrics(step, counts[k], means[k], peaks[k], swing_medians[k])
-            for k, step in enumerate(steps)
+            StepMetrics(
+                foot=foot,
+                t_on_s=step.t_on_s,
+                t_off_s=step.t_off_s,
+                contact_s=contact,
+                stride_s=stride_s,
+                peak_kpa=peak,
+                pti_kpa_s=step_pti,
+                forefoot_share=share,
+                medial_lateral_index=index,
+                dorsal_swing_kpa=dorsal_swing,
+                dorsal_stance_kpa=dorsal_stance,
+                forefoot_swing_kpa=forefoot_swing,
+            )
+            for (
+                step,
+                contact,
+                stride_s,
+                peak,
+                step_pti,
+                share,
+                index,
+                dorsal_swing,
+                dorsal_stance,
+                forefoot_swing,
+            ) in zip(
+                steps,
+                contact_s.tolist(),
+                strides_s,
+                _present_dicts(pads, peaks, measured),
+                _present_dicts(pads, pti, measured),
+                shares,
+                indices,
+                _present_dicts(
+                    [swing_names[k] for k in swing_laces],
+                    swing_medians.T[swing_laces],
+                    swing_present[swing_laces],
+                ),
+                _present_dicts(
+                    [pads[row] for row in lace_rows], means[lace_rows], measured[lace_rows]
+                ),
+                _present_dicts(
+                    [swing_names[k] for k in swing_forefoot],
+                    swing_medians.T[swing_forefoot],
+                    swing_present[swing_forefoot],
+                ),
+                strict=True,
+            )
         ]
 
-    def _step_metrics(
-        self,
-        step: _Step,
-        counts: list[int],
-        means: list[float],
-        peaks: list[float],
-        swing_medians: list[float | None],
-    ) -> StepMetrics:
-        on, off = step.t_on_s, step.t_off_s
-        contact_s = off - on
-        peak: dict[str, float] = {}
-        pti: dict[str, float] = {}
-        dorsal_stance: dict[str, float] = {}
-        for row, pad, is_lace in self._pad_rows:
-            if counts[row]:
-                peak[pad] = peaks[row]
-                pti[pad] = means[row] * contact_s
-                if is_lace:
-                    dorsal_stance[pad] = means[row]
-        dorsal_swing: dict[str, float] = {}
-        forefoot_swing: dict[str, float] = {}
-        # No medians when the step has no stride (no swing).
-        for (pad, is_lace), median in zip(self._swing_pads, swing_medians, strict=False):
-            if median is not None:
-                (dorsal_swing if is_lace else forefoot_swing)[pad] = median
-        forefoot_pti = sum(pti.get(pad, 0.0) for pad in FOREFOOT_PADS)
-        forefoot_share: float | None = None
-        if "heel" in pti and any(pad in pti for pad in FOREFOOT_PADS):
-            plantar = forefoot_pti + pti["heel"]
-            forefoot_share = forefoot_pti / plantar if plantar > 0 else None
-        medial_lateral: float | None = None
-        if "ball_medial" in pti and "ball_lateral" in pti:
-            total = pti["ball_medial"] + pti["ball_lateral"]
-            medial_lateral = (
-                (pti["ball_medial"] - pti["ball_lateral"]) / total if total > 0 else None
-            )
-        return StepMetrics(
-            foot=self.foot,
-            t_on_s=on,
-            t_off_s=off,
-            contact_s=contact_s,
-            stride_s=None if step.stride_from is None else on - step.stride_from[0],
-            peak_kpa=peak,
-            pti_kpa_s=pti,
-            forefoot_share=forefoot_share,
-            medial_lateral_index=medial_lateral,
-            dorsal_swing_kpa=dorsal_swing,
-            dorsal_stance_kpa=dorsal_stance,
-            forefoot_swing_kpa=forefoot_swing,
-        )
+    def _plantar_shares(
+        self, pti: FloatArray, measured: npt.NDArray[np.bool_]
+    ) -> tuple[list[float | None], list[float | None]]:
+        """Per step: the forefoot share of the plantar pressure-time integral and the
+        medial-lateral index of the forefoot (None where a pad is missing or all is 0)."""
+        n = pti.shape[1]
+        row_of = {pad: row for row, pad, _ in self._pad_rows}
+
+        def pad_pti(pad: str) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+            row = row_of.get(pad)
+            if row is None:
+                return np.zeros(n), np.zeros(n, dtype=bool)
+            return pti[row], measured[row]  # 0.0 where the pad has no sample (mean 0)
+
+        forefoot_pti = np.zeros(n)  # 0.0 + each pad in turn, as a sum() of them
+        any_forefoot = np.zeros(n, dtype=bool)
+        for pad in FOREFOOT_PADS:
+            values, has = pad_pti(pad)
+            forefoot_pti = forefoot_pti + values
+            any_forefoot |= has
+        heel, has_heel = pad_pti("heel")
+        medial, has_medial = pad_pti("ball_medial")
+        lateral, has_lateral = pad_pti("ball_lateral")
+        plantar = forefoot_pti + heel
+        total = medial + lateral
+        with np.errstate(all="ignore"):
+            share = forefoot_pti / plantar
+            index = (medial - lateral) / total
+        shares = np.where(has_heel & any_forefoot & (plantar > 0), share, np.nan)
+        indices = np.where(has_medial & has_lateral & (total > 0), index, np.nan)
+        return _none_for_nan(shares), _none_for_nan(indices)
 
 
-@dataclass(frozen=True)
-class _Step:
+def _present_dicts(
+    names: list[str], values: FloatArray, present: npt.NDArray[np.bool_]
+) -> list[dict[str, float]]:
+    """Per column of `values` (names x columns), a dict of the values `present` marks."""
+    rows: list[list[float]] = values.T.tolist()
+    if np.logical_and.reduce(present, axis=None):  # the usual case: every value
+        # map, not a comprehension with zip(strict=...): this is the detector's hot loop.
+        return list(map(dict, map(zip, repeat(names), rows)))
+    marks: list[list[bool]] = present.T.tolist()
+    return [
+        {name: value for name, value, mark in zip(names, row, marked, strict=True) if mark}
+        for row, marked in zip(rows, marks, strict=True)
+    ]
+
+
+def _none_for_nan(values: FloatArray) -> list[float | None]:
+    return [None if value != value else value for value in values.tolist()]
+
+
+class _Step(NamedTuple):
     """A contact that counts as a step, and the step before it if that one starts its stride."""
 
     t_on_s: float
@@ -692,15 +766,26 @@ class _Step:
 
 
 def _length_groups(starts: IntArray, stops: IntArray) -> Iterator[tuple[IntArray, IntArray]]:
-    """Sample ranges [start, stop) grouped by length: per length > 0, which ranges have it and
-    their sample indices (ranges x length), so that each group is one numpy call."""
-    groups: dict[int, list[int]] = {}  # grouped in Python: cheaper for the few ranges of a chunk
-    for position, length in enumerate((stops - starts).tolist()):
+    """Sample ranges [start, stop) grouped by length: per length > 0, which ranges have it (in
+    order) and their sample indices (ranges x length), so that each group is one numpy call."""
+    lengths = stops - starts
+    if len(lengths) < _FEW_RANGES:  # live chunks: grouping in Python costs less
+        groups: dict[int, list[int]] = {}
+        for position, length in enumerate(lengths.tolist()):
+            if length > 0:
+                groups.setdefault(length, []).append(position)
+        for length, positions in groups.items():
+            which = np.array(positions, dtype=np.int64)
+            yield which, starts[which, None] + np.arange(length)
+        return
+    order = np.argsort(lengths, kind="stable")
+    ordered = lengths[order]
+    bounds = np.flatnonzero(np.diff(ordered)) + 1
+    for first, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), len(order)], strict=True):
+        length = int(ordered[first])
         if length > 0:
-            groups.setdefault(length, []).append(position)
-    for length, positions in groups.items():
-        which = np.array(positions, dtype=np.int64)
-        yield which, starts[which, None] + np.arange(length)
+            which = order[first:stop]
+            yield which, starts[which, None] + np.arange(length)
 
 
 def _range_max(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArray:
@@ -731,28 +816,20 @@ def _range_stats(
     return counts, means, peaks
 
 
-def _range_medians(
-    values: FloatArray, starts: IntArray, stops: IntArray
-) -> list[list[float | None]]:
-    """Per range, the median of each row of `values` over it, without NaN (None without any
-    sample). Ranges of one length without NaN are sorted together."""
-    result: list[list[float | None]] = [[None] * len(values) for _ in starts]
+def _range_medians(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArray:
+    """Per range and row of `values`, the median over the range without NaN (NaN without
+    any sample): ranges x rows. Ranges of one length without NaN are sorted together."""
+    result = np.full((len(starts), len(values)), np.nan)
     for which, index in _length_groups(starts, stops):
         length = index.shape[1]
         ordered = np.sort(values[:, index], axis=2)  # NaN sorts last
-        middle = ((ordered[:, :, (length - 1) // 2] + ordered[:, :, length // 2]) / 2.0).T
-        has_gap = np.logical_or.reduce(np.isnan(ordered[:, :, -1]), axis=0).tolist()
-        for k, range_index, medians, gap in zip(
-            which.tolist(), index, middle.tolist(), has_gap, strict=True
-        ):
-            if gap:  # rare: gaps in the swing; per row, without the missing samples
-                rows = values[:, range_index]
-                result[k] = [
-                    float(np.median(row[~np.isnan(row)])) if (~np.isnan(row)).any() else None
-                    for row in rows
-                ]
-            else:
-                result[k] = medians
+        result[which] = ((ordered[:, :, (length - 1) // 2] + ordered[:, :, length // 2]) / 2.0).T
+        has_gap = np.logical_or.reduce(np.isnan(ordered[:, :, -1]), axis=0)
+        for k, range_index in zip(which[has_gap].tolist(), index[has_gap], strict=True):
+            # Rare: gaps in the swing; per row, without the missing samples.
+            for row, samples in enumerate(values[:, range_index]):
+                present = samples[~np.isnan(samples)]
+                result[k, row] = np.median(present) if len(present) else np.nan
     return result
 
 
@@ -791,17 +868,24 @@ def _interpolate_many(
 ) -> list[float]:
     """`_interpolate` of every (k, level) pair at once, with the same arithmetic (float64,
     the same operations in the same order), so each time is the one `_interpolate` gives."""
+    result: list[float] = _crossing_times(t_s, load, k, level).tolist()
+    return result
+
+
+def _crossing_times(
+    t_s: FloatArray, load: FloatArray, k: IntArray, level: FloatArray
+) -> FloatArray:
+    """`_interpolate_many` as an array."""
     n = len(t_s)
     inside = (k >= 0) & (k + 1 < n)
-    k0 = np.clip(k, 0, max(n - 1, 0))
+    k0 = np.minimum(np.maximum(k, 0), max(n - 1, 0))  # np.clip, without its overhead
     k1 = np.minimum(k0 + 1, n - 1)
     y0, y1 = load[k0], load[k1]
     with np.errstate(all="ignore"):
         fraction = np.where(y1 != y0, (level - y0) / (y1 - y0), 0.0)
     fraction = np.where(np.isfinite(fraction), np.minimum(1.0, np.maximum(0.0, fraction)), 0.0)
-    times = np.where(inside, t_s[k0] + fraction * (t_s[k1] - t_s[k0]), t_s[k0])
-    result: list[float] = times.tolist()
-    return result
+    times: FloatArray = np.where(inside, t_s[k0] + fraction * (t_s[k1] - t_s[k0]), t_s[k0])
+    return times
 
 
 class GaitTracker:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Final
 
 import numpy as np
 
@@ -23,6 +24,13 @@ from numbguard.calibration.pad import NUMERIC_FIELDS, PadCalibration
 from numbguard.calibration.parts import default_pad_calibrations
 from numbguard.errors import BadCalibration, BadValue
 from numbguard.pads import FOOT_IDS, PAD_IDS, Foot
+
+# A block of at least this many sample sets, all whole counts, converts through a table of
+# every count (0-4095) per pad, made once per calibration: the power law runs 4096 times per
+# pad rather than once per sample, and each sample reads the value its count gives (the
+# same float64 operations). Shorter blocks (live data) convert directly.
+TABLE_MIN_SETS: Final = 1024
+_EVERY_COUNT: Final = np.arange(FULL_SCALE_COUNTS + 1, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,10 @@ class InsoleCalibration:
     foot: Foot | None = None
     insole_id: int | None = None
     _columns: dict[str, FloatArray] = field(init=False, repr=False, compare=False)
+    # Per tuple of pads converted through the table: pressure and saturation per count.
+    _tables: dict[tuple[str, ...], tuple[FloatArray, BoolArray]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         if not self.pads:
@@ -152,9 +164,32 @@ class InsoleCalibration:
         `pads` names the columns (default: every pad of this calibration, in wire order).
         NaN marks a missing sample and stays NaN, never saturated.
         """
+        whole = _whole_counts(counts)
+        if whole is not None:
+            c, columns = self._columns_for(pads, whole.shape)
+            tables = self._tables.get(columns)
+            if tables is None:
+                every_count = np.repeat(_EVERY_COUNT[:, None], len(columns), axis=1)
+                tables = self._tables[columns] = self._pressure_and_saturation(every_count, c)
+            by_count, saturated_by_count = tables
+            at = whole  # in place: the flat index of (count, pad) in the tables
+            at *= len(columns)
+            at += np.arange(len(columns))
+            return CalibratedSamples(
+                pads=columns,
+                pressure_kpa=by_count.ravel().take(at),
+                saturated=saturated_by_count.ravel().take(at),
+            )
         values = as_counts(counts)
         c, columns = self._columns_for(pads, values.shape)
-        pressure, saturated = pressure_and_saturation(
+        pressure, saturated = self._pressure_and_saturation(values, c)
+        return CalibratedSamples(pads=columns, pressure_kpa=pressure, saturated=saturated)
+
+    @staticmethod
+    def _pressure_and_saturation(
+        values: FloatArray, c: dict[str, FloatArray]
+    ) -> tuple[FloatArray, BoolArray]:
+        return pressure_and_saturation(
             values,
             c["divider_ohms"],
             c["gain"],
@@ -164,7 +199,6 @@ class InsoleCalibration:
             c["rated_kpa"],
             c["saturation_counts"],
         )
-        return CalibratedSamples(pads=columns, pressure_kpa=pressure, saturated=saturated)
 
     def with_pad(self, calibration: PadCalibration) -> InsoleCalibration:
         """This calibration with one pad added or replaced."""
@@ -184,3 +218,25 @@ class InsoleCalibration:
         for pad, counts in tare_counts.items():
             pads[pad] = pads[pad].with_tare(counts)
         return replace(self, pads=pads)
+
+
+def _whole_counts(counts: ArrayLike) -> IntArray | None:
+    """A long block (at least `TABLE_MIN_SETS` sample sets) of whole counts in 0-4095 as
+    integers (a new array), else None (short, missing samples, fractions or out of range:
+    `as_counts`)."""
+    values = np.asarray(counts)
+    if values.ndim != 2 or len(values) < TABLE_MIN_SETS:
+        return None
+    if values.dtype.kind in "iu":
+        whole = values.astype(np.int64)
+    elif values.dtype.kind == "f":
+        if not np.isfinite(values).all():  # NaN: a missing sample
+            return None
+        whole = values.astype(np.int64)
+        if not np.array_equal(whole, values):
+            return None
+    else:
+        return None
+    if whole.min() < 0 or whole.max() > FULL_SCALE_COUNTS:
+        return None
+    return whole

@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
     if warning:
         print(f"numbguard analyze: {warning}", file=sys.stderr)
     if args.json:
-        json.dump(result.to_json(), sys.stdout)
-        sys.stdout.write("\n")
+        # dumps, not dump: one call into the C encoder (dump encodes piece by piece in Python).
+        sys.stdout.write(json.dumps(result.to_json()) + "\n")
     else:
         print(summary(result))
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from binascii import crc_hqx
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Final
 
 import numpy as np
@@ -102,27 +103,30 @@ class BulkDecoded:
 
 def decode_data_frames(frames: list[bytes]) -> BulkDecoded:
     """Every well-formed DATA frame of `frames` decoded in bulk; the rest left in `others`."""
-    by_length: dict[int, list[int]] = {}
-    others: list[int] = []
-    for position, frame in enumerate(frames):
-        length = len(frame)
-        if _MIN_DATA_BYTES <= length <= MAX_FRAME_BYTES and frame[1] >> 6 == KIND_DATA:
-            by_length.setdefault(length, []).append(position)
-        else:
-            others.append(position)
+    lengths = np.fromiter(map(len, frames), dtype=np.int64, count=len(frames))
+    joined = b"".join(frames)
+    starts = np.cumsum(lengths) - lengths  # of each frame in `joined`
+    flat = np.frombuffer(joined, dtype=np.uint8)
+    kind = np.full(len(frames), -1, dtype=np.int64)
+    long_enough = lengths >= 2
+    kind[long_enough] = flat[starts[long_enough] + 1] >> 6
+    data = (lengths >= _MIN_DATA_BYTES) & (lengths <= MAX_FRAME_BYTES) & (kind == KIND_DATA)
+    others: list[int] = np.flatnonzero(~data).tolist()
     groups: list[DataFrames] = []
-    for length, positions in by_length.items():
-        rows = np.frombuffer(b"".join(frames[p] for p in positions), dtype=np.uint8).reshape(
-            -1, length
-        )
+    view = memoryview(joined)
+    data_lengths, first = np.unique(lengths[data], return_index=True)
+    for length in data_lengths[np.argsort(first)].tolist():  # in order of first appearance
+        positions = np.flatnonzero(data & (lengths == length))
+        chosen = positions.tolist()
+        rows = np.frombuffer(b"".join(map(frames.__getitem__, chosen)), dtype=np.uint8)
+        rows = rows.reshape(-1, length)
         # One C call per frame (binascii) is faster than a numpy pass per byte column.
-        body_end = length - CRC_BYTES
+        at = starts[positions]
+        bodies = map(view.__getitem__, map(slice, at.tolist(), (at + length - CRC_BYTES).tolist()))
         crc_computed = np.fromiter(
-            (crc_hqx(frames[p][:body_end], CRC_INIT) for p in positions),
-            dtype=np.uint32,
-            count=len(positions),
+            map(crc_hqx, bodies, repeat(CRC_INIT)), dtype=np.uint32, count=len(positions)
         )
-        group, rejected = _decode_group(rows, np.asarray(positions, dtype=np.int64), crc_computed)
+        group, rejected = _decode_group(rows, positions, crc_computed)
         groups += group
         others += rejected
     others.sort()

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from numbguard.errors import BadFile, UnreadableFile
 from numbguard.recording.format import (
@@ -23,6 +23,10 @@ from numbguard.recording.format import (
     RecordType,
     session_tags,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 logger = logging.getLogger(__name__)
 
@@ -134,58 +138,73 @@ class RecordingReader:
     def scan(self) -> RecordScan:
         """Every record after the SESSION record at once, from the file read whole: what
         `records()` yields, without an object per frame. Sets `damage` and `ended_cleanly`
-        as `records()` does."""
+        as `records()` does.
+
+        The records are found in one pass over their headers; checksums, FRAME prefixes and
+        payloads are then taken for all of them at once, and the damage is the first record
+        that fails any check, in the order `records()` checks them."""
+        import numpy as np  # here: commands' --help import the reader, and must stay light
+
         self.damage = None
         self.ended_cleanly = False
         data = self.path.read_bytes()
-        scan = RecordScan()
-        frames, indexes, channels, times = scan.frames, scan.insole_index, scan.channel, scan.t_rx_s
-        channel_codes = {int(c) for c in Channel}
-        header_size, crc_size, prefix_size = RECORD_HEADER.size, RECORD_CRC.size, FRAME_PREFIX.size
-        unpack_header, unpack_crc = RECORD_HEADER.unpack_from, RECORD_CRC.unpack_from
-        unpack_prefix, crc32 = FRAME_PREFIX.unpack_from, zlib.crc32
+        starts, types, lengths, cut = _record_headers(data, len(MAGIC))
+        header_size, prefix_size = RECORD_HEADER.size, FRAME_PREFIX.size
+        start_at = np.array(starts, dtype=np.int64)
+        stop_at = start_at + header_size + np.array(lengths, dtype=np.int64)  # where CRCs are
+        stops: list[int] = stop_at.tolist()
         view = memoryview(data)
-        offset, end, first = len(MAGIC), len(data), True
-        while offset < end:
-            if end - offset < header_size:
-                self.damage = Damage(offset, "cut inside a record header")
-                break
-            type_code, length = unpack_header(data, offset)
-            if length > MAX_PAYLOAD_BYTES:
-                self.damage = Damage(
-                    offset, f"record length {length} above the limit {MAX_PAYLOAD_BYTES}"
-                )
-                break
-            stop = offset + header_size + length
-            if stop + crc_size > end:
-                self.damage = Damage(offset, "cut inside a record (the file ends early)")
-                break
-            if unpack_crc(data, stop)[0] != crc32(view[offset:stop]):
-                self.damage = Damage(offset, "record checksum does not match")
-                break
-            start = offset + header_size
+        computed = list(map(zlib.crc32, map(view.__getitem__, map(slice, starts, stops))))
+        raw = np.frombuffer(data, dtype=np.uint8)
+        stored = _gather(raw, stop_at, "<u4").astype(np.int64)
+        # Every damage found by array checks, as (record, reason); the first one wins.
+        found: list[tuple[int, Damage]] = []
+        if cut is not None:
+            found.append((len(starts), cut))
+        bad_crc = np.flatnonzero(stored != np.array(computed, dtype=np.int64))
+        if len(bad_crc):
+            k = int(bad_crc[0])
+            found.append((k, Damage(starts[k], "record checksum does not match")))
+        type_codes = np.array(types, dtype=np.int64)
+        frame = (type_codes == RecordType.FRAME) & (stop_at - start_at - header_size >= prefix_size)
+        prefix_at = start_at[frame] + header_size
+        frame_records = np.flatnonzero(frame)
+        channels = raw[prefix_at + 1]
+        bad_channel = np.flatnonzero(~np.isin(channels, [int(c) for c in Channel]))
+        if len(bad_channel):
+            k = int(frame_records[bad_channel[0]])
             try:
-                if type_code == RecordType.FRAME and length >= prefix_size:
-                    insole_index, channel, t_rx_s = unpack_prefix(data, start)
-                    if channel not in channel_codes:
-                        Channel(channel)  # the ValueError `_parse` gives
-                    if not first:
-                        frames.append(data[start + prefix_size : stop])
-                        indexes.append(insole_index)
-                        channels.append(channel)
-                        times.append(t_rx_s)
-                else:
-                    record = _parse(type_code, data[start:stop])
-                    if not first:
-                        assert isinstance(record, JsonRecord)
-                        if record.type == RecordType.END:
-                            self.ended_cleanly = True
-                        scan.json.append((len(frames), record))
+                Channel(int(channels[bad_channel[0]]))
+            except ValueError as error:  # the message `_parse` gives
+                found.append((k, Damage(starts[k], f"record does not parse: {error}")))
+        limit, damage = min(found, key=lambda item: item[0]) if found else (len(starts), None)
+        # The other records are few (JSON): parsed one by one, up to the first damage.
+        scan = RecordScan()
+        frames_before = np.cumsum(frame) - frame  # FRAME records before each record
+        for k in np.flatnonzero(~frame[:limit]).tolist():
+            start = starts[k] + header_size
+            try:
+                record = _parse(types[k], data[start : stops[k]])
             except (ValueError, UnicodeDecodeError) as error:
-                self.damage = Damage(offset, f"record does not parse: {error}")
+                limit, damage = k, Damage(starts[k], f"record does not parse: {error}")
                 break
-            first = False
-            offset = stop + crc_size
+            if k > 0:  # the SESSION record, read in __init__
+                assert isinstance(record, JsonRecord)
+                if record.type == RecordType.END:
+                    self.ended_cleanly = True
+                scan.json.append((int(frames_before[k]) - int(frame[0]), record))
+        self.damage = damage
+        kept = (frame_records >= 1) & (frame_records < limit)
+        at = prefix_at[kept]
+        scan.frames = list(
+            map(
+                data.__getitem__,
+                map(slice, (at + prefix_size).tolist(), stop_at[frame_records[kept]].tolist()),
+            )
+        )
+        scan.insole_index = raw[at].tolist()
+        scan.channel = raw[at + 1].tolist()
+        scan.t_rx_s = _gather(raw, at + 2, "<f8").tolist()
         return scan
 
     def _iter_records(self, file: BinaryIO) -> Iterator[Record]:
@@ -217,6 +236,47 @@ class RecordingReader:
             except (ValueError, UnicodeDecodeError) as error:
                 self.damage = Damage(offset, f"record does not parse: {error}")
                 return
+
+
+def _record_headers(
+    data: bytes, offset: int
+) -> tuple[list[int], list[int], list[int], Damage | None]:
+    """Where each whole record of `data` starts from `offset`, its type and payload length,
+    and the damage that ended the walk (a cut or an impossible length), if any."""
+    starts: list[int] = []
+    types: list[int] = []
+    lengths: list[int] = []
+    header_size, crc_size = RECORD_HEADER.size, RECORD_CRC.size
+    unpack_header, end = RECORD_HEADER.unpack_from, len(data)
+    while offset < end:
+        if end - offset < header_size:
+            return starts, types, lengths, Damage(offset, "cut inside a record header")
+        type_code, length = unpack_header(data, offset)
+        if length > MAX_PAYLOAD_BYTES:
+            reason = f"record length {length} above the limit {MAX_PAYLOAD_BYTES}"
+            return starts, types, lengths, Damage(offset, reason)
+        stop = offset + header_size + length + crc_size
+        if stop > end:
+            return (
+                starts,
+                types,
+                lengths,
+                Damage(offset, "cut inside a record (the file ends early)"),
+            )
+        starts.append(offset)
+        types.append(type_code)
+        lengths.append(length)
+        offset = stop
+    return starts, types, lengths, None
+
+
+def _gather(raw: npt.NDArray[np.uint8], at: npt.NDArray[np.int64], dtype: str) -> npt.NDArray[Any]:
+    """The values of `dtype` (little-endian) stored at byte offsets `at` of `raw`."""
+    import numpy as np
+
+    size = np.dtype(dtype).itemsize
+    values: npt.NDArray[Any] = raw[at[:, None] + np.arange(size)].view(dtype).reshape(len(at))
+    return values
 
 
 def _parse(type_code: int, payload: bytes) -> Record:

@@ -74,6 +74,7 @@ class _Decoded:
     """Every frame of the recording: decoded non-data frames, and DATA frames in arrays."""
 
     feet: list[Foot]  # per frame, the foot the replay assigns it to
+    right: npt.NDArray[np.bool_]  # per frame, whether that is the right foot
     others: dict[int, Frame]  # position -> decoded frame (not in bulk groups)
     groups: list[DataFrames]
     undecodable: int
@@ -86,7 +87,7 @@ class _Decoded:
 class _FootGrid:
     """One regular foot: its counts on the grid, in frame-number order."""
 
-    counts: FloatArray  # (samples, pads)
+    counts: npt.NDArray[np.uint16]  # (samples, pads), as decoded (whole counts)
     pads: tuple[str, ...]
     rate_hz: int
 
@@ -184,14 +185,15 @@ def _bulk_chunks(
 # -- decoding -----------------------------------------------------------------------------
 
 
-def _frame_feet(scan: RecordScan) -> list[Foot]:
-    """Per FRAME record, the foot of its insole's latest INSOLE record before it, else its
-    header's (as `replay_events` tells them)."""
+def _frame_feet(scan: RecordScan) -> npt.NDArray[np.bool_]:
+    """Per FRAME record, whether it is of the right foot: the foot of its insole's latest
+    INSOLE record before it, else its header's (as `replay_events` tells them)."""
     n = len(scan.frames)
-    header_right = np.fromiter(
-        (len(frame) > 2 and frame[2] >> 7 == 1 for frame in scan.frames), dtype=bool, count=n
-    )
-    right = header_right.copy()
+    lengths = np.fromiter(map(len, scan.frames), dtype=np.int64, count=n)
+    joined = np.frombuffer(b"".join(scan.frames), dtype=np.uint8)
+    right = np.zeros(n, dtype=bool)
+    long_enough = lengths > 2
+    right[long_enough] = joined[(np.cumsum(lengths) - lengths)[long_enough] + 2] >> 7 == 1
     index = np.asarray(scan.insole_index, dtype=np.int64)
     positions = np.arange(n)
     known: set[int] = set()
@@ -203,7 +205,7 @@ def _frame_feet(scan: RecordScan) -> list[Foot]:
         # From this record on, this insole's frames are of the foot it names.
         later = (index == insole) & (positions >= order)
         right[later] = record.value.get("foot") == "right"
-    return ["right" if r else "left" for r in right.tolist()]
+    return right
 
 
 def _decode(scan: RecordScan) -> _Decoded:
@@ -219,7 +221,9 @@ def _decode(scan: RecordScan) -> _Decoded:
             others[position] = decode_frame(scan.frames[position])
         except InputError:
             undecodable += 1
-    return _Decoded(_frame_feet(scan), others, bulk.groups, undecodable, unread)
+    right = _frame_feet(scan)
+    feet: list[Foot] = [FOOT_IDS[r] for r in right.tolist()]
+    return _Decoded(feet, right, others, bulk.groups, undecodable, unread)
 
 
 def _events(scan: RecordScan, decoded: _Decoded) -> Iterator[FrameEvent]:
@@ -255,7 +259,7 @@ def _signed(values: IntArray, modulo: int) -> IntArray:
 
 def _regular_grids(scan: RecordScan, decoded: _Decoded) -> dict[Foot, _FootGrid] | None:
     """Each foot's grid if every foot is regular (see the module doc), else None."""
-    feet = np.array([foot == "right" for foot in decoded.feet], dtype=bool)
+    feet = decoded.right
     index = np.asarray(scan.insole_index, dtype=np.int64)
     t_rx_s = np.asarray(scan.t_rx_s, dtype=np.float64)
     grids: dict[Foot, _FootGrid] = {}
@@ -323,7 +327,7 @@ def _regular_foot(
     if not _status_in_step(decoded, foot, positions, seq64, newest, group, span):
         return None
     samples = group.samples[order[first_copy]]
-    counts = samples.reshape(-1, samples.shape[2]).astype(np.float64)
+    counts = samples.reshape(-1, samples.shape[2])
     return _FootGrid(counts, pads_from_mask(group.pad_mask), rate_hz)
 
 
