@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
@@ -69,6 +69,15 @@ async def until(condition: Callable[[], T | None], what: str, timeout_s: float =
         if time.monotonic() > deadline_s:
             raise AssertionError(f"waited {timeout_s} s for {what}")
         await asyncio.sleep(_POLL_S)
+
+
+async def refusal(step: Awaitable[object]) -> int:
+    """The ATT error code `step` is refused with (0: not refused)."""
+    try:
+        await step
+    except ATT_Error as error:
+        return int(error.error_code)
+    return 0
 
 
 @contextlib.contextmanager

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -38,6 +37,7 @@ from fw_radio import (
     data_seqs,
     insole_address,
     insole_unheard,
+    refusal,
     until,
 )
 
@@ -171,15 +171,6 @@ async def _stalled_until_enomem(serial: SerialWatch, request_id: int) -> StatusC
     raise AssertionError(f"no ENOMEM from NimBLE in {WAIT_S} s of a stalled radio")
 
 
-async def _refusal(step: Awaitable[object]) -> int:
-    """The ATT error code `step` is refused with (0: not refused)."""
-    try:
-        await step
-    except ATT_Error as error:
-        return int(error.error_code)
-    return 0
-
-
 async def _run_flow(workdir: Path, nimble_bin: str) -> Flow:
     flow = Flow()
     async with _left_insole(workdir, nimble_bin) as lab:
@@ -191,9 +182,9 @@ async def _run_flow(workdir: Path, nimble_bin: str) -> Flow:
         central = Central(connection, flow.heard)
         flow.services = await central.discover()
         # Before pairing: the numbguard characteristics refuse a plain link; the rest is open.
-        flow.refused_unencrypted["status read"] = await _refusal(
+        flow.refused_unencrypted["status read"] = await refusal(
             central.peer.read_value(central.characteristic(STATUS_UUID)))
-        flow.refused_unencrypted["control write"] = await _refusal(central.write_control(
+        flow.refused_unencrypted["control write"] = await refusal(central.write_control(
             make_control(OP_GET_STATUS, 1), response=True))  # fmt: skip
         for name, uuid in DEVICE_INFORMATION.items():
             value = await central.peer.read_value(central.characteristic(uuid))

@@ -20,17 +20,15 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import numpy as np
-from bumble.att import ATT_Error
 from bumble.core import UUID
 from bumble.device import Peer
 from bumble.hci import Address
-from fw_radio import Central, connect, second_central, until
+from fw_radio import Central, connect, refusal, second_central, until
 
 from numbguard.deploy.bundle import default_firmware_dir
 from numbguard.pads import Foot
@@ -82,15 +80,6 @@ def _advertising(lab: FirmwareBleLab) -> bool:
     return controller is not None and controller.le_legacy_advertiser.enabled
 
 
-async def _refusal(step: Awaitable[object]) -> int:
-    """The ATT error code `step` is refused with (0: not refused)."""
-    try:
-        await step
-    except ATT_Error as error:
-        return int(error.error_code)
-    return 0
-
-
 async def _watch(lab: FirmwareBleLab, watch: Watch) -> None:
     """A watch pairing with the insole as with a footpod, while the host streams."""
     assert lab.radio is not None
@@ -110,12 +99,12 @@ async def _watch(lab: FirmwareBleLab, watch: Watch) -> None:
     for service in peer.services:
         await service.discover_characteristics()
     feature = peer.get_characteristics_by_uuid(RSC_FEATURE)[0]
-    watch.feature_before_pairing = await _refusal(peer.read_value(feature))
+    watch.feature_before_pairing = await refusal(peer.read_value(feature))
     await lab.press_button("left", BUTTON_S)  # the owner opens the pairing window
     await connection.pair()
     watch.feature = bytes(await peer.read_value(feature))
     status = peer.get_characteristics_by_uuid(UUID(STATUS_UUID))[0]
-    watch.status_refusal = await _refusal(peer.read_value(status))
+    watch.status_refusal = await refusal(peer.read_value(status))
     measurement = peer.get_characteristics_by_uuid(RSC_MEASUREMENT)[0]
     watch.measurement_handle = measurement.handle
     await peer.subscribe(measurement, lambda value: watch.measurements.append(bytes(value)))

@@ -84,7 +84,7 @@ def test_json_events_are_one_object_per_line_without_nan() -> None:
     stream = io.StringIO()
     sink = JsonEventSink(stream)
     sink.emit("step", 1.23456, foot="right", peak_kpa={"heel": float("nan"), "ball_center": 300.0})
-    sink.alert(LACING)
+    emit_alert(sink, LACING)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert lines[0] == {
         "event": "step",

@@ -55,9 +55,6 @@ class JsonEventSink:
         self._stream.write(json.dumps(record, sort_keys=True) + "\n")
         self._stream.flush()
 
-    def alert(self, alert: Alert) -> None:
-        emit_alert(self, alert)
-
 
 class EventFanout:
     """One event stream to several sinks, cleaned once (NaN to null) for all of them."""
