@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from numbguard.analysis.pipeline import SessionResult, alert_to_json
+from numbguard.live.json_events import STATE_EVENT_PERIOD_S, EventStream
 from numbguard.live.recording_sink import RecordingSink
 from numbguard.live.sink import ChunkListener, FrameNews, InsoleSeen, SessionSink
 from numbguard.live.state import PEAK_HOLD_S, LiveState
@@ -133,3 +134,36 @@ def test_the_live_state_holds_each_pads_peak_for_a_second() -> None:
     assert state.feet["left"].pressure_kpa["met1"] == 120.0
     state.chunk(PressureChunk("left", later + 0.1, {"met1": np.full(10, np.nan)}, 100.0), [])
     assert state.feet["left"].pressure_kpa["met1"] == 120.0  # a blank chunk keeps the peak
+
+
+def test_an_alert_is_in_the_state_event_of_the_next_frame() -> None:
+    """State events come once a second, but the one after an alert comes with the next
+    frame: the page's "alerts now" shows it a frame later, not up to a second."""
+    events: list[tuple[str, float, dict[str, Any]]] = []
+
+    class Collector:
+        def emit(self, event: str, t_s: float, **fields: Any) -> None:
+            events.append((event, t_s, fields))
+
+    state = LiveState()
+    sinks: list[SessionSink] = [state, EventStream(Collector(), state)]
+    journal = Journal()
+    _run([journal])
+    frames = [news for kind, news in journal.heard if kind == "frame"]
+    lacing = next(a for kind, a in journal.heard if kind == "alert" and a.kind == "tight_lacing")
+    told = False
+    for news in frames:
+        if told:
+            for sink in sinks:
+                sink.frame(news)
+            break
+        for sink in sinks:
+            sink.frame(news)
+        if news.t_s >= lacing.t_s:
+            for sink in sinks:
+                sink.alert(lacing)
+            told = True
+    states = [(t_s, fields) for event, t_s, fields in events if event == "state"]
+    t_s, last = states[-1]
+    assert t_s - states[-2][0] < STATE_EVENT_PERIOD_S
+    assert [a["kind"] for a in last["alerts"]] == ["tight_lacing"]

@@ -70,8 +70,8 @@ class EventFanout:
 
 class EventStream(SessionSink):
     """The session as events into `events`: a `state` event (what `state` shows) each
-    `STATE_EVENT_PERIOD_S` of session time, an `alert` event per alert, a `summary` at the
-    end. Sits after `state` among the runner's sinks."""
+    `STATE_EVENT_PERIOD_S` of session time and at the frame after an alert, an `alert` event
+    per alert, a `summary` at the end. Sits after `state` among the runner's sinks."""
 
     def __init__(
         self, events: EventSink, state: LiveState, period_s: float = STATE_EVENT_PERIOD_S
@@ -88,6 +88,9 @@ class EventStream(SessionSink):
 
     def alert(self, alert: Alert) -> None:
         emit_alert(self.events, alert)
+        # The state that shows it goes out with the next frame, not up to a period later:
+        # a frame's news comes before the alerts it leads to.
+        self._next_state_s = -math.inf
 
     def finish(self, result: SessionResult) -> None:
         self.events.emit("summary", result.duration_s, result=result.to_json())
